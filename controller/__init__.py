@@ -1,0 +1,1 @@
+"""gatebridge lane controller: core (pure), runtime, bridge, maintenance CLI."""

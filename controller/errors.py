@@ -1,0 +1,74 @@
+"""The one error hierarchy of gatebridge.
+
+Every error we raise derives from `GateError`, so a caller can catch "ours" without
+catching programming errors. Device errors say *who* failed and *how*: a device that did
+not answer (`DeviceTimeout`) is told apart from one that answered garbage
+(`DeviceProtocolError`) and from a link that is gone (`DeviceBroken`), and a resource we
+closed ourselves (`DeviceClosed`) from one that broke, as trio does. Foreign exceptions
+(pymodbus, pyserial, OSError) are mapped at the boundary and kept as `__cause__`.
+
+This module is a leaf: it imports nothing of ours, so every layer (devices included, by
+an explicit import-linter carve-out) may raise these.
+"""
+
+from __future__ import annotations
+
+
+class GateError(Exception):
+    """Root of every gatebridge error."""
+
+
+class DeviceError(GateError):
+    """A device failed; `device` names it (a config name or an endpoint URL)."""
+
+    def __init__(self, device: str, message: str) -> None:
+        super().__init__(f"{device}: {message}")
+        self.device = device
+
+
+class DeviceTimeout(DeviceError):
+    """The device did not answer in time."""
+
+
+class DeviceProtocolError(DeviceError):
+    """The device (or the line) sent bytes that break its protocol.
+
+    `data` holds the offending bytes, so a technician can see what arrived.
+    """
+
+    def __init__(self, device: str, message: str, data: bytes = b"") -> None:
+        shown = f" (bytes: {data[:64].hex(' ')}{' ...' if len(data) > 64 else ''})" if data else ""
+        super().__init__(device, message + shown)
+        self.data = data
+
+
+class DeviceRefused(DeviceError):
+    """The device answered with an exception (for Modbus: the exception code)."""
+
+    def __init__(self, device: str, message: str, code: int) -> None:
+        super().__init__(device, f"{message} (exception code {code})")
+        self.code = code
+
+
+class DeviceBroken(DeviceError):
+    """The link to the device is lost (cable cut, port gone, connection refused)."""
+
+
+class DeviceClosed(DeviceError):
+    """The transport was closed by us; using it again is a programming error upstream."""
+
+
+class CommandRejected(GateError):
+    """The interlock filter vetoed a command; `invariant` names the rule (S1..S12)."""
+
+    def __init__(self, invariant: str, message: str) -> None:
+        super().__init__(f"{invariant}: {message}")
+        self.invariant = invariant
+
+
+class ConfigError(GateError):
+    """The configuration is invalid; `path` is the dotted path of the bad field."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path

@@ -1,0 +1,1 @@
+"""Wire-accurate device emulators: pure models, protocol interfaces, server adapters."""
