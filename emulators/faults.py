@@ -103,9 +103,7 @@ class FaultBook:
 
     def _expire(self, now: float) -> None:
         self._armed = [
-            a
-            for a in self._armed
-            if a.spec.duration_s is None or now - a.since < a.spec.duration_s
+            a for a in self._armed if a.spec.duration_s is None or now - a.since < a.spec.duration_s
         ]
 
     def on_frame(self, now: float, unit: int | None = None) -> list[FaultSpec]:
