@@ -1,0 +1,143 @@
+"""The lane's state and the small helpers every part of the core uses.
+
+The core is split by concern into mixins over this base: event handlers (handlers.py),
+operator commands (operator.py), the workflow's progress guards (workflow.py), and the
+step with its output stage and interlock (lane.py). They share only what is declared here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from controller.core.commands import (
+    CancelTimer,
+    Command,
+    CommitTransaction,
+    PersistFault,
+    PublishEvent,
+    RaiseAlarm,
+    RequestClearance,
+    SaveContext,
+    SetInventory,
+    StartTimer,
+)
+from controller.core.image import SensorImage
+from controller.core.interlock import Interlock
+from controller.core.params import LaneParams
+from controller.core.types import ApproachStage, Aspect, LaneState, Motion, Outcome, Side
+from controller.core.vehicles import ApproachVehicle, DeckVehicle
+
+
+class LaneBase:
+    def __init__(self, params: LaneParams, new_id: Callable[[], str], interlock: Interlock) -> None:
+        self.params = params
+        self.new_id = new_id
+        self.interlock = interlock
+        self.image = SensorImage(params)
+        self.state = LaneState.BOOTING
+        self.deck: DeckVehicle | None = None
+        self.approach: ApproachVehicle | None = None
+        self.lights: tuple[Aspect, Aspect] = (Aspect.RED, Aspect.RED)
+        self.signs: tuple[bool, bool] = (False, False)
+        self.outputs_written = False
+        self.manual_lights: dict[Side, Aspect] = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
+        self.commanded: dict[Side, Motion | None] = {Side.ENTRY: None, Side.EXIT: None}
+        self.latched_fault: str | None = None
+        self.fault_reason = ""
+        self.resume_state: LaneState | None = None
+        self.admissions_allowed = True
+        self.draining = False
+        self.timers: dict[str, float] = {}
+        self.zero_retry_at = 0.0
+        self.zero_alarmed = False
+        self.auto_close_asked: set[Side] = set()
+        self.out: list[Command] = []
+
+    # ------------------------------------------------------------------ outputs
+    def emit(self, command: Command) -> None:
+        self.out.append(command)
+
+    def event(self, type_: str, **data: object) -> None:
+        self.out.append(PublishEvent(type_, data))
+
+    def alarm(self, code: str, message: str) -> None:
+        self.out.append(RaiseAlarm(code, message))
+        self.event("alarm", code=code, message=message)
+
+    def start_timer(self, timer_id: str, deadline: float) -> None:
+        self.timers[timer_id] = deadline
+        self.out.append(StartTimer(timer_id, deadline))
+
+    def cancel_timer(self, timer_id: str) -> None:
+        if self.timers.pop(timer_id, None) is not None:
+            self.out.append(CancelTimer(timer_id))
+
+    def save_context(self) -> None:
+        self.out.append(SaveContext(None if self.deck is None else self.deck.context()))
+
+    def drop_approach(self) -> None:
+        if self.approach is not None:
+            self.approach = None
+            self.cancel_timer("clearance")
+            self.emit(SetInventory(active=False))
+
+    def request_clearance(self, approach: ApproachVehicle, tag: str, now: float, by: str) -> None:
+        approach.tag, approach.identified_by = tag, by
+        approach.request_id = self.new_id()
+        approach.stage = ApproachStage.REQUESTED
+        self.emit(RequestClearance(approach.request_id, tag))
+        self.start_timer("clearance", now + self.params.clearance_timeout_s)
+        self.event("vehicle_identified", tag=tag, request_id=approach.request_id, by=by)
+
+    def commit(self, deck: DeckVehicle, outcome: Outcome, reason: str, now: float) -> LaneState:
+        deck.outcome = outcome
+        deck.times.setdefault("decided", now)
+        self.emit(CommitTransaction(deck.record(self.params.lane_id, outcome, reason)))
+        return LaneState.COMMITTING
+
+    # ------------------------------------------------------------------ state changes
+    def go(self, target: LaneState, now: float) -> None:
+        """Enter `target` (already validated against the table) and run its entry actions."""
+        previous, self.state = self.state, target
+        self.event("state_changed", previous=previous.value, state=target.value)
+        if self.deck is not None:
+            self.deck.stage = target
+            self.deck.times.setdefault(target.value, now)
+            self.save_context()  # the deck vehicle's context is journaled at each stage change
+        entry = getattr(self, f"enter_{target.value}", None)
+        if entry is not None:
+            entry(now)
+        if target in STALL_WATCHED:
+            self.start_timer("stall", now + self.params.stall_alarm_s)
+        else:
+            self.cancel_timer("stall")
+
+    def enter_fault(self, now: float) -> None:
+        reason = self.fault_reason or "unspecified fault"
+        self.latched_fault = reason
+        self.emit(PersistFault(reason))
+        self.alarm("lane_fault", reason)
+        self.drop_approach()
+        self.resume_state = None
+
+    def fail(self, now: float, reason: str) -> None:
+        """Fail closed: FAULT with safe outputs (lights red, strokes halted), latched."""
+        if self.state == LaneState.FAULT:
+            self.event("fault_while_faulted", reason=reason)
+            return
+        self.fault_reason = reason
+        self.go(LaneState.FAULT, now)
+
+
+STALL_WATCHED = frozenset(
+    {
+        LaneState.BOOTING,
+        LaneState.ADMITTING,
+        LaneState.ENTERING,
+        LaneState.WEIGHING,
+        LaneState.COMMITTING,
+        LaneState.RELEASING,
+        LaneState.LEAVING,
+        LaneState.CLEARING,
+    }
+)

@@ -1,0 +1,157 @@
+"""Commands: what the core asks the runtime to do, as imperatives.
+
+The workflow proposes them; the interlock filter (interlock.py) disposes: only commands
+that pass it leave the core. Records (transaction, deck context) are frozen snapshots so
+the journal can write them off the event loop without racing the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from controller.core.types import Aspect, Decision, LaneState, Motion, MoveReason, Outcome, Side
+
+
+@dataclass(frozen=True, slots=True)
+class SetLights:
+    """The lane's whole output image, written in one go (one FC15): no dark head, no
+    red-and-green between two writes."""
+
+    entry: Aspect
+    exit: Aspect
+    sign_reposition: bool = False
+    sign_reverse: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MoveBarrier:
+    side: Side
+    motion: Motion
+    reason: MoveReason
+
+
+@dataclass(frozen=True, slots=True)
+class DisableAutoClose:
+    """S9: the barriers' own auto-close must be off under the controller."""
+
+    side: Side
+
+
+@dataclass(frozen=True, slots=True)
+class ZeroScale:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetInventory:
+    """Wake (or park) RFID inventory; waking starts a fresh debounce window."""
+
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RequestClearance:
+    request_id: str
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    timer_id: str
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    timer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionRecord:
+    transaction_id: str
+    lane: str
+    request_id: str | None
+    tag: str | None
+    outcome: Outcome
+    gross_kg: int | None
+    raw_frame: bytes
+    decision: Decision | None
+    declared_gross_kg: int | None
+    reason: str
+    stage_times: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommitTransaction:
+    """Write durably (S10); answer with TransactionCommitted or TransactionCommitFailed."""
+
+    record: TransactionRecord
+
+
+@dataclass(frozen=True, slots=True)
+class DeckContext:
+    """The workflow context of the vehicle on the deck, journaled at each stage change."""
+
+    transaction_id: str
+    stage: LaneState
+    tag: str | None
+    request_id: str | None
+    decision: Decision | None
+    declared_gross_kg: int | None
+    tolerance_kg: int | None
+    gross_kg: int | None
+    raw_frame: bytes
+    committed: bool
+    outcome: Outcome | None
+    hold_reason: str
+    stage_times: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveContext:
+    context: DeckContext | None  # None: the deck is free
+
+
+@dataclass(frozen=True, slots=True)
+class PersistFault:
+    """Latch (reason) or clear (None) the lane's fault durably: it survives a restart."""
+
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseAlarm:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClearAlarm:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishEvent:
+    """A lane event for the journal (gapless per-lane seq is assigned there)."""
+
+    type: str
+    data: Mapping[str, object] = field(default_factory=dict)
+
+
+Command = (
+    SetLights
+    | MoveBarrier
+    | DisableAutoClose
+    | ZeroScale
+    | SetInventory
+    | RequestClearance
+    | StartTimer
+    | CancelTimer
+    | CommitTransaction
+    | SaveContext
+    | PersistFault
+    | RaiseAlarm
+    | ClearAlarm
+    | PublishEvent
+)

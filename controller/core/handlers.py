@@ -1,0 +1,269 @@
+"""Event handlers: what each device, timer and record event means for the lane.
+
+Each handler named in the table takes the event and returns the state to move to, or None
+to stay. Handlers record facts (edges, decisions, health) and propose the few commands
+that are edge-triggered (clearance requests, timers, alarms); barrier motions and lights
+are level-triggered and come from the output stage in lane.py.
+"""
+
+from __future__ import annotations
+
+from controller.core.base import LaneBase
+from controller.core.commands import DisableAutoClose, SetInventory
+from controller.core.events import (
+    AdmissionCapacityChanged,
+    BarrierReported,
+    ClearanceDecided,
+    DeviceHealthChanged,
+    Event,
+    TagsRead,
+    TimerExpired,
+    TransactionCommitFailed,
+    TransactionCommitted,
+)
+from controller.core.image import PresenceEdges
+from controller.core.types import ApproachStage, BarrierState, Decision, LaneState, Motion, Side
+from controller.core.vehicles import ApproachVehicle, DeckVehicle
+
+MOVING = (BarrierState.OPENING, BarrierState.CLOSING)
+AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
+
+
+class Handlers(LaneBase):
+    edges: PresenceEdges
+    previous_barrier: dict[Side, BarrierState]
+    reopening: set[Side]
+
+    def ignore(self, event: Event) -> LaneState | None:
+        return None
+
+    # ------------------------------------------------------------------ sensing
+    def on_sense(self, event: Event) -> LaneState | None:
+        now = event.now
+        if isinstance(event, BarrierReported) and (bad := self._barrier_fault(event)):
+            return self._fail_to(now, bad)
+        self._approach_edges(now)
+        self._presence_edges(now)
+        return None
+
+    def _barrier_fault(self, report: BarrierReported) -> str | None:
+        side, state = report.side, report.state
+        before = self.previous_barrier.get(side, BarrierState.UNKNOWN)
+        self.previous_barrier[side] = state
+        self._stroke_progress(report)
+        if report.device_fault or state == BarrierState.FAULT:
+            return f"S8: {side} barrier reports a device fault"
+        commanded = self.commanded[side]
+        if before in AT_REST and state in MOVING and commanded is not None:
+            wanted = Motion.OPEN if state == BarrierState.OPENING else Motion.CLOSE
+            if commanded != wanted:
+                return f"S8: {side} barrier started {state.name.lower()} uncommanded"
+        return None
+
+    def _stroke_progress(self, report: BarrierReported) -> None:
+        side, commanded = report.side, self.commanded[report.side]
+        if report.state in MOVING:
+            self.cancel_timer(f"stroke_start:{side}")
+        else:
+            self.reopening.discard(side)
+        done = (commanded == Motion.OPEN and self.image.fully_open(side)) or (
+            commanded == Motion.CLOSE and self.image.fully_closed(side)
+        )
+        if done:
+            self.cancel_timer(f"stroke_start:{side}")
+            self.cancel_timer(f"stroke:{side}")
+
+    def _fail_to(self, now: float, reason: str) -> LaneState | None:
+        if self.state in (LaneState.FAULT, LaneState.EMERGENCY):
+            self.event("fault_while_latched", reason=reason)
+            return None
+        self.fault_reason = reason
+        return LaneState.FAULT
+
+    def _presence_edges(self, now: float) -> None:
+        deck = self.deck
+        for side in self.edges.fell:
+            self.start_timer(f"clear_hold:{side}", now + self.params.clear_hold_s)
+        for side in self.edges.rose:
+            self.cancel_timer(f"clear_hold:{side}")
+            if deck is not None and side == Side.ENTRY:
+                self._entry_pulse(deck, now)
+            elif deck is not None and self.state in (LaneState.RELEASING, LaneState.LEAVING):
+                deck.reached_exit = True
+                deck.times.setdefault("exit_arm", now)
+
+    def _entry_pulse(self, deck: DeckVehicle, now: float) -> None:
+        if self.image.fully_closed(Side.ENTRY):
+            self.alarm("presence_at_closed_entry", "presence under the closed entry arm")
+            return
+        if deck.stage not in (LaneState.ADMITTING, LaneState.ENTERING, LaneState.WEIGHING):
+            return
+        deck.entry_pulses += 1
+        deck.reached_entry = True
+        deck.times.setdefault("entry_arm", now)
+        if deck.entry_pulses > 1 and not deck.hold_reason:
+            deck.hold_reason = "tailgating: second vehicle at the entry"
+            self.alarm("tailgating", deck.hold_reason)
+
+    # ------------------------------------------------------------------ approach
+    def _approach_edges(self, now: float) -> None:
+        if self.edges.approach_rose and self.state not in (LaneState.CLOSED,):
+            self.drop_approach()
+            self.approach = ApproachVehicle(started_at=now)
+            self.emit(SetInventory(active=True))
+            self.event("vehicle_approached")
+        elif self.edges.approach_fell and self.approach is not None:
+            self.event("approach_cleared", stage=self.approach.stage.value)
+            self.drop_approach()
+
+    def on_tags(self, event: TagsRead) -> LaneState | None:
+        approach = self.approach
+        if approach is None:
+            return None
+        bound = self.deck.tag if self.deck is not None else None
+        unbound = sorted({t for t in event.epcs if t != bound})
+        if not unbound or approach.stage not in _IDENTIFYING:
+            return None
+        others = [t for t in unbound if t != approach.tag]
+        if approach.tag is None and len(unbound) == 1:
+            self.request_clearance(approach, unbound[0], event.now, "rfid")
+        elif others:
+            self._ambiguous(approach, unbound)
+        return None
+
+    def _ambiguous(self, approach: ApproachVehicle, tags: list[str]) -> None:
+        approach.stage = ApproachStage.AMBIGUOUS
+        approach.request_id = None
+        self.cancel_timer("clearance")
+        self.alarm("ambiguous_identity", f"several unbound tags at the approach: {tags}")
+
+    def on_decision(self, event: ClearanceDecided) -> LaneState | None:
+        approach = self.approach
+        if approach is None or approach.stage != ApproachStage.REQUESTED:
+            self.event(
+                "decision_ignored", request_id=event.request_id, why="no request outstanding"
+            )
+            return None
+        if approach.request_id != event.request_id:
+            self.event("decision_ignored", request_id=event.request_id, why="not the outstanding")
+            return None
+        self.cancel_timer("clearance")
+        approach.decision = event.decision
+        approach.declared_gross_kg = event.declared_gross_kg
+        approach.tolerance_kg = event.tolerance_kg
+        denied = event.decision == Decision.DENY
+        approach.stage = ApproachStage.DENIED if denied else ApproachStage.GRANTED
+        self.event("clearance_decided", tag=approach.tag, decision=event.decision.value)
+        return None
+
+    # ------------------------------------------------------------------ timers
+    def on_timer(self, event: TimerExpired) -> LaneState | None:
+        tid, now = event.timer_id, event.now
+        deadline = self.timers.get(tid)
+        if deadline is None or now < deadline:
+            return None  # cancelled or re-armed since: a stale expiry
+        del self.timers[tid]
+        kind, _, arg = tid.partition(":")
+        return self._timer_expired(kind, arg, now)
+
+    def _timer_expired(self, kind: str, arg: str, now: float) -> LaneState | None:
+        if kind == "clearance" and self.approach is not None:
+            self.approach.stage = ApproachStage.TIMED_OUT
+            self.alarm("clearance_timeout", f"no clearance decision for {self.approach.tag}")
+        elif kind in ("stroke", "stroke_start"):
+            what = "did not start" if kind == "stroke_start" else "did not finish"
+            return self._fail_to(now, f"S8: {arg} barrier stroke {what} in time")
+        elif kind == "latch":
+            return self._fail_to(now, f"S7: {arg} data lost longer than latch_ms")
+        elif kind == "boot":
+            missing = sorted(d.value for d in self.params.devices if not self.image.fresh(d))
+            return self._fail_to(now, f"S9: devices not reporting at boot: {missing}")
+        elif kind == "position" and self.state == LaneState.WEIGHING and self.deck is not None:
+            self.deck.hold_reason = self.deck.hold_reason or "position_timeout"
+        elif kind == "stall":
+            self.alarm("lane_stalled", f"no progress in state {self.state} for stall_alarm_s")
+        return None
+
+    # ------------------------------------------------------------------ health
+    def on_health(self, event: DeviceHealthChanged) -> LaneState | None:
+        timer = f"latch:{event.device}"
+        if not event.healthy:
+            if timer not in self.timers:
+                self.start_timer(timer, event.now + self.params.latch_s)
+            self.event("device_unhealthy", device=event.device.value, reason=event.reason)
+            if self.state in (LaneState.FAULT, LaneState.EMERGENCY, LaneState.DEGRADED):
+                return None
+            self.resume_state = self.state
+            return LaneState.DEGRADED
+        self.cancel_timer(timer)
+        self.event("device_healthy", device=event.device.value)
+        if self.state == LaneState.DEGRADED and self.image.all_fresh:
+            return self.resume_state
+        return None
+
+    # ------------------------------------------------------------------ records
+    def on_committed(self, event: TransactionCommitted) -> LaneState | None:
+        deck = self.deck
+        if deck is None or deck.transaction_id != event.transaction_id or deck.outcome is None:
+            return self._fail_to(event.now, f"S10: unexpected commit of {event.transaction_id}")
+        deck.committed = True
+        deck.times.setdefault("committed", event.now)
+        self.event("transaction_committed", transaction_id=deck.transaction_id)
+        if self.state == LaneState.DEGRADED:
+            self.resume_state = LaneState.RELEASING
+            return None
+        if self.state != LaneState.COMMITTING:
+            self.save_context()
+            return None
+        return LaneState.RELEASING
+
+    def on_commit_failed(self, event: TransactionCommitFailed) -> LaneState | None:
+        return self._fail_to(event.now, f"S10: transaction commit failed: {event.reason}")
+
+    def on_capacity(self, event: AdmissionCapacityChanged) -> LaneState | None:
+        if event.admissions_allowed != self.admissions_allowed:
+            self.admissions_allowed = event.admissions_allowed
+            if not event.admissions_allowed:
+                self.alarm("journal_admission_limit", event.reason or "journal past its limit")
+            self.event("admissions_changed", allowed=event.admissions_allowed)
+        return None
+
+    # ------------------------------------------------------------------ boot (S9)
+    def on_boot_report(self, event: Event) -> LaneState | None:
+        image = self.image
+        if not all(image.fresh(d) for d in self.params.devices):
+            return None
+        auto_close = [s for s in Side if (b := image.barriers.get(s)) is not None and b.auto_close]
+        for side in auto_close:
+            if side not in self.auto_close_asked:
+                self.auto_close_asked.add(side)
+                self.emit(DisableAutoClose(side))
+        if auto_close:
+            return None
+        self.cancel_timer("boot")
+        self.outputs_written = False  # force the all-red write now that every device has spoken
+        return self.reconcile(event.now)
+
+    def reconcile(self, now: float) -> LaneState:
+        """Restart: resume from the journaled context where the sensors agree, else HOLD."""
+        if self.latched_fault is not None:
+            self.fault_reason = self.latched_fault
+            return LaneState.FAULT
+        deck, empty = self.deck, self.image.deck_empty()
+        if deck is not None and deck.committed:
+            if empty:
+                self.deck = None
+                self.event("vehicle_departed", transaction_id=deck.transaction_id)
+                self.save_context()
+                return LaneState.CLEARING
+            return LaneState.RELEASING
+        if deck is not None:
+            deck.hold_reason = "restart: vehicle context not committed"
+            return LaneState.HOLD
+        if not empty:
+            self.deck = DeckVehicle.unknown(self.new_id(), now, "restart: unknown vehicle on deck")
+            return LaneState.HOLD
+        return LaneState.CLEARING
+
+
+_IDENTIFYING = (ApproachStage.WAITING_TAG, ApproachStage.REQUESTED, ApproachStage.GRANTED)

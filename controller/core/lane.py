@@ -1,0 +1,183 @@
+"""LaneCore: one lane's sans-I/O controller. Events in, vetted commands out.
+
+Theory of operation, one `handle(event)` step:
+1. The sensor image absorbs the event (presence edges come out of it).
+2. The table (table.TABLE) names the handler for (state, event kind); an unlisted pair, or
+   a handler reaching a state its entry does not list, fails closed to FAULT.
+3. The current state's guards (table.GUARDS) may move the workflow one state on.
+4. The output stage turns levels into proposals: S1's reopen first, halts in FAULT and
+   DEGRADED, then what the state wants of each barrier, then the lights and signs image.
+5. Every proposal passes the interlock filter. A vetoed workflow command means the
+   workflow and the invariants disagree: the lane fails closed. A vetoed manual command is
+   refused and audited. Vetoes are always reported.
+Time is `event.now`; timers are data (StartTimer out, TimerExpired in).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from controller.core.commands import (
+    Command,
+    DeckContext,
+    MoveBarrier,
+    SetLights,
+    StartTimer,
+)
+from controller.core.events import Event, event_kind
+from controller.core.handlers import Handlers
+from controller.core.image import NO_EDGES
+from controller.core.interlock import Interlock
+from controller.core.invariants import Violation, s1_close
+from controller.core.operator import Operator
+from controller.core.params import LaneParams
+from controller.core.table import GUARDS, TABLE
+from controller.core.types import BarrierState, LaneState, Motion, MoveReason, Side
+from controller.core.vehicles import DeckVehicle
+from controller.core.workflow import Workflow
+
+MAX_ROUNDS = 3
+ZEROING_STATES = frozenset({LaneState.IDLE, LaneState.CLEARING, LaneState.CLOSED})
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class LaneCore(Handlers, Operator, Workflow):
+    def __init__(
+        self,
+        params: LaneParams | None = None,
+        *,
+        new_id: Callable[[], str] = _uuid,
+        interlock: Interlock | None = None,
+        deck: DeckContext | None = None,
+        latched_fault: str | None = None,
+    ) -> None:
+        super().__init__(params or LaneParams(), new_id, interlock or Interlock())
+        self.edges = NO_EDGES
+        self.previous_barrier: dict[Side, BarrierState] = {}
+        self.reopening: set[Side] = set()
+        self.deck = None if deck is None else DeckVehicle.restored(deck)
+        self.latched_fault = latched_fault
+
+    def start(self, now: float) -> list[Command]:
+        """S9: nothing is commanded until every device has reported; only a boot deadline."""
+        self.timers["boot"] = now + self.params.boot_timeout_s
+        return [StartTimer("boot", now + self.params.boot_timeout_s)]
+
+    # ------------------------------------------------------------------ the step
+    def handle(self, event: Event) -> list[Command]:
+        self.out = []
+        now = event.now
+        self.edges = self.image.apply(event)
+        origin = self.state
+        transition = TABLE.get((origin, event_kind(event)))
+        if transition is None:
+            self.fail(now, f"unexpected {event_kind(event).value} in state {origin.value}")
+        else:
+            target = getattr(self, transition.handler)(event)
+            if target is not None and target != self.state:
+                if target in transition.targets:
+                    self.go(target, now)
+                else:
+                    self.fail(now, f"{transition.handler}: {origin} -> {target} not in the table")
+        self._progress(now)
+        return self._finish(now)
+
+    def _progress(self, now: float) -> None:
+        for guard in GUARDS.get(self.state, ()):
+            target = getattr(self, guard.check)(now)
+            if target is None:
+                continue
+            if target in guard.targets:
+                self.go(target, now)
+            else:
+                self.fail(now, f"{guard.check}: {self.state} -> {target} not in the table")
+            break
+        if self.state in ZEROING_STATES:
+            self.auto_zero(now)
+
+    def _finish(self, now: float) -> list[Command]:
+        result: list[Command] = []
+        for _ in range(MAX_ROUNDS):
+            if self.state != LaneState.BOOTING:
+                self._outputs(now)
+            if not self._vet_into(result, now):
+                break
+        return result
+
+    # ------------------------------------------------------------------ output stage
+    def _outputs(self, now: float) -> None:
+        for side in Side:
+            self._drive(side, now)
+        lights, signs = self.desired_lights(), self.desired_signs(now)
+        if not self.outputs_written or lights != self.lights or signs != self.signs:
+            self.emit(SetLights(lights[0], lights[1], signs[0], signs[1]))
+
+    def _drive(self, side: Side, now: float) -> None:
+        image, commanded = self.image, self.commanded[side]
+        state = image.barrier_state(side)
+        closing = state == BarrierState.CLOSING or (
+            commanded == Motion.CLOSE and not image.fully_closed(side)
+        )
+        if image.presence(side) and closing and commanded != Motion.OPEN:
+            self.emit(MoveBarrier(side, Motion.OPEN, MoveReason.SAFETY_REOPEN))
+            return
+        if self.state in (LaneState.FAULT, LaneState.DEGRADED):
+            moving = state in (BarrierState.OPENING, BarrierState.CLOSING)
+            if moving and side not in self.reopening and commanded != Motion.STOP:
+                self.emit(MoveBarrier(side, Motion.STOP, MoveReason.HALT))
+            return
+        wanted = self.desired_motion(side)
+        if wanted is None or wanted[0] == commanded:
+            return
+        motion, reason = wanted
+        if motion == Motion.OPEN and not image.fully_open(side):
+            self.emit(MoveBarrier(side, motion, reason))
+        elif not image.fully_closed(side) and s1_close(self, side, now) is None:
+            self.emit(MoveBarrier(side, motion, reason))
+
+    # ------------------------------------------------------------------ interlock
+    def _vet_into(self, result: list[Command], now: float) -> bool:
+        """Judge the proposals; True when a veto faulted the lane (outputs must rerun)."""
+        proposed, self.out = self.out, []
+        faulted = False
+        for command in proposed:
+            veto = self.interlock.judge(self, command, now)
+            if veto is None:
+                self._applied(command, now)
+                result.append(command)
+            else:
+                faulted |= self._vetoed(command, veto, now)
+        result.extend(self.out)  # timers, veto reports, fault records: not proposals
+        self.out = []
+        return faulted
+
+    def _vetoed(self, command: Command, veto: Violation, now: float) -> bool:
+        self.event("command_vetoed", invariant=veto.invariant, message=veto.message,
+                   command=type(command).__name__)  # fmt: skip
+        if isinstance(command, MoveBarrier) and command.reason == MoveReason.MANUAL:
+            return False
+        before = self.state
+        self.fail(now, f"interlock veto {veto}")
+        return self.state != before
+
+    def _applied(self, command: Command, now: float) -> None:
+        if isinstance(command, SetLights):
+            self.lights = (command.entry, command.exit)
+            self.signs = (command.sign_reposition, command.sign_reverse)
+            self.outputs_written = True
+        elif isinstance(command, MoveBarrier):
+            self._moved(command, now)
+
+    def _moved(self, move: MoveBarrier, now: float) -> None:
+        side, motion = move.side, move.motion
+        self.commanded[side] = motion
+        if move.reason == MoveReason.SAFETY_REOPEN:
+            self.reopening.add(side)
+            self.event("safety_reopen", side=side.value)
+        if motion in (Motion.OPEN, Motion.CLOSE):
+            self.start_timer(f"stroke_start:{side}", now + self.params.field_check_s)
+            self.start_timer(f"stroke:{side}", now + self.params.stroke_timeout_s)

@@ -1,0 +1,197 @@
+"""Operator commands: modes, manual control, officer decisions.
+
+Every operator command is audited as an event, accepted or refused, with who sent it.
+Roles are checked here as well as at the socket (defence in depth): technicians operate
+devices and modes except emergency; officers release, reject, identify, reset and declare
+emergency. Manual barrier and light commands are judged by the same interlock filter as
+the workflow's (S11), so maintenance cannot bypass S1-S3.
+"""
+
+from __future__ import annotations
+
+from controller.core.base import LaneBase
+from controller.core.commands import (
+    ClearAlarm,
+    Command,
+    MoveBarrier,
+    PersistFault,
+    SetLights,
+)
+from controller.core.events import OperatorCommanded
+from controller.core.types import (
+    ApproachStage,
+    Aspect,
+    LaneState,
+    Motion,
+    MoveReason,
+    OperatorAction,
+    Outcome,
+    Role,
+    Side,
+)
+from controller.core.vehicles import DeckVehicle
+
+A = OperatorAction
+OFFICER_ONLY = frozenset({A.MODE_EMERGENCY, A.RELEASE, A.REJECT, A.IDENTIFY, A.RESET})
+MOTION_OF = {
+    A.BARRIER_OPEN: Motion.OPEN,
+    A.BARRIER_CLOSE: Motion.CLOSE,
+    A.BARRIER_STOP: Motion.STOP,
+}
+
+
+class Operator(LaneBase):
+    def _allowed(self, cmd: OperatorCommanded) -> str | None:
+        if not cmd.authenticated:
+            return "not authenticated"
+        if cmd.role == Role.VIEWER:
+            return "viewers cannot command"
+        if cmd.action in OFFICER_ONLY and cmd.role != Role.OFFICER:
+            return f"{cmd.action.value} needs an officer"
+        return None
+
+    def _audit(self, cmd: OperatorCommanded, refused: str | None = None) -> None:
+        data: dict[str, object] = {"action": cmd.action.value, "actor": cmd.actor}
+        data.update(role=cmd.role.value, reason=cmd.reason, state=self.state.value)
+        if cmd.side is not None:
+            data["side"] = cmd.side.value
+        if cmd.tag is not None:
+            data["tag"] = cmd.tag
+        if refused is None:
+            self.event("operator_command", **data)
+        else:
+            self.event("operator_refused", refused=refused, **data)
+
+    def _gate(self, cmd: OperatorCommanded) -> bool:
+        """Audit the command; True when it may act."""
+        refused = self._allowed(cmd)
+        self._audit(cmd, refused)
+        return refused is None
+
+    def refuse(self, cmd: OperatorCommanded) -> LaneState | None:
+        self._audit(cmd, self._allowed(cmd) or f"not allowed in state {self.state.value}")
+        return None
+
+    # ------------------------------------------------------------------ modes
+    def op_mode_auto(self, cmd: OperatorCommanded) -> LaneState | None:
+        if not self._gate(cmd):
+            return None
+        self.draining = False
+        if self.state == LaneState.CLOSED:
+            return LaneState.IDLE
+        if self.state == LaneState.MAINTENANCE:
+            return self._leave_maintenance()
+        return None
+
+    def op_mode_closed(self, cmd: OperatorCommanded) -> LaneState | None:
+        if not self._gate(cmd):
+            return None
+        self.draining = True
+        self.drop_approach()
+        if self.state == LaneState.IDLE:
+            return LaneState.CLOSED
+        if self.state == LaneState.MAINTENANCE:
+            return self._leave_maintenance()
+        return None
+
+    def _leave_maintenance(self) -> LaneState:
+        self.manual_lights = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
+        return LaneState.HOLD if self.deck is not None else LaneState.CLEARING
+
+    def op_mode_maintenance(self, cmd: OperatorCommanded) -> LaneState | None:
+        if not self._gate(cmd):
+            return None
+        self.drop_approach()
+        return LaneState.MAINTENANCE
+
+    def op_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
+        if not self._gate(cmd):
+            return None
+        self.drop_approach()
+        self.alarm("emergency", f"emergency declared by {cmd.actor}: {cmd.reason}")
+        return LaneState.EMERGENCY
+
+    def op_end_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
+        if not self._gate(cmd):
+            return None
+        self.fault_reason = "emergency ended: an authenticated reset is required"
+        return LaneState.FAULT
+
+    # ------------------------------------------------------------------ manual control
+    def op_barrier(self, cmd: OperatorCommanded) -> LaneState | None:
+        if cmd.side is None:
+            self._audit(cmd, "side missing")
+            return None
+        move = MoveBarrier(cmd.side, MOTION_OF[cmd.action], MoveReason.MANUAL)
+        if self._manual(cmd, move):
+            self.emit(move)
+        return None
+
+    def op_light(self, cmd: OperatorCommanded) -> LaneState | None:
+        if cmd.side is None:
+            self._audit(cmd, "side missing")
+            return None
+        wanted = dict(self.manual_lights)
+        wanted[cmd.side] = Aspect.GREEN if cmd.action == A.LIGHT_GREEN else Aspect.RED
+        if self._manual(cmd, SetLights(wanted[Side.ENTRY], wanted[Side.EXIT])):
+            self.manual_lights = wanted  # written by the output stage, re-judged every step
+        return None
+
+    def _manual(self, cmd: OperatorCommanded, command: Command) -> bool:
+        """Judge a manual command with the workflow's own interlock (S11); audit it."""
+        refused = self._allowed(cmd)
+        if refused is None and (veto := self.interlock.judge(self, command, cmd.now)):
+            refused = f"interlock veto {veto}"
+        self._audit(cmd, refused)
+        return refused is None
+
+    # ------------------------------------------------------------------ officers
+    def op_release(self, cmd: OperatorCommanded) -> LaneState | None:
+        deck = self.deck
+        if not self._gate(cmd) or deck is None:
+            return None
+        outcome = Outcome.CLEARED if deck.gross_kg is not None else Outcome.RELEASED_UNWEIGHED
+        return self.commit(deck, outcome, cmd.reason or "released by officer", cmd.now)
+
+    def op_reject(self, cmd: OperatorCommanded) -> LaneState | None:
+        deck = self.deck
+        if not self._gate(cmd) or deck is None:
+            return None
+        return self.commit(deck, Outcome.REJECTED, cmd.reason or "rejected by officer", cmd.now)
+
+    def op_identify(self, cmd: OperatorCommanded) -> LaneState | None:
+        approach, tag = self.approach, cmd.tag
+        if not self._gate(cmd):
+            return None
+        if approach is None or not tag or approach.stage not in _REIDENTIFIABLE:
+            self.event(
+                "operator_refused", action=cmd.action.value, refused="no vehicle to identify"
+            )
+            return None
+        if self.deck is not None and self.deck.tag == tag:
+            self.event("operator_refused", action=cmd.action.value, refused="tag is on the deck")
+            return None
+        self.cancel_timer("clearance")
+        self.request_clearance(approach, tag, cmd.now, f"officer:{cmd.actor}")
+        return None
+
+    def op_reset(self, cmd: OperatorCommanded) -> LaneState | None:
+        if not self._gate(cmd):
+            return None
+        if not self.image.all_fresh:
+            self.event("reset_refused", why="device data still stale")
+            return None
+        self.latched_fault, self.fault_reason = None, ""
+        self.emit(PersistFault(None))
+        self.emit(ClearAlarm("lane_fault"))
+        for side in Side:
+            self.commanded[side] = None  # re-command from what the devices now report
+        if self.deck is None and not self.image.deck_empty():
+            self.deck = DeckVehicle.unknown(self.new_id(), cmd.now, "unknown vehicle on deck")
+        if self.deck is not None:
+            self.deck.hold_reason = self.deck.hold_reason or "reset with a vehicle on the deck"
+            return LaneState.HOLD
+        return LaneState.CLEARING
+
+
+_REIDENTIFIABLE = (ApproachStage.WAITING_TAG, ApproachStage.AMBIGUOUS, ApproachStage.TIMED_OUT)

@@ -1,0 +1,212 @@
+"""The workflow of DESIGN section 3: progress guards and what each state wants.
+
+Theory of operation: like a PLC scan, after every event the current state's guards
+(table.GUARDS) are evaluated in order; the first that fires moves the lane one state on.
+What a state wants from the barriers and lights is a level, not an edge: `desired_motion`
+and `desired_lights` are recomputed every step, and the output stage in lane.py proposes
+a command only where the commanded state differs. So a lane that resumes after data loss
+or a restart re-issues exactly what it still needs, and nothing else.
+"""
+
+from __future__ import annotations
+
+from controller.core.base import LaneBase
+from controller.core.commands import SetInventory, ZeroScale
+from controller.core.invariants import (
+    ENTRY_GREEN_STATES,
+    EXIT_GREEN_STATES,
+    s1_close,
+    s2_green,
+    s3_entry_open,
+    s4_capture,
+    s12_zero,
+    zero_allowed,
+)
+from controller.core.types import (
+    ApproachStage,
+    Aspect,
+    Decision,
+    LaneState,
+    Motion,
+    MoveReason,
+    Outcome,
+    Side,
+)
+from controller.core.vehicles import DeckVehicle
+
+S = LaneState
+NO_OPINION = frozenset({S.BOOTING, S.FAULT, S.DEGRADED, S.MAINTENANCE})
+
+
+class Workflow(LaneBase):
+    # ------------------------------------------------------------------ guards
+    def g_intruder(self, now: float) -> LaneState | None:
+        kg = self.image.weight_kg
+        if self.deck is None and kg is not None and kg >= self.params.on_deck_kg:
+            self.deck = DeckVehicle.unknown(self.new_id(), now, "vehicle on deck, not admitted")
+            self.alarm("deck_intrusion", self.deck.hold_reason)
+            return S.HOLD
+        return None
+
+    def g_admit(self, now: float) -> LaneState | None:
+        approach = self.approach
+        if approach is None or approach.stage != ApproachStage.GRANTED:
+            return None
+        if not self.admissions_allowed or self.draining or not self.image.all_fresh:
+            return None
+        if s3_entry_open(self) or s12_zero(self, now) or not self.image.fully_closed(Side.ENTRY):
+            return None
+        self.deck = DeckVehicle.admitted(approach, self.new_id())
+        self.approach = None
+        self.cancel_timer("clearance")
+        self.emit(SetInventory(active=False))
+        self.event("vehicle_admitted", tag=self.deck.tag, transaction_id=self.deck.transaction_id)
+        return S.ADMITTING
+
+    def g_held(self, now: float) -> LaneState | None:
+        return S.HOLD if self.deck is not None and self.deck.hold_reason else None
+
+    def g_entry_open(self, now: float) -> LaneState | None:
+        deck = self.deck
+        reached = deck is not None and deck.reached_entry
+        return S.ENTERING if reached or self.image.fully_open(Side.ENTRY) else None
+
+    def g_entry_passed(self, now: float) -> LaneState | None:
+        deck = self.deck
+        if deck is None or not deck.reached_entry or s1_close(self, Side.ENTRY, now):
+            return None
+        return S.WEIGHING
+
+    def g_weigh(self, now: float) -> LaneState | None:
+        deck, weight = self.deck, self.image.weight
+        if deck is None or weight is None or not self.image.fully_closed(Side.ENTRY):
+            return None
+        if s4_capture(self, now) is not None:
+            return None
+        deck.gross_kg, deck.raw_frame = round(weight.weight_kg), weight.raw
+        deck.times.setdefault("weighed", now)
+        self.cancel_timer("position")
+        self.event("weight_captured", transaction_id=deck.transaction_id, gross_kg=deck.gross_kg)
+        deck.hold_reason = self._weighing_hold(deck)
+        if deck.hold_reason:
+            return S.HOLD
+        return self.commit(deck, Outcome.CLEARED, "weighed within tolerance", now)
+
+    def _weighing_hold(self, deck: DeckVehicle) -> str:
+        gross = deck.gross_kg or 0
+        if deck.decision == Decision.INSPECT:
+            return "inspect"
+        if gross > self.params.max_gross_kg:
+            return f"over max_gross_kg: {gross} kg"
+        tolerance = deck.tolerance_kg if deck.tolerance_kg is not None else self.params.tolerance_kg
+        declared = deck.declared_gross_kg
+        if declared is not None and abs(gross - declared) > tolerance:
+            return f"weight out of tolerance: {gross} kg vs declared {declared} kg"
+        return ""
+
+    def g_exit_open(self, now: float) -> LaneState | None:
+        deck = self.deck
+        reached = deck is not None and deck.reached_exit
+        return S.LEAVING if reached or self.image.fully_open(Side.EXIT) else None
+
+    def g_vehicle_left(self, now: float) -> LaneState | None:
+        deck, image = self.deck, self.image
+        if deck is None or not deck.reached_exit or s1_close(self, Side.EXIT, now):
+            return None
+        if image.deck_empty():
+            self.event("vehicle_departed", transaction_id=deck.transaction_id)
+            self.deck = None
+            self.save_context()
+            return S.CLEARING
+        kg = image.weight_kg or 0.0
+        if image.beams_clear and kg < self.params.on_deck_kg:
+            return None  # the scale is still settling towards empty
+        self.event("vehicle_departed", transaction_id=deck.transaction_id)
+        self.deck = DeckVehicle.unknown(self.new_id(), now, "second vehicle on the deck at exit")
+        self.alarm("tailgating", self.deck.hold_reason)
+        return S.HOLD
+
+    def g_closed_up(self, now: float) -> LaneState | None:
+        image = self.image
+        if not (image.fully_closed(Side.ENTRY) and image.fully_closed(Side.EXIT)):
+            return None
+        if s12_zero(self, now) is not None:
+            return None
+        return S.CLOSED if self.draining else S.IDLE
+
+    # ------------------------------------------------------------------ entry actions
+    def enter_weighing(self, now: float) -> None:
+        self.start_timer("position", now + self.params.position_timeout_s)
+
+    def enter_hold(self, now: float) -> None:
+        self.cancel_timer("position")
+        reason = self.deck.hold_reason if self.deck is not None else "hold"
+        self.alarm("lane_held", reason)
+
+    def enter_degraded(self, now: float) -> None:
+        self.alarm("data_stale", "device data stale: lights red, no movement")
+
+    # ------------------------------------------------------------------ auto-zero
+    def auto_zero(self, now: float) -> None:
+        kg = self.image.weight_kg
+        if kg is None or abs(kg) <= self.params.zero_band_kg or now < self.zero_retry_at:
+            return
+        if zero_allowed(self, now) is None:
+            self.emit(ZeroScale())
+            self.zero_retry_at = now + 2 * self.params.stable_window_s + 1.0
+            self.event("scale_zeroed", reading_kg=kg)
+        elif self._zero_out_of_range(now, kg) and not self.zero_alarmed:
+            self.zero_alarmed = True
+            self.alarm("scale_zero_out_of_range", f"empty deck reads {kg} kg")
+
+    def _zero_out_of_range(self, now: float, kg: float) -> bool:
+        image = self.image
+        stable_empty = self.deck is None and image.beams_clear and image.weight_stable(now)
+        return stable_empty and abs(kg) > self.params.zero_capture_kg
+
+    # ------------------------------------------------------------------ levels
+    def desired_motion(self, side: Side) -> tuple[Motion, MoveReason] | None:
+        state, deck = self.state, self.deck
+        if state == S.EMERGENCY:
+            return Motion.OPEN, MoveReason.EVACUATE
+        if state in NO_OPINION:
+            return None
+        if side == Side.ENTRY:
+            admitting = state == S.ADMITTING or (state == S.ENTERING and not _reached(deck, side))
+            return (
+                (Motion.OPEN, MoveReason.ADMIT) if admitting else (Motion.CLOSE, MoveReason.SECURE)
+            )
+        if state in (S.RELEASING, S.LEAVING):
+            if not self.image.fully_closed(Side.ENTRY) and self.commanded[side] != Motion.OPEN:
+                return None  # the exit opens only behind a closed entry
+            return Motion.OPEN, MoveReason.RELEASE
+        return Motion.CLOSE, MoveReason.SECURE
+
+    def desired_lights(self) -> tuple[Aspect, Aspect]:
+        if self.state == S.MAINTENANCE:
+            wanted = (self.manual_lights[Side.ENTRY], self.manual_lights[Side.EXIT])
+        else:
+            deck = self.deck
+            entry = self.state in ENTRY_GREEN_STATES and not _reached(deck, Side.ENTRY)
+            exit_ = self.state in EXIT_GREEN_STATES and not _reached(deck, Side.EXIT)
+            wanted = (Aspect.GREEN if entry else Aspect.RED, Aspect.GREEN if exit_ else Aspect.RED)
+        return tuple(  # type: ignore[return-value]
+            Aspect.GREEN if a == Aspect.GREEN and s2_green(self, s) is None else Aspect.RED
+            for s, a in zip(Side, wanted, strict=True)
+        )
+
+    def desired_signs(self, now: float) -> tuple[bool, bool]:
+        deck, image = self.deck, self.image
+        reposition = deck is not None and (
+            deck.hold_reason == "position_timeout"
+            or (self.state == S.WEIGHING and not image.beams_clear and image.weight_stable(now))
+        )
+        approach = self.approach
+        reverse = approach is not None and approach.stage == ApproachStage.DENIED
+        return reposition, reverse
+
+
+def _reached(deck: DeckVehicle | None, side: Side) -> bool:
+    if deck is None:
+        return False
+    return deck.reached_entry if side == Side.ENTRY else deck.reached_exit
