@@ -134,9 +134,11 @@ class LaneCore(Handlers, Operator, Workflow):
         if wanted is None or wanted[0] == commanded:
             return
         motion, reason = wanted
-        if motion == Motion.OPEN and not image.fully_open(side):
-            self.emit(MoveBarrier(side, motion, reason))
-        elif not image.fully_closed(side) and s1_close(self, side, now) is None:
+        if motion == Motion.OPEN:
+            needed = not image.fully_open(side)
+        else:
+            needed = not image.fully_closed(side) and s1_close(self, side, now) is None
+        if needed:
             self.emit(MoveBarrier(side, motion, reason))
 
     # ------------------------------------------------------------------ interlock
