@@ -212,9 +212,11 @@ def check_lane(view: LaneView, now: float) -> list[Violation]:
     for side in Side:
         closing = view.image.barrier_state(side) == BarrierState.CLOSING
         commanded = view.commanded[side]
-        if view.image.presence(side) and commanded == Motion.CLOSE:
+        if not view.image.presence(side):
+            continue
+        if commanded == Motion.CLOSE and not view.image.fully_closed(side):
             found.append(Violation("S1", f"{side} still commanded to close onto presence"))
-        elif view.image.presence(side) and closing and commanded not in (Motion.OPEN, Motion.STOP):
+        elif closing and commanded != Motion.OPEN:
             found.append(Violation("S1", f"{side} closing onto presence without a reopen"))
     if Aspect.GREEN in view.lights and not view.image.all_fresh:
         found.append(Violation("S7", "a light is green while device data is stale"))

@@ -25,7 +25,7 @@ from controller.core.commands import (
     SetLights,
     StartTimer,
 )
-from controller.core.events import Event, event_kind
+from controller.core.events import BarrierReported, Event, event_kind
 from controller.core.handlers import Handlers
 from controller.core.image import NO_EDGES
 from controller.core.interlock import Interlock
@@ -59,6 +59,7 @@ class LaneCore(Handlers, Operator, Workflow):
         self.edges = NO_EDGES
         self.previous_barrier: dict[Side, BarrierState] = {}
         self.reopening: set[Side] = set()
+        self.reported_now: Side | None = None
         self.deck = None if deck is None else DeckVehicle.restored(deck)
         self.latched_fault = latched_fault
 
@@ -72,6 +73,7 @@ class LaneCore(Handlers, Operator, Workflow):
         self.out = []
         now = event.now
         self.edges = self.image.apply(event)
+        self.reported_now = event.side if isinstance(event, BarrierReported) else None
         origin = self.state
         transition = TABLE.get((origin, event_kind(event)))
         if transition is None:
@@ -122,7 +124,9 @@ class LaneCore(Handlers, Operator, Workflow):
         closing = state == BarrierState.CLOSING or (
             commanded == Motion.CLOSE and not image.fully_closed(side)
         )
-        if image.presence(side) and closing and commanded != Motion.OPEN:
+        # a barrier still reporting a close stroke after our OPEN gets it again on each report
+        insisting = state == BarrierState.CLOSING and self.reported_now == side
+        if image.presence(side) and closing and (commanded != Motion.OPEN or insisting):
             self.emit(MoveBarrier(side, Motion.OPEN, MoveReason.SAFETY_REOPEN))
             return
         if self.state in (LaneState.FAULT, LaneState.DEGRADED):

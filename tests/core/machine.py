@@ -1,0 +1,232 @@
+"""A hypothesis state machine that drives the pure core with arbitrary event orders.
+
+It plays every outside party at once (devices, the journal, the clearance service,
+technicians and officers, the clock), including physically odd orders, and checks the
+safety invariants after every step with the same predicates the interlock uses. A
+recording interlock also checks, at the moment each command leaves the core, that the
+real rules allow it: so a broken filter is caught even when the workflow stays sound.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+
+from controller.core.commands import (
+    Command,
+    CommitTransaction,
+    MoveBarrier,
+    PublishEvent,
+    RequestClearance,
+    SetLights,
+)
+from controller.core.events import (
+    BarrierReported,
+    ClearanceDecided,
+    DeviceHealthChanged,
+    Event,
+    InputsChanged,
+    OperatorCommanded,
+    TagsRead,
+    TimerExpired,
+    TransactionCommitted,
+    WeightReported,
+)
+from controller.core.interlock import Interlock
+from controller.core.invariants import LaneView, Violation, check_command, check_lane, s4_capture
+from controller.core.lane import LaneCore
+from controller.core.params import LaneParams
+from controller.core.types import (
+    Aspect,
+    BarrierState,
+    Decision,
+    Device,
+    LaneState,
+    Motion,
+    MoveReason,
+    OperatorAction,
+    Role,
+    Side,
+    Signal,
+)
+
+PARAMS = LaneParams(latch_s=2.0, clear_hold_s=1.0, stroke_timeout_s=6.0, position_timeout_s=20.0)
+SIGNALS = [s.value for s in Signal if s not in (Signal.ENTRY_RED_OK, Signal.EXIT_RED_OK)]
+A = OperatorAction
+MODES = [A.MODE_AUTO, A.MODE_MAINTENANCE, A.MODE_CLOSED, A.MODE_EMERGENCY]
+MANUAL = [A.BARRIER_OPEN, A.BARRIER_CLOSE, A.BARRIER_STOP, A.LIGHT_RED, A.LIGHT_GREEN]
+OFFICER = [A.RELEASE, A.REJECT, A.IDENTIFY, A.RESET]
+# mostly entitled and authenticated, so deep paths are reached; the rest exercises refusals
+ROLES = st.sampled_from([Role.TECHNICIAN, Role.OFFICER, Role.OFFICER, Role.VIEWER])
+AUTH = st.sampled_from([True, True, True, False])
+WEIGHTS = st.sampled_from([0.0, 5.0, -8.0, 150.0, 400.0, 900.0, 1500.0, 24500.0, 61000.0])
+
+
+class RecordingInterlock(Interlock):
+    """Wraps the interlock under test; records every passed command the real rules reject."""
+
+    def __init__(self, inner: Interlock) -> None:
+        self.inner = inner
+        self.escaped: list[tuple[Command, Violation]] = []
+
+    def judge(self, view: LaneView, command: Command, now: float) -> Violation | None:
+        verdict = self.inner.judge(view, command, now)
+        real = check_command(view, command, now)
+        if verdict is None and real is not None:
+            self.escaped.append((command, real))
+        return verdict
+
+
+class LaneMachine(RuleBasedStateMachine):
+    interlock_under_test: Interlock = Interlock()
+    tags = Bundle("tags")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recorder = RecordingInterlock(self.interlock_under_test)
+        counter = iter(range(1, 10**9))
+        self.core = LaneCore(PARAMS, new_id=lambda: f"id-{next(counter)}", interlock=self.recorder)
+        self.now = 0.0
+        self.last: list[Command] = []
+        self.requests: list[str] = []
+        self.pending_commits: list[str] = []
+        self.acked: set[str] = set()
+        self.core.start(self.now)
+
+    def feed(self, event: Event) -> None:
+        self.last = self.core.handle(event)
+        for command in self.last:
+            if isinstance(command, RequestClearance):
+                self.requests.append(command.request_id)
+            elif isinstance(command, CommitTransaction):
+                self.pending_commits.append(command.record.transaction_id)
+
+    @initialize()
+    def boot(self) -> None:
+        self.feed(InputsChanged(self.now, dict.fromkeys(SIGNALS, False)))
+        for side in Side:
+            self.feed(BarrierReported(self.now, side, BarrierState.CLOSED, 0))
+        self.feed(WeightReported(self.now, 0.0, motion=False))
+        self.feed(DeviceHealthChanged(self.now, Device.RFID, healthy=True))
+
+    # ------------------------------------------------------------------ the world
+    @rule(dt=st.sampled_from([0.05, 0.3, 1.0, 1.1, 3.0, 7.0]))
+    def advance(self, dt: float) -> None:
+        self.now += dt
+        self.feed(WeightReported(self.now, self.core.image.weight_kg or 0.0, motion=False))
+
+    @rule(signal=st.sampled_from(SIGNALS), value=st.booleans())
+    def set_input(self, signal: str, value: bool) -> None:
+        self.feed(InputsChanged(self.now, {signal: value}))
+
+    @rule(kg=WEIGHTS, motion=st.booleans())
+    def weigh(self, kg: float, motion: bool) -> None:
+        self.feed(WeightReported(self.now, kg, motion=motion))
+
+    @rule(side=st.sampled_from(Side), state=st.sampled_from(BarrierState),
+          position=st.sampled_from([0, 50, 100, None]), presence=st.booleans(),
+          auto_close=st.booleans())  # fmt: skip
+    def barrier_odd(
+        self,
+        side: Side,
+        state: BarrierState,
+        position: int | None,
+        presence: bool,
+        auto_close: bool,
+    ) -> None:
+        self.feed(BarrierReported(self.now, side, state, position, presence, auto_close))
+
+    @rule(side=st.sampled_from(Side), presence=st.booleans())
+    def barrier_follows(self, side: Side, presence: bool) -> None:
+        """The barrier finishes what it was commanded (a well-behaved device)."""
+        motion = self.core.commanded[side]
+        if motion == Motion.OPEN:
+            self.feed(BarrierReported(self.now, side, BarrierState.OPEN, 100, presence))
+        elif motion == Motion.CLOSE and not presence:
+            self.feed(BarrierReported(self.now, side, BarrierState.CLOSED, 0))
+
+    @rule(target=tags, tag=st.sampled_from(["E2000A", "E2000B", "E2000C"]))
+    def new_tag(self, tag: str) -> str:
+        return tag
+
+    @rule(first=tags, second=st.none() | tags)
+    def read_tags(self, first: str, second: str | None) -> None:
+        epcs = (first,) if second is None else (first, second)
+        self.feed(TagsRead(self.now, epcs))
+
+    @rule(decision=st.sampled_from(Decision), declared=st.sampled_from([None, 24500, 10000]),
+          stale=st.booleans())  # fmt: skip
+    def decide(self, decision: Decision, declared: int | None, stale: bool) -> None:
+        request_id = "id-unknown" if stale or not self.requests else self.requests[-1]
+        self.feed(ClearanceDecided(self.now, request_id, decision, declared))
+
+    @rule(device=st.sampled_from(Device), healthy=st.booleans())
+    def health(self, device: Device, healthy: bool) -> None:
+        self.feed(DeviceHealthChanged(self.now, device, healthy))
+
+    @rule(data=st.data())
+    def fire_timer(self, data: st.DataObject) -> None:
+        if not self.core.timers:
+            return
+        timer_id = data.draw(st.sampled_from(sorted(self.core.timers)))
+        self.now = max(self.now, self.core.timers[timer_id])
+        self.feed(TimerExpired(self.now, timer_id))
+
+    @rule()
+    def journal_acks(self) -> None:
+        if self.pending_commits:
+            tid = self.pending_commits.pop(0)
+            self.acked.add(tid)
+            self.feed(TransactionCommitted(self.now, tid))
+
+    def command(self, action: OperatorAction, role: Role, auth: bool, side: Side, tag: str) -> None:
+        self.feed(OperatorCommanded(self.now, action, "tester", role, auth, side, tag))
+
+    @rule(action=st.sampled_from(MODES), role=ROLES, auth=AUTH)
+    def operator_mode(self, action: OperatorAction, role: Role, auth: bool) -> None:
+        self.command(action, role, auth, Side.ENTRY, "E2000A")
+
+    @rule(action=st.sampled_from(MANUAL), role=ROLES, auth=AUTH, side=st.sampled_from(Side))
+    def operator_manual(self, action: OperatorAction, role: Role, auth: bool, side: Side) -> None:
+        self.command(action, role, auth, side, "E2000A")
+
+    @rule(action=st.sampled_from(OFFICER), role=ROLES, auth=AUTH,
+          tag=st.sampled_from(["E2000A", "E2000D"]))  # fmt: skip
+    def operator_officer(self, action: OperatorAction, role: Role, auth: bool, tag: str) -> None:
+        self.command(action, role, auth, Side.ENTRY, tag)
+
+    # ------------------------------------------------------------------ invariants
+    @invariant()
+    def nothing_unsafe_left_the_core(self) -> None:
+        assert not self.recorder.escaped, f"interlock let through: {self.recorder.escaped}"
+
+    @invariant()
+    def lane_is_safe_after_the_step(self) -> None:
+        found = check_lane(self.core, self.now)
+        assert not found, f"state {self.core.state}: {found}"
+
+    @invariant()
+    def fault_and_stale_data_mean_red(self) -> None:
+        core = self.core
+        if core.state in (LaneState.FAULT, LaneState.DEGRADED, LaneState.EMERGENCY):
+            assert core.lights == (Aspect.RED, Aspect.RED)
+        if not core.image.all_fresh and core.state != LaneState.BOOTING:
+            assert Aspect.GREEN not in core.lights
+
+    @invariant()
+    def weight_captured_only_fully_on_deck(self) -> None:  # S4
+        if any(isinstance(c, PublishEvent) and c.type == "weight_captured" for c in self.last):
+            assert s4_capture(self.core, self.now) is None
+
+    @invariant()
+    def exit_opens_only_after_commit(self) -> None:  # S5, S10
+        for command in self.last:
+            if isinstance(command, MoveBarrier) and command.reason == MoveReason.RELEASE:
+                deck = self.core.deck
+                assert deck is not None
+                assert deck.transaction_id in self.acked
+
+    @invariant()
+    def nothing_before_boot(self) -> None:  # S9
+        if self.core.state == LaneState.BOOTING:
+            assert not any(isinstance(c, SetLights | MoveBarrier) for c in self.last)
