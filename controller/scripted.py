@@ -136,7 +136,9 @@ class ScriptedLane:
     def _do(self, command: Command) -> None:
         if isinstance(command, SetLights):
             self.lights = (command.entry, command.exit)
-            self._say(f"lights entry={command.entry} exit={command.exit}")
+            signs = [n for n, on in (("reposition", command.sign_reposition),
+                                     ("reverse", command.sign_reverse)) if on]  # fmt: skip
+            self._say(f"lights entry={command.entry} exit={command.exit} signs={signs or '-'}")
         elif isinstance(command, MoveBarrier):
             self._move(command)
         elif isinstance(command, StartTimer):
@@ -182,6 +184,7 @@ class ScriptedLane:
 
     # ------------------------------------------------------------------ devices
     def _move(self, command: MoveBarrier) -> None:
+        self._say(f"barrier {command.side} {command.motion} ({command.reason})")
         barrier = self._barriers[command.side]
         barrier.stroke += 1
         if command.motion == Motion.STOP:

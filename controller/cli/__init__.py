@@ -1,0 +1,1 @@
+"""gatectl: the maintenance CLI."""

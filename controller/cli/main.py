@@ -1,0 +1,43 @@
+"""gatectl: run, demonstrate and maintain gatebridge lanes.
+
+Commands grow with the project (DESIGN section 7); each validates its arguments and
+reports errors in one line naming the bad argument, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="gatectl",
+    help="gatebridge lane controller: run, demo and maintenance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def demo(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
+) -> None:
+    """Run the scripted demo lane: four trucks through the pure core, in virtual time."""
+    from controller.cli.demo import run_demo
+
+    console = Console(highlight=False, force_terminal=sys.stdout.isatty())
+    run_demo(console, verbose=not quiet)
+
+
+@app.command()
+def version() -> None:
+    """Print the gatebridge version."""
+    from importlib.metadata import version as dist_version
+
+    print(dist_version("gatebridge"))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Modbus framing shared by emulators and raw clients (pure codecs; no pymodbus here)."""

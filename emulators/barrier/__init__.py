@@ -1,0 +1,3 @@
+"""Emulated barrier controllers (DESIGN 5.2):
+`model.BarrierModel`, `interface.BarrierBusInterface`.
+"""

@@ -1,0 +1,130 @@
+"""The transition table: exhaustive over (state, event kind), and its diagram is fresh."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from controller.core.commands import MoveBarrier, PersistFault, SetLights
+from controller.core.events import (
+    AdmissionCapacityChanged,
+    BarrierReported,
+    ClearanceDecided,
+    DeviceHealthChanged,
+    Event,
+    InputsChanged,
+    OperatorCommanded,
+    TagsRead,
+    TimerExpired,
+    TransactionCommitFailed,
+    TransactionCommitted,
+    WeightReported,
+)
+from controller.core.lane import LaneCore
+from controller.core.table import TABLE
+from controller.core.types import (
+    Aspect,
+    BarrierState,
+    Decision,
+    Device,
+    EventKind,
+    LaneState,
+    Motion,
+    OperatorAction,
+    Role,
+    Side,
+)
+from scripts.gen_state_diagram import render
+from scripts.gen_state_diagram import OUT as DIAGRAM
+
+NOW = 10.0
+
+
+def sample_event(kind: EventKind) -> Event:
+    """One representative event of each kind."""
+    samples: dict[EventKind, Event] = {
+        EventKind.INPUTS: InputsChanged(NOW, {"approach_loop": True}),
+        EventKind.BARRIER: BarrierReported(NOW, Side.ENTRY, BarrierState.CLOSED, 0),
+        EventKind.WEIGHT: WeightReported(NOW, 0.0, motion=False),
+        EventKind.TAGS: TagsRead(NOW, ("E2000A",)),
+        EventKind.DECISION: ClearanceDecided(NOW, "req-1", Decision.GRANT),
+        EventKind.TIMER: TimerExpired(NOW, "stall"),
+        EventKind.HEALTH: DeviceHealthChanged(NOW, Device.SCALE, healthy=True),
+        EventKind.COMMITTED: TransactionCommitted(NOW, "tx-unknown"),
+        EventKind.COMMIT_FAILED: TransactionCommitFailed(NOW, "tx-unknown", "disk full"),
+        EventKind.CAPACITY: AdmissionCapacityChanged(NOW, admissions_allowed=True),
+    }
+    if kind in samples:
+        return samples[kind]
+    action = OperatorAction(kind.value.removeprefix("op_"))
+    return OperatorCommanded(NOW, action, "tester", Role.OFFICER, True, Side.ENTRY, "E2000B")
+
+
+def lane_in(state: LaneState) -> LaneCore:
+    """A booted lane forced into `state` (the table must hold whatever led there)."""
+    core = LaneCore(new_id=iter(f"id-{i}" for i in range(1000)).__next__)
+    core.start(0.0)
+    core.handle(InputsChanged(0.0, {}))
+    for side in Side:
+        core.handle(BarrierReported(0.0, side, BarrierState.CLOSED, 0))
+    core.handle(WeightReported(0.0, 0.0, motion=False))
+    core.handle(DeviceHealthChanged(0.0, Device.RFID, healthy=True))
+    core.state = state
+    return core
+
+
+PAIRS = list(itertools.product(LaneState, EventKind))
+
+
+@pytest.mark.parametrize(("state", "kind"), PAIRS, ids=[f"{s}-{k}" for s, k in PAIRS])
+def test_every_pair_is_listed_or_fails_closed(state: LaneState, kind: EventKind) -> None:
+    core = lane_in(state)
+    commands = core.handle(sample_event(kind))
+    transition = TABLE.get((state, kind))
+    if transition is None:
+        assert core.state == LaneState.FAULT
+        assert any(isinstance(c, PersistFault) and c.reason for c in commands)
+        assert core.lights == (Aspect.RED, Aspect.RED)
+        moves = [c for c in commands if isinstance(c, MoveBarrier)]
+        assert all(m.motion in (Motion.STOP, Motion.OPEN) for m in moves)
+    else:
+        allowed = transition.targets | {state, LaneState.FAULT}
+        assert core.state in allowed | _guard_targets(state, allowed)
+    if core.state == LaneState.FAULT:
+        assert not any(isinstance(c, SetLights) and Aspect.GREEN in (c.entry, c.exit)
+                       for c in commands)  # fmt: skip
+
+
+def _guard_targets(state: LaneState, reached: frozenset[LaneState]) -> set[LaneState]:
+    from controller.core.table import GUARDS
+
+    found: set[LaneState] = set()
+    for origin in reached:
+        for guard in GUARDS.get(origin, ()):
+            found |= guard.targets
+    return found
+
+
+def test_table_lists_failure_for_impossible_records() -> None:
+    assert (LaneState.IDLE, EventKind.COMMITTED) not in TABLE
+    core = lane_in(LaneState.IDLE)
+    core.handle(TransactionCommitted(NOW, "tx-from-nowhere"))
+    assert core.state == LaneState.FAULT
+    assert core.latched_fault is not None
+    assert "transaction_committed" in core.latched_fault
+
+
+def test_every_handler_and_guard_exists() -> None:
+    core = LaneCore()
+    for transition in TABLE.values():
+        assert callable(getattr(core, transition.handler))
+    from controller.core.table import GUARDS
+
+    for guards in GUARDS.values():
+        for guard in guards:
+            assert callable(getattr(core, guard.check))
+
+
+def test_state_diagram_is_fresh() -> None:
+    assert DIAGRAM.read_text() == render(), "run: make docs (scripts/gen_state_diagram.py)"
