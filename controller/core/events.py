@@ -105,6 +105,15 @@ class AdmissionCapacityChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class InvariantViolated:
+    """A runtime monitor found the lane breaking a safety invariant: always a fault."""
+
+    now: float
+    invariant: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorCommanded:
     """A command from gatectl or a verified remote command, with who sent it."""
 
@@ -130,6 +139,7 @@ Event = (
     | TransactionCommitted
     | TransactionCommitFailed
     | AdmissionCapacityChanged
+    | InvariantViolated
     | OperatorCommanded
 )
 
@@ -144,6 +154,7 @@ _KIND_OF: dict[type, EventKind] = {
     TransactionCommitted: EventKind.COMMITTED,
     TransactionCommitFailed: EventKind.COMMIT_FAILED,
     AdmissionCapacityChanged: EventKind.CAPACITY,
+    InvariantViolated: EventKind.VIOLATION,
 }
 _OPERATOR_KIND = {action: EventKind("op_" + action.value) for action in OperatorAction}
 

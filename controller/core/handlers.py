@@ -16,6 +16,7 @@ from controller.core.events import (
     ClearanceDecided,
     DeviceHealthChanged,
     Event,
+    InvariantViolated,
     TagsRead,
     TimerExpired,
     TransactionCommitFailed,
@@ -219,6 +220,9 @@ class Handlers(LaneBase):
 
     def on_commit_failed(self, event: TransactionCommitFailed) -> LaneState | None:
         return self._fail_to(event.now, f"S10: transaction commit failed: {event.reason}")
+
+    def on_violation(self, event: InvariantViolated) -> LaneState | None:
+        return self._fail_to(event.now, f"monitor {event.invariant}: {event.message}")
 
     def on_capacity(self, event: AdmissionCapacityChanged) -> LaneState | None:
         if event.admissions_allowed != self.admissions_allowed:

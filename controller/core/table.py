@@ -45,6 +45,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
         for kind in OPERATOR_KINDS:
             table[state, kind] = _t("refuse")
         table[state, K.CAPACITY] = _t("on_capacity")
+        table[state, K.VIOLATION] = _t("on_violation", S.FAULT)
     for kind in (*SENSE, K.HEALTH):
         table[S.BOOTING, kind] = _t("on_boot_report", S.CLEARING, S.RELEASING, S.HOLD, S.FAULT)
     table[S.BOOTING, K.TIMER] = _t("on_timer", S.FAULT)

@@ -151,6 +151,7 @@ class EventKind(StrEnum):
     COMMITTED = "transaction_committed"
     COMMIT_FAILED = "transaction_commit_failed"
     CAPACITY = "admission_capacity_changed"
+    VIOLATION = "invariant_violated"
     OP_MODE_AUTO = "op_mode_auto"
     OP_MODE_MAINTENANCE = "op_mode_maintenance"
     OP_MODE_CLOSED = "op_mode_closed"

@@ -14,6 +14,7 @@ from controller.core.events import (
     DeviceHealthChanged,
     Event,
     InputsChanged,
+    InvariantViolated,
     OperatorCommanded,
     TagsRead,
     TimerExpired,
@@ -54,6 +55,7 @@ def sample_event(kind: EventKind) -> Event:
         EventKind.COMMITTED: TransactionCommitted(NOW, "tx-unknown"),
         EventKind.COMMIT_FAILED: TransactionCommitFailed(NOW, "tx-unknown", "disk full"),
         EventKind.CAPACITY: AdmissionCapacityChanged(NOW, admissions_allowed=True),
+        EventKind.VIOLATION: InvariantViolated(NOW, "S1", "closing onto presence"),
     }
     if kind in samples:
         return samples[kind]
