@@ -13,11 +13,10 @@ import argparse
 import itertools
 import time
 
+from bench.common import report
 from controller.core.events import Event
 from controller.core.lane import LaneCore
 from controller.scripted import ScriptedLane, Truck
-
-from bench.common import report
 
 
 def record_trace(vehicles: int) -> list[Event]:

@@ -58,9 +58,13 @@ def _held(console: Console, lane: ScriptedLane, truck: Truck) -> None:
     console.print(f"  lane held: {lane.core.deck.hold_reason if lane.core.deck else '?'}")
     lane.run_for(10.0)
     officer = OperatorCommanded(
-        lane.now, OperatorAction.RELEASE, "officer.nguyen", Role.OFFICER, True,
+        lane.now,
+        OperatorAction.RELEASE,
+        "officer.nguyen",
+        Role.OFFICER,
+        authenticated=True,
         reason="manifest amended after inspection",
-    )  # fmt: skip
+    )
     lane.feed(officer)
     lane.run_until(lambda: lane.lights[1] == Aspect.GREEN, 60.0)
     lane.run_for(lane.reaction_s)

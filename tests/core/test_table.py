@@ -36,8 +36,8 @@ from controller.core.types import (
     Role,
     Side,
 )
-from scripts.gen_state_diagram import render
 from scripts.gen_state_diagram import OUT as DIAGRAM
+from scripts.gen_state_diagram import render
 
 NOW = 10.0
 
