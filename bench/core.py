@@ -38,8 +38,8 @@ def record_trace(vehicles: int) -> list[Event]:
 def replay(trace: list[Event], rounds: int) -> float:
     start = time.perf_counter()
     for _ in range(rounds):
-        ids = itertools.count(1)
-        core = LaneCore(new_id=lambda: f"id-{next(ids)}")
+        ids = (f"id-{i}" for i in itertools.count(1))
+        core = LaneCore(new_id=ids.__next__)
         core.start(0.0)
         handle = core.handle
         for event in trace:
