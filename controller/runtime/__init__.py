@@ -1,0 +1,1 @@
+"""The lane runtime: asyncio around the pure core (one TaskGroup per lane)."""

@@ -1,0 +1,218 @@
+"""One lane at run time: the pure core wrapped in asyncio.
+
+Theory of operation: `run()` restores the lane's journaled context and latched fault,
+then runs one TaskGroup with a named task per device loop (loops.py), the freshness check
+(S7), and the journal writer. Every report becomes an event for the core (`feed`), which
+answers with vetted commands; `_execute` hands each to its device loop, the timer
+service, the journal queue or the clearance port, without awaiting, so the core's step
+never waits on I/O. After every step the runtime monitors (invariants.check_lane) run on
+the core; a trip faults the lane and raises an alarm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from controller.core.commands import (
+    CancelTimer,
+    ClearAlarm,
+    Command,
+    CommitTransaction,
+    DisableAutoClose,
+    MoveBarrier,
+    PersistFault,
+    PublishEvent,
+    RaiseAlarm,
+    RequestClearance,
+    SaveContext,
+    SetInventory,
+    SetLights,
+    StartTimer,
+    ZeroScale,
+)
+from controller.core.events import (
+    ClearanceDecided,
+    DeviceHealthChanged,
+    Event,
+    InvariantViolated,
+    TimerExpired,
+    TransactionCommitFailed,
+    TransactionCommitted,
+)
+from controller.core.invariants import check_lane
+from controller.core.lane import LaneCore
+from controller.core.types import Device, LaneState
+from controller.errors import DeviceError, GateError
+from controller.runtime.health import Freshness
+from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
+from controller.runtime.ports import ClearancePort, JournalPort, VerifiedDecision
+from controller.runtime.setup import LaneSetup
+from controller.runtime.timers import TimerService
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+JournalOp = Callable[[], Awaitable[None]]
+
+
+class LaneRuntime:
+    def __init__(
+        self,
+        setup: LaneSetup,
+        journal: JournalPort,
+        clearance: ClearancePort,
+        *,
+        new_id: Callable[[], str] | None = None,
+        on_change: Callable[[LaneRuntime], None] | None = None,
+    ) -> None:
+        self.setup = setup
+        self.journal = journal
+        self.clearance = clearance
+        self.new_id = new_id
+        self.on_change = on_change
+        self.freshness = Freshness(setup.fresh_s)
+        self.alarms: dict[str, str] = {}
+        self.io_reported = False
+        self.core: LaneCore | None = None
+        self._journal_queue: asyncio.Queue[JournalOp] = asyncio.Queue()
+        self.steps = 0
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def run(self) -> None:
+        lane = self.setup.lane_id
+        context = await self.journal.load_context(lane)
+        fault = await self.journal.load_fault(lane)
+        kwargs = {} if self.new_id is None else {"new_id": self.new_id}
+        self.core = LaneCore(self.setup.params, deck=context, latched_fault=fault, **kwargs)  # type: ignore[arg-type]
+        self.timers = TimerService(lambda tid, at: self.feed(TimerExpired(at, tid)))
+        self.io = IoLoop(self)
+        self.barriers = {side: BarrierLoop(self, side) for side in self.setup.sides}
+        self.scale, self.rfid = ScaleLoop(self), RfidLoop(self)
+        self._execute(self.core.start(self.now()))
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.io.run(), name=f"{lane}:io")
+                for side, barrier in self.barriers.items():
+                    tg.create_task(barrier.run(), name=f"{lane}:{side}_barrier")
+                tg.create_task(self.scale.run(), name=f"{lane}:scale")
+                tg.create_task(self.rfid.run(), name=f"{lane}:rfid")
+                tg.create_task(self._check_freshness(), name=f"{lane}:freshness")
+                tg.create_task(self._write_journal(), name=f"{lane}:journal")
+        finally:
+            self.timers.cancel_all()
+
+    async def exchange(self, device: Device, call: Awaitable[T]) -> T | None:
+        """One device exchange; a good one refreshes the device, a failure is recorded."""
+        try:
+            result = await call
+        except DeviceError as error:
+            self.freshness.failed(device, str(error))
+            return None
+        if self.freshness.ok(device, self.now()):
+            self.feed(DeviceHealthChanged(self.now(), device, healthy=True))
+        return result
+
+    async def _check_freshness(self) -> None:
+        period = self.freshness.check_period
+        while True:
+            await asyncio.sleep(period)
+            for device, reason in self.freshness.stale(self.now()):
+                self.feed(DeviceHealthChanged(self.now(), device, healthy=False, reason=reason))
+
+    # ------------------------------------------------------------------ the core
+    def feed(self, event: Event) -> None:
+        core = self.core
+        if core is None:
+            return
+        commands = core.handle(event)
+        self.steps += 1
+        self._execute(commands)
+        if core.state != LaneState.FAULT:
+            for violation in check_lane(core, event.now):
+                self.alarms["monitor"] = str(violation)
+                self._execute(core.handle(InvariantViolated(event.now, *_split(violation))))
+                break
+        if self.on_change is not None:
+            self.on_change(self)
+
+    def _execute(self, commands: list[Command]) -> None:
+        for command in commands:
+            self._one(command)
+
+    def _one(self, command: Command) -> None:  # noqa: PLR0912 - one arm per command type
+        lane = self.setup.lane_id
+        if isinstance(command, SetLights):
+            self.io.set_lights(command.entry, command.exit, command.sign_reposition,
+                               command.sign_reverse)  # fmt: skip
+        elif isinstance(command, MoveBarrier):
+            self.barriers[command.side].command(command.motion)
+        elif isinstance(command, DisableAutoClose):
+            self.barriers[command.side].command("disable_auto_close")
+        elif isinstance(command, StartTimer):
+            self.timers.start(command.timer_id, command.deadline)
+        elif isinstance(command, CancelTimer):
+            self.timers.cancel(command.timer_id)
+        elif isinstance(command, ZeroScale):
+            self.scale.zero()
+        elif isinstance(command, SetInventory):
+            self.rfid.set_active(command.active)
+        elif isinstance(command, RequestClearance):
+            self.clearance.request(lane, command.request_id, command.tag, self._decided)
+        elif isinstance(command, CommitTransaction):
+            self._journal(lambda: self._commit(command))
+        elif isinstance(command, SaveContext):
+            self._journal(lambda: self.journal.save_context(lane, command.context))
+        elif isinstance(command, PersistFault):
+            self._journal(lambda: self.journal.persist_fault(lane, command.reason))
+        elif isinstance(command, PublishEvent):
+            self._journal(lambda: self.journal.append_event(lane, command.type, command.data))
+        elif isinstance(command, RaiseAlarm):
+            self.alarms[command.code] = command.message
+        elif isinstance(command, ClearAlarm):
+            self.alarms.pop(command.code, None)
+
+    def _decided(self, decision: VerifiedDecision) -> None:
+        self.feed(
+            ClearanceDecided(
+                self.now(),
+                decision.request_id,
+                decision.decision,
+                decision.declared_gross_kg,
+                decision.tolerance_kg,
+            )
+        )
+
+    # ------------------------------------------------------------------ journal
+    def _journal(self, op: JournalOp) -> None:
+        self._journal_queue.put_nowait(op)
+
+    async def _write_journal(self) -> None:
+        """Journal operations in the order the core issued them (S10's order)."""
+        while True:
+            op = await self._journal_queue.get()
+            try:
+                await op()
+            except (GateError, OSError) as error:
+                # a record the journal cannot keep must not pass silently: fail closed
+                log.exception("lane %s: journal write failed", self.setup.lane_id)
+                self.alarms["journal"] = str(error)
+                self.feed(InvariantViolated(self.now(), "S10", f"journal write failed: {error}"))
+
+    async def _commit(self, command: CommitTransaction) -> None:
+        tid = command.record.transaction_id
+        try:
+            await self.journal.commit_transaction(command.record)
+        except (GateError, OSError, ValueError) as error:
+            self.feed(TransactionCommitFailed(self.now(), tid, str(error)))
+            return
+        self.feed(TransactionCommitted(self.now(), tid))
+
+
+def _split(violation: object) -> tuple[str, str]:
+    invariant, _, message = str(violation).partition(": ")
+    return invariant, message

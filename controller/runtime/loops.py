@@ -1,0 +1,260 @@
+"""The device loops of one lane: poll, report changes to the core, execute commands.
+
+Theory of operation: each device has one task. It polls at absolute deadlines (so sleep
+overshoot does not drift the period), executes pending commands as soon as they arrive
+(an asyncio.Event wakes it between polls, which keeps reaction time near one poll
+period), and reports to the lane only what changed. Every good exchange refreshes the
+device's freshness; failures are counted and left to the freshness check (S7), never
+raised out of the task: a device that misbehaves degrades its lane, it does not crash it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from typing import TYPE_CHECKING
+
+from controller.core.events import BarrierReported, InputsChanged, TagsRead, WeightReported
+from controller.core.types import BARRIER_DEVICE, Aspect, BarrierState, Device, Motion, Side
+from controller.errors import DeviceError, DeviceRefused
+
+if TYPE_CHECKING:
+    from controller.runtime.lane import LaneRuntime
+
+WATCHDOG_TRIPPED = 4  # the I/O module answers exception 04 to coil writes while tripped
+
+
+async def _until(deadline: float) -> None:
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, deadline - loop.time()))
+
+
+async def _wait_or_wake(wake: asyncio.Event, deadline: float) -> None:
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout_at(deadline):
+            await wake.wait()
+    del loop
+
+
+class IoLoop:
+    """The I/O module: inputs in, the whole output image out as one write."""
+
+    def __init__(self, lane: LaneRuntime) -> None:
+        self.lane = lane
+        self.setup = lane.setup
+        self.wanted: tuple[bool, ...] | None = None
+        self.written: tuple[bool, ...] | None = None
+        self.inputs: dict[str, bool] = {}
+        self.wake = asyncio.Event()
+
+    def set_lights(self, entry: Aspect, exit_: Aspect, reposition: bool, reverse: bool) -> None:
+        out = self.setup.wiring.outputs
+        bits = [False] * self.setup.wiring.channels
+        bits[out["entry_red" if entry == Aspect.RED else "entry_green"]] = True
+        bits[out["exit_red" if exit_ == Aspect.RED else "exit_green"]] = True
+        for name, on in (("sign_reposition", reposition), ("sign_reverse", reverse)):
+            if name in out:
+                bits[out[name]] = on
+        self.wanted = tuple(bits)
+        self.wake.set()
+
+    async def run(self) -> None:
+        setup, loop = self.setup, asyncio.get_running_loop()
+        await self._boot()
+        deadline = loop.time()
+        try:
+            while True:
+                await self._write_outputs()
+                await self._read_inputs()
+                deadline = max(deadline + setup.io_poll_s, loop.time() - setup.io_poll_s)
+                self.wake.clear()
+                if self.wanted == self.written:
+                    await _wait_or_wake(self.wake, deadline)
+        finally:
+            await self._all_red()
+
+    async def _boot(self) -> None:
+        """S9: read the module before anything else, then arm its watchdog (reds on)."""
+        setup = self.setup
+        while True:
+            try:
+                await self._read_inputs()
+                await setup.io.arm_watchdog(setup.watchdog_ms, setup.wiring.safe_pattern())
+                return
+            except DeviceError as error:
+                self.lane.freshness.failed(Device.IO, str(error))
+                await asyncio.sleep(setup.io_poll_s)
+
+    async def _read_inputs(self) -> None:
+        bits = await self.lane.exchange(Device.IO, self.setup.io.read_inputs())
+        if bits is None:
+            return
+        named = {s: bits[c] for s, c in self.setup.wiring.inputs.items() if c < len(bits)}
+        changed = {s: v for s, v in named.items() if self.inputs.get(s) != v}
+        self.inputs.update(named)
+        if changed or not self.lane.io_reported:
+            self.lane.io_reported = True
+            self.lane.feed(InputsChanged(self.lane.now(), changed if changed else named))
+
+    async def _write_outputs(self) -> None:
+        wanted = self.wanted
+        if wanted is None or wanted == self.written:
+            return
+        try:
+            await self.setup.io.write_outputs(wanted)
+            self.written = wanted
+        except DeviceRefused as error:
+            self.lane.freshness.failed(Device.IO, str(error))
+            if error.code == WATCHDOG_TRIPPED:
+                await self.lane.exchange(Device.IO, self.setup.io.reset_watchdog())
+        except DeviceError as error:
+            self.lane.freshness.failed(Device.IO, str(error))
+
+    async def _all_red(self) -> None:
+        """On stop: leave every light red (best effort, bounded)."""
+        pattern = self.setup.wiring.safe_pattern()
+        bits = [bool(pattern >> c & 1) for c in range(self.setup.wiring.channels)]
+        with contextlib.suppress(DeviceError, TimeoutError):
+            async with asyncio.timeout(1.0):
+                await asyncio.shield(self.setup.io.write_outputs(bits))
+
+
+class BarrierLoop:
+    def __init__(self, lane: LaneRuntime, side: Side) -> None:
+        self.lane, self.side = lane, side
+        self.port = lane.setup.barriers[side]
+        self.device = BARRIER_DEVICE[side]
+        self.pending: deque[Motion | str] = deque()
+        self.wake = asyncio.Event()
+        self.last: BarrierReported | None = None
+
+    def command(self, motion: Motion | str) -> None:
+        self.pending.append(motion)
+        self.wake.set()
+
+    async def run(self) -> None:
+        loop, period = asyncio.get_running_loop(), self.lane.setup.barrier_poll_s
+        deadline = loop.time()
+        while True:
+            while self.pending:
+                await self._execute(self.pending.popleft())
+            await self._poll()
+            deadline = max(deadline + period, loop.time() - period)
+            self.wake.clear()
+            if not self.pending:
+                await _wait_or_wake(self.wake, deadline)
+
+    async def _execute(self, what: Motion | str) -> None:
+        port = self.port
+        actions = {
+            Motion.OPEN: port.open,
+            Motion.CLOSE: port.close,
+            Motion.STOP: port.stop,
+            Motion.RESET: port.reset,
+        }
+        call = actions[what]() if isinstance(what, Motion) else port.set_auto_close(False)
+        await self.lane.exchange(self.device, call)
+
+    async def _poll(self) -> None:
+        status = await self.lane.exchange(self.device, self.port.read_status())
+        if status is None:
+            return
+        report = barrier_report(self.lane.now(), self.side, status)
+        previous = self.last
+        self.last = report
+        if previous is None or _differs(previous, report):
+            self.lane.feed(report)
+
+
+def barrier_report(now: float, side: Side, status: object) -> BarrierReported:
+    state = BarrierState(int(getattr(status, "state", 0)))
+    flags = int(getattr(status, "flags", 0))
+    return BarrierReported(
+        now,
+        side,
+        state,
+        getattr(status, "position", None),
+        presence=bool(getattr(status, "presence", False)),
+        auto_close=bool(getattr(status, "auto_close", False)),
+        device_fault=bool(flags & 0b1100),  # motor fault, limit-switch fault
+    )
+
+
+def _differs(a: BarrierReported, b: BarrierReported) -> bool:
+    return (a.state, a.position, a.presence, a.auto_close, a.device_fault) != (
+        b.state,
+        b.position,
+        b.presence,
+        b.auto_close,
+        b.device_fault,
+    )
+
+
+class ScaleLoop:
+    def __init__(self, lane: LaneRuntime) -> None:
+        self.lane = lane
+        self.zero_requested = False
+        self.wake = asyncio.Event()
+
+    def zero(self) -> None:
+        self.zero_requested = True
+
+    async def run(self) -> None:
+        scale, timeout = self.lane.setup.scale, self.lane.setup.device_timeout_s
+        while True:
+            if self.zero_requested:
+                self.zero_requested = False
+                await self.lane.exchange(Device.SCALE, scale.zero())
+            reading = await self.lane.exchange(Device.SCALE, scale.read_reading(timeout))
+            if reading is None:
+                await asyncio.sleep(timeout / 4)  # a broken link fails fast: do not spin
+                continue
+            self.lane.feed(
+                WeightReported(
+                    self.lane.now(),
+                    float(getattr(reading, "weight_kg", 0.0)),
+                    motion=bool(getattr(reading, "motion", True)),
+                    out_of_range=bool(getattr(reading, "out_of_range", False)),
+                    raw=bytes(getattr(reading, "raw", b"")),
+                )
+            )
+
+
+class RfidLoop:
+    """Inventory at poll_ms; sightings reach the core only while it asked for them.
+
+    The debounce lives here: the same tag again within debounce_s is one sighting, and
+    waking inventory starts a fresh window (a truck read before it reached the stop line
+    is read again once it is there)."""
+
+    def __init__(self, lane: LaneRuntime) -> None:
+        self.lane = lane
+        self.active = False
+        self.seen: dict[str, float] = {}
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        self.seen.clear()
+
+    async def run(self) -> None:
+        loop, period = asyncio.get_running_loop(), self.lane.setup.rfid_poll_s
+        deadline = loop.time()
+        while True:
+            epcs = await self.lane.exchange(Device.RFID, self.lane.setup.rfid.inventory())
+            if epcs and self.active:
+                self._sighted(epcs)
+            deadline = max(deadline + period, loop.time() - period)
+            await _until(deadline)
+
+    def _sighted(self, epcs: tuple[bytes, ...]) -> None:
+        now, window = self.lane.now(), self.lane.setup.rfid_debounce_s
+        fresh = []
+        for epc in {e.hex().upper() for e in epcs}:
+            last = self.seen.get(epc)
+            self.seen[epc] = now
+            if last is None or now - last > window:
+                fresh.append(epc)
+        if fresh:
+            self.lane.feed(TagsRead(now, tuple(sorted(fresh))))

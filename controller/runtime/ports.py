@@ -1,0 +1,73 @@
+"""What the lane runtime needs from the rest of the gateway, as small interfaces.
+
+The runtime is written against these ports, so a lane runs the same against the SQLite
+journal and MQTT bridge in production, and against the in-memory versions here in tests,
+the demo and simulations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from controller.core.commands import DeckContext, TransactionRecord
+from controller.core.types import Decision
+
+
+class JournalPort(Protocol):
+    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None: ...
+    async def commit_transaction(self, record: TransactionRecord) -> None: ...
+    async def save_context(self, lane: str, context: DeckContext | None) -> None: ...
+    async def load_context(self, lane: str) -> DeckContext | None: ...
+    async def persist_fault(self, lane: str, reason: str | None) -> None: ...
+    async def load_fault(self, lane: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDecision:
+    """A clearance decision that passed S6's checks (signature, lane, expiry, seq)."""
+
+    request_id: str
+    decision: Decision
+    declared_gross_kg: int | None = None
+    tolerance_kg: int | None = None
+
+
+DecisionSink = Callable[[VerifiedDecision], None]
+
+
+class ClearancePort(Protocol):
+    def request(self, lane: str, request_id: str, tag: str, deliver: DecisionSink) -> None:
+        """Ask for clearance; a verified decision comes back through `deliver`, maybe never."""
+        ...
+
+
+@dataclass(slots=True)
+class MemoryJournal:
+    """The journal's contract kept in memory (tests, demo, simulation)."""
+
+    events: dict[str, list[tuple[str, Mapping[str, object]]]] = field(default_factory=dict)
+    transactions: dict[str, TransactionRecord] = field(default_factory=dict)
+    contexts: dict[str, DeckContext | None] = field(default_factory=dict)
+    faults: dict[str, str | None] = field(default_factory=dict)
+
+    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None:
+        self.events.setdefault(lane, []).append((type_, dict(data)))
+
+    async def commit_transaction(self, record: TransactionRecord) -> None:
+        stored = self.transactions.setdefault(record.transaction_id, record)
+        if stored != record:
+            raise ValueError(f"transaction {record.transaction_id} committed twice, differently")
+
+    async def save_context(self, lane: str, context: DeckContext | None) -> None:
+        self.contexts[lane] = context
+
+    async def load_context(self, lane: str) -> DeckContext | None:
+        return self.contexts.get(lane)
+
+    async def persist_fault(self, lane: str, reason: str | None) -> None:
+        self.faults[lane] = reason
+
+    async def load_fault(self, lane: str) -> str | None:
+        return self.faults.get(lane)

@@ -1,0 +1,88 @@
+"""A lane's wiring and device handles as the runtime uses them.
+
+`LaneSetup` is built from the validated config (or by a test or simulation directly): the
+core's parameters, the I/O channel map, poll periods, freshness budgets, and the drivers.
+Drivers are typed by the small protocols below, which the drivers in devices/ satisfy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from controller.core.params import LaneParams
+from controller.core.types import Device, Side
+
+
+class BarrierStatusLike(Protocol):
+    @property
+    def position(self) -> int | None: ...
+    @property
+    def auto_close(self) -> bool: ...
+    @property
+    def presence(self) -> bool: ...
+
+
+class IoPort(Protocol):
+    async def read_inputs(self) -> tuple[bool, ...]: ...
+    async def read_outputs(self) -> tuple[bool, ...]: ...
+    async def write_outputs(self, bits: Sequence[bool]) -> None: ...
+    async def arm_watchdog(self, timeout_ms: int, safe_pattern: int) -> None: ...
+    async def reset_watchdog(self) -> None: ...
+
+
+class BarrierPort(Protocol):
+    async def read_status(self) -> object: ...
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def reset(self) -> None: ...
+    async def set_auto_close(self, on: bool) -> None: ...
+
+
+class ScalePort(Protocol):
+    async def read_reading(self, timeout_s: float) -> object: ...
+    async def zero(self) -> None: ...
+
+
+class RfidPort(Protocol):
+    async def inventory(self) -> tuple[bytes, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    inputs: Mapping[str, int]  # signal name -> channel
+    outputs: Mapping[str, int]  # entry_red, entry_green, exit_red, exit_green, signs
+    channels: int = 16
+
+    def safe_pattern(self) -> int:
+        """Reds on, everything else off: the watchdog's and the power-on output state."""
+        return (1 << self.outputs["entry_red"]) | (1 << self.outputs["exit_red"])
+
+
+@dataclass(slots=True)
+class LaneSetup:
+    lane_id: str
+    params: LaneParams
+    wiring: Wiring
+    io: IoPort
+    barriers: Mapping[Side, BarrierPort]
+    scale: ScalePort
+    rfid: RfidPort
+    io_poll_s: float = 0.05
+    barrier_poll_s: float = 0.1
+    rfid_poll_s: float = 0.2
+    rfid_debounce_s: float = 5.0
+    watchdog_ms: int = 300
+    fresh_s: Mapping[Device, float] = field(
+        default_factory=lambda: {
+            Device.IO: 0.2,
+            Device.ENTRY_BARRIER: 0.5,
+            Device.EXIT_BARRIER: 0.5,
+            Device.SCALE: 0.5,
+            Device.RFID: 1.0,
+        }
+    )
+    device_timeout_s: float = 0.5
+    sides: Sequence[Side] = (Side.ENTRY, Side.EXIT)

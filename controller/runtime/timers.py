@@ -1,0 +1,41 @@
+"""Core timers on the event loop.
+
+The core asks for timers as data (`StartTimer(id, deadline)`); this service arms them with
+`loop.call_at` on the loop's own clock, so a virtual-time loop fast-forwards them, and
+delivers `TimerExpired` through the callback. Re-arming an id replaces the old handle;
+the core ignores expiries it no longer expects, so a race with a cancel is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+class TimerService:
+    def __init__(self, expired: Callable[[str, float], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._expired = expired
+        self._handles: dict[str, asyncio.TimerHandle] = {}
+
+    def start(self, timer_id: str, deadline: float) -> None:
+        self.cancel(timer_id)
+        self._handles[timer_id] = self._loop.call_at(deadline, self._fire, timer_id, deadline)
+
+    def cancel(self, timer_id: str) -> None:
+        handle = self._handles.pop(timer_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def cancel_all(self) -> None:
+        for handle in self._handles.values():
+            handle.cancel()
+        self._handles.clear()
+
+    def _fire(self, timer_id: str, deadline: float) -> None:
+        self._handles.pop(timer_id, None)
+        self._expired(timer_id, max(deadline, self._loop.time()))
+
+    @property
+    def armed(self) -> frozenset[str]:
+        return frozenset(self._handles)
