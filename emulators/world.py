@@ -1,0 +1,300 @@
+"""The lane's physical world: trucks, drivers and what the sensors see.
+
+Theory of operation (Lewis style, pure): `advance(dt)` moves every truck by its driver's
+rules, then writes what the geometry implies into the device models through a `Panel`:
+loop and beam inputs, barrier photocells, the load on the deck, tags in the RF field. The
+drivers read only what real drivers see: the lights (the I/O module's outputs), the arms
+(barrier positions) and the signs. By default they obey; misbehaving drivers tailgate,
+stop under an arm, stop half on the deck, or carry a swapped tag.
+
+The safety oracle trusts nothing the controller says: it watches the devices' ground
+truth and records incidents, separating what the controller caused (green with the arm
+not fully open, an arm closing onto a truck that had permission, two admitted trucks on
+the deck, a truck released without a committed transaction) from what a driver caused
+(entering on red behind another truck, stopping under an arm, stopping half on the deck).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from emulators.geometry import Geometry, Physics, covers, fraction_inside, overlaps
+
+SIDES = ("entry", "exit")
+
+
+class Behaviour(StrEnum):
+    OBEY = "obey"
+    TAILGATE = "tailgate"  # follows the truck ahead through the entry, ignoring the light
+    STOP_UNDER_ARM = "stop_under_arm"  # stops with its rear under the entry arm for a while
+    HALF_ON_DECK = "half_on_deck"  # stops with its rear over beam_in until told to move
+    SWAPPED_TAG = "swapped_tag"  # carries a tag whose manifest weight is not its own
+
+
+class Phase(StrEnum):
+    APPROACH = "approach"
+    AT_STOP = "at_stop"
+    ENTERING = "entering"
+    ON_DECK = "on_deck"
+    LEAVING = "leaving"
+    GONE = "gone"
+
+
+class Panel(Protocol):
+    """The device models as the world touches them."""
+
+    def set_signal(self, name: str, active: bool) -> None: ...
+    def green(self, side: str) -> bool: ...
+    def sign(self, name: str) -> bool: ...
+    def arm_position(self, side: str) -> float: ...
+    def arm_closing(self, side: str) -> bool: ...
+    def arm_fully_open(self, side: str) -> bool: ...
+    def set_photocell(self, side: str, active: bool) -> None: ...
+    def set_load(self, kg: float) -> None: ...
+    def set_tags(self, tags: dict[bytes, float]) -> None: ...
+
+
+@dataclass(slots=True)
+class Truck:
+    ident: int
+    tag: bytes
+    gross_kg: int
+    length_m: float
+    behaviour: Behaviour = Behaviour.OBEY
+    declared_kg: int | None = None
+    front: float = -40.0
+    phase: Phase = Phase.APPROACH
+    wait_s: float = 0.0
+    entered_on_green: bool | None = None
+    left_on_green: bool | None = None
+    dwell_s: float = 0.0
+
+    @property
+    def body(self) -> tuple[float, float]:
+        return (self.front - self.length_m, self.front)
+
+    @property
+    def tag_hex(self) -> str:
+        return self.tag.hex().upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    time: float
+    kind: str
+    truck: int
+    caused_by: str  # "controller" or "driver"
+
+
+@dataclass(slots=True)
+class Oracle:
+    incidents: list[Incident] = field(default_factory=list)
+    _open: set[tuple[str, int]] = field(default_factory=set)
+
+    def record(self, now: float, kind: str, truck: int, caused_by: str) -> None:
+        if (kind, truck) not in self._open:
+            self._open.add((kind, truck))
+            self.incidents.append(Incident(now, kind, truck, caused_by))
+
+    def clear(self, kind: str, truck: int) -> None:
+        self._open.discard((kind, truck))
+
+    def by(self, caused_by: str) -> list[Incident]:
+        return [i for i in self.incidents if i.caused_by == caused_by]
+
+
+class World:
+    def __init__(
+        self,
+        panel: Panel,
+        *,
+        geometry: Geometry | None = None,
+        physics: Physics | None = None,
+        seed: int = 0,
+        committed: Callable[[str], bool] = lambda _tag: True,
+    ) -> None:
+        self.panel = panel
+        self.geo = geometry or Geometry()
+        self.phys = physics or Physics()
+        self.rng = random.Random(seed)  # noqa: S311 - simulation dice
+        self.committed = committed
+        self.trucks: list[Truck] = []
+        self.departed: list[Truck] = []
+        self.oracle = Oracle()
+        self.now = 0.0
+        self._ids = 0
+
+    # ------------------------------------------------------------------ trucks
+    def make_truck(self, behaviour: Behaviour = Behaviour.OBEY) -> Truck:
+        self._ids += 1
+        lo, hi = self.phys.gross_kg
+        gross = self.rng.randint(lo, hi)
+        length = round(self.rng.uniform(*self.phys.length_m), 1)
+        tag = bytes.fromhex("E28011") + self._ids.to_bytes(9, "big")
+        declared = gross if behaviour != Behaviour.SWAPPED_TAG else gross + 8000
+        return Truck(self._ids, tag, gross, length, behaviour, declared)
+
+    def spawn(self, truck: Truck) -> Truck:
+        last = self.trucks[-1] if self.trucks else None
+        start = -30.0 if last is None else min(-30.0, last.body[0] - self.geo.queue_gap - 5)
+        truck.front = start
+        self.trucks.append(truck)
+        return truck
+
+    @property
+    def queue_length(self) -> int:
+        return sum(t.phase in (Phase.APPROACH, Phase.AT_STOP) for t in self.trucks)
+
+    # ------------------------------------------------------------------ physics
+    def advance(self, dt: float) -> None:
+        if dt <= 0:
+            return
+        self.now += dt
+        for index, truck in enumerate(self.trucks):
+            ahead = self.trucks[index - 1] if index > 0 else None
+            self._drive(truck, ahead, dt)
+        self._retire()
+        self._sense()
+        self._watch()
+
+    def _drive(self, truck: Truck, ahead: Truck | None, dt: float) -> None:
+        target = self._target(truck, ahead, dt)
+        step = self.phys.truck_speed_mps * dt
+        new_front = min(target, truck.front + step) if target > truck.front else truck.front
+        new_front = self._arms_block(truck, new_front)
+        self._crossings(truck, truck.front, new_front)
+        truck.front = new_front
+        if truck.phase == Phase.ENTERING and truck.front >= self.geo.deck_stop - 1e-6:
+            truck.phase, truck.wait_s = Phase.ON_DECK, 0.0
+        elif truck.phase == Phase.LEAVING and truck.body[0] > self.geo.gone_after:
+            truck.phase = Phase.GONE
+
+    def _target(self, truck: Truck, ahead: Truck | None, dt: float) -> float:
+        geo = self.geo
+        gap = 1.0 if truck.behaviour == Behaviour.TAILGATE else geo.queue_gap
+        limit = ahead.body[0] - gap if ahead is not None and ahead.phase != Phase.GONE else 1e9
+        phase = truck.phase
+        if phase == Phase.APPROACH:
+            if truck.front >= geo.stop_line - 0.01 and (ahead is None or ahead.front > 0):
+                truck.phase, truck.wait_s = Phase.AT_STOP, 0.0
+            return min(geo.stop_line, limit)
+        if phase == Phase.AT_STOP:
+            self._at_stop(truck, ahead, dt)
+            return min(geo.stop_line, limit)
+        if phase == Phase.ENTERING:
+            return min(self._entering_target(truck, dt), limit)
+        if phase == Phase.ON_DECK:
+            self._on_deck(truck, dt)
+            return truck.front
+        return 1e9 if phase == Phase.LEAVING else truck.front
+
+    def _at_stop(self, truck: Truck, ahead: Truck | None, dt: float) -> None:
+        go = self.panel.green("entry") or (
+            truck.behaviour == Behaviour.TAILGATE
+            and ahead is not None
+            and ahead.phase in (Phase.ENTERING, Phase.ON_DECK)
+            and self.panel.arm_position("entry") >= 95
+        )
+        truck.wait_s = truck.wait_s + dt if go else 0.0
+        if truck.wait_s >= self.phys.driver_reaction_s:
+            truck.phase, truck.dwell_s = Phase.ENTERING, 0.0
+
+    def _entering_target(self, truck: Truck, dt: float) -> float:
+        geo = self.geo
+        if truck.behaviour == Behaviour.STOP_UNDER_ARM and truck.dwell_s < 6.0:
+            stop = geo.entry_arm + truck.length_m - 0.2  # rear just under the arm
+            if truck.front >= stop - 0.01:
+                truck.dwell_s += dt
+            return stop
+        if truck.behaviour == Behaviour.HALF_ON_DECK and not self.panel.sign("sign_reposition"):
+            return geo.beam_in + truck.length_m - 1.5  # rear short of beam_in
+        return geo.deck_stop
+
+    def _on_deck(self, truck: Truck, dt: float) -> None:
+        go = self.panel.green("exit")
+        truck.wait_s = truck.wait_s + dt if go else 0.0
+        if truck.wait_s >= self.phys.driver_reaction_s:
+            truck.phase = Phase.LEAVING
+
+    def _arms_block(self, truck: Truck, new_front: float) -> float:
+        """A truck does not drive through an arm that is not up (it stops short of it)."""
+        for side, arm in (("entry", self.geo.entry_arm), ("exit", self.geo.exit_arm)):
+            crossing = truck.front <= arm - 0.3 < new_front
+            if crossing and self.panel.arm_position(side) < 95:
+                return min(new_front, arm - 0.3)
+        return new_front
+
+    def _crossings(self, truck: Truck, old: float, new: float) -> None:
+        geo, now = self.geo, self.now
+        if old < geo.entry_arm <= new:
+            truck.entered_on_green = self.panel.green("entry")
+            if not truck.entered_on_green:
+                self.oracle.record(now, "entered_on_red", truck.ident, "driver")
+        if old < geo.exit_arm <= new:
+            truck.left_on_green = self.panel.green("exit")
+            if not truck.left_on_green:
+                self.oracle.record(now, "left_on_red", truck.ident, "driver")
+            elif not self.committed(truck.tag_hex):
+                self.oracle.record(now, "released_uncommitted", truck.ident, "controller")
+
+    def _retire(self) -> None:
+        gone = [t for t in self.trucks if t.phase == Phase.GONE]
+        if gone:
+            self.departed.extend(gone)
+            self.trucks = [t for t in self.trucks if t.phase != Phase.GONE]
+
+    # ------------------------------------------------------------------ sensors
+    def _sense(self) -> None:
+        geo, panel = self.geo, self.panel
+        bodies = [t.body for t in self.trucks]
+        zones = {
+            "approach_loop": geo.approach_loop,
+            "entry_arm_loop": geo.entry_arm_loop,
+            "exit_arm_loop": geo.exit_arm_loop,
+        }
+        for name, zone in zones.items():
+            panel.set_signal(name, any(overlaps(b, zone) for b in bodies))
+        panel.set_signal("beam_in", any(covers(b, geo.beam_in) for b in bodies))
+        panel.set_signal("beam_out", any(covers(b, geo.beam_out) for b in bodies))
+        panel.set_photocell("entry", any(overlaps(b, geo.entry_photocell) for b in bodies))
+        panel.set_photocell("exit", any(overlaps(b, geo.exit_photocell) for b in bodies))
+        deck = (geo.beam_in, geo.beam_out)
+        panel.set_load(sum(t.gross_kg * fraction_inside(t.body, deck) for t in self.trucks))
+        panel.set_tags({t.tag: -t.front for t in self.trucks if -geo.rfid_range <= t.front <= 0})
+
+    def _watch(self) -> None:
+        """The oracle's per-tick checks of what the controller made the devices do."""
+        panel, geo, now = self.panel, self.geo, self.now
+        for side in SIDES:
+            if panel.green(side) and not panel.arm_fully_open(side):
+                self.oracle.record(now, f"{side}_green_arm_not_open", 0, "controller")
+            else:
+                self.oracle.clear(f"{side}_green_arm_not_open", 0)
+        for side, zone in (("entry", geo.entry_photocell), ("exit", geo.exit_photocell)):
+            if panel.arm_closing(side):
+                for truck in self.trucks:
+                    if overlaps(truck.body, zone):
+                        self.oracle.record(now, f"{side}_arm_onto_truck", truck.ident,
+                                           self._blame(truck))  # fmt: skip
+        admitted = [t for t in self.trucks if t.entered_on_green and self._on_deck_now(t)]
+        if len(admitted) >= 2:
+            self.oracle.record(now, "two_admitted_on_deck", admitted[1].ident, "controller")
+        for truck in self.trucks:
+            self._watch_driver(truck)
+
+    def _on_deck_now(self, truck: Truck) -> bool:
+        return overlaps(truck.body, (self.geo.beam_in, self.geo.beam_out))
+
+    def _blame(self, truck: Truck) -> str:
+        return "controller" if truck.behaviour == Behaviour.OBEY else "driver"
+
+    def _watch_driver(self, truck: Truck) -> None:
+        if truck.behaviour == Behaviour.STOP_UNDER_ARM and truck.dwell_s > 0:
+            self.oracle.record(self.now, "stopped_under_arm", truck.ident, "driver")
+        half = truck.behaviour == Behaviour.HALF_ON_DECK and truck.phase == Phase.ENTERING
+        if half and covers(truck.body, self.geo.beam_in) and truck.front > self.geo.beam_in + 5:
+            self.oracle.record(self.now, "half_on_deck", truck.ident, "driver")

@@ -1,0 +1,130 @@
+"""The world's physics and its oracle, against a panel the test drives by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from emulators.world import Behaviour, Phase, World
+
+
+@dataclass
+class HandPanel:
+    """Lights and arms set by the test; sensors recorded."""
+
+    lights: dict[str, bool] = field(default_factory=lambda: {"entry": False, "exit": False})
+    arms: dict[str, float] = field(default_factory=lambda: {"entry": 0.0, "exit": 0.0})
+    closing: dict[str, bool] = field(default_factory=lambda: {"entry": False, "exit": False})
+    signals: dict[str, bool] = field(default_factory=dict)
+    photocells: dict[str, bool] = field(default_factory=dict)
+    load: float = 0.0
+    tags: dict[bytes, float] = field(default_factory=dict)
+    signs: dict[str, bool] = field(default_factory=dict)
+
+    def set_signal(self, name: str, active: bool) -> None:
+        self.signals[name] = active
+
+    def green(self, side: str) -> bool:
+        return self.lights[side]
+
+    def sign(self, name: str) -> bool:
+        return self.signs.get(name, False)
+
+    def arm_position(self, side: str) -> float:
+        return self.arms[side]
+
+    def arm_closing(self, side: str) -> bool:
+        return self.closing[side]
+
+    def arm_fully_open(self, side: str) -> bool:
+        return self.arms[side] >= 100
+
+    def set_photocell(self, side: str, active: bool) -> None:
+        self.photocells[side] = active
+
+    def set_load(self, kg: float) -> None:
+        self.load = kg
+
+    def set_tags(self, tags: dict[bytes, float]) -> None:
+        self.tags = dict(tags)
+
+
+def run(world: World, seconds: float, dt: float = 0.05) -> None:
+    for _ in range(round(seconds / dt)):
+        world.advance(dt)
+
+
+def test_an_obedient_truck_waits_at_red_and_crosses_the_lane_on_green() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=1)
+    truck = world.spawn(world.make_truck())
+    run(world, 20)
+    assert truck.phase == Phase.AT_STOP
+    assert panel.signals["approach_loop"]
+    assert truck.tag in panel.tags  # within the RF field at the stop line
+    assert panel.load == 0
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    run(world, 15)
+    assert truck.phase == Phase.ON_DECK
+    assert panel.load == truck.gross_kg
+    assert not panel.signals["beam_in"]
+    assert not panel.signals["beam_out"]
+    assert truck.entered_on_green
+    panel.arms["exit"], panel.lights["exit"] = 100, True
+    run(world, 20)
+    assert world.departed == [truck]
+    assert panel.load == 0
+    assert world.oracle.incidents == []
+
+
+def test_a_truck_does_not_drive_through_a_closed_arm() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=2)
+    truck = world.spawn(world.make_truck(Behaviour.TAILGATE))
+    panel.lights["entry"] = True  # green, but the arm is down: the driver stops short
+    run(world, 30)
+    assert truck.front < 0
+    assert world.oracle.by("controller")[0].kind == "entry_green_arm_not_open"
+
+
+def test_a_tailgater_is_a_driver_incident() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=3)
+    first = world.spawn(world.make_truck())
+    second = world.spawn(world.make_truck(Behaviour.TAILGATE))
+    run(world, 25)
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    run(world, 3)
+    panel.lights["entry"] = False  # red once the first truck reached the arm
+    run(world, 12)
+    assert first.entered_on_green
+    assert second.entered_on_green is False
+    kinds = {(i.kind, i.caused_by) for i in world.oracle.incidents}
+    assert ("entered_on_red", "driver") in kinds
+    assert not world.oracle.by("controller")
+
+
+def test_releasing_an_uncommitted_truck_is_a_controller_incident() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=4, committed=lambda _tag: False)
+    truck = world.spawn(world.make_truck())
+    panel.arms.update(entry=100, exit=100)
+    panel.lights.update(entry=True, exit=True)
+    run(world, 60)
+    assert truck in world.departed
+    assert [i.kind for i in world.oracle.by("controller")] == ["released_uncommitted"]
+
+
+def test_sensors_follow_the_geometry_while_entering() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=5)
+    truck = world.spawn(world.make_truck(Behaviour.HALF_ON_DECK))
+    run(world, 25)
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    run(world, 20)
+    assert truck.phase == Phase.ENTERING  # stopped with its rear over beam_in
+    assert panel.signals["beam_in"]
+    assert 0 < panel.load < truck.gross_kg
+    panel.signs["sign_reposition"] = True
+    run(world, 10)
+    assert truck.phase == Phase.ON_DECK
+    assert ("half_on_deck", "driver") in {(i.kind, i.caused_by) for i in world.oracle.incidents}
