@@ -1,0 +1,109 @@
+"""The maintenance socket's protocol: JSON lines, one request and one response each.
+
+Requests are validated by pydantic (`extra="forbid"`), so a malformed line gets a clear
+one-line error naming the field and the connection stays usable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+LaneId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+Reason = Annotated[str, Field(min_length=3, max_length=500)]
+Tag = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[0-9A-Fa-f]+$")]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatusRequest(_Request):
+    op: Literal["status"]
+
+
+class EventsRequest(_Request):
+    op: Literal["events"]
+    follow: bool = False
+    last: int = Field(default=50, ge=0, le=10_000)
+
+
+class ModeRequest(_Request):
+    op: Literal["mode"]
+    lane: LaneId
+    mode: Literal["auto", "maintenance", "closed", "emergency"]
+    reason: str = Field(default="", max_length=500)
+
+
+class BarrierRequest(_Request):
+    op: Literal["barrier"]
+    lane: LaneId
+    side: Literal["entry", "exit"]
+    action: Literal["open", "close", "stop"]
+
+
+class LightRequest(_Request):
+    op: Literal["light"]
+    lane: LaneId
+    side: Literal["entry", "exit"]
+    aspect: Literal["red", "green"]
+
+
+class HoldRequest(_Request):
+    op: Literal["hold"]
+    lane: LaneId
+    action: Literal["release", "reject"]
+    reason: Reason
+
+
+class IdentifyRequest(_Request):
+    op: Literal["identify"]
+    lane: LaneId
+    tag: Tag
+    reason: Reason
+
+
+class ResetRequest(_Request):
+    op: Literal["reset"]
+    lane: LaneId
+    reason: Reason
+
+
+class AuditRequest(_Request):
+    op: Literal["audit"]
+    verify: bool = False
+    last: int = Field(default=50, ge=0, le=10_000)
+
+
+Request = Annotated[
+    StatusRequest
+    | EventsRequest
+    | ModeRequest
+    | BarrierRequest
+    | LightRequest
+    | HoldRequest
+    | IdentifyRequest
+    | ResetRequest
+    | AuditRequest,
+    Field(discriminator="op"),
+]
+REQUEST = TypeAdapter(Request)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool
+    error: str = ""
+    data: dict[str, object] = Field(default_factory=dict)
+
+
+def parse_request(line: bytes) -> Request | str:
+    """The request, or a one-line error naming the bad field."""
+    try:
+        return REQUEST.validate_json(line)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        return f"{where}: {first['msg']}"

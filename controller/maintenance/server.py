@@ -1,0 +1,196 @@
+"""The maintenance socket server: who is calling, may they, and what the lane said.
+
+Theory of operation: a unix socket (mode 0660, group = the viewer group) takes JSON-line
+requests. The caller is identified by SO_PEERCRED (pid, uid, gid) and given the highest
+role whose unix group they belong to (root counts as officer). Viewers read; technicians
+operate devices and modes except emergency; officers release, reject, identify, reset and
+declare emergency. Every operating command, accepted or refused, is written to the
+hash-chained audit log before the lane sees it; the lane core checks roles again and its
+interlocks decide (S11).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import os
+import pwd
+import socket
+import struct
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from controller.core.types import OperatorAction, Role, Side
+from controller.maintenance.audit import AuditLog, verify
+from controller.maintenance.protocol import (
+    AuditRequest,
+    BarrierRequest,
+    EventsRequest,
+    HoldRequest,
+    IdentifyRequest,
+    LightRequest,
+    ModeRequest,
+    Request,
+    ResetRequest,
+    Response,
+    StatusRequest,
+    parse_request,
+)
+
+ROLE_ORDER = (Role.VIEWER, Role.TECHNICIAN, Role.OFFICER)
+MAX_LINE = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    pid: int
+    uid: int
+    user: str
+    role: Role | None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    lane: str
+    action: OperatorAction
+    side: Side | None = None
+    tag: str | None = None
+    reason: str = ""
+
+
+class GatewayControl(Protocol):
+    def status(self) -> dict[str, object]: ...
+    def recent_events(self, last: int) -> list[dict[str, object]]: ...
+    def follow_events(self) -> AsyncIterator[dict[str, object]]: ...
+    def operate(self, op: Operation, caller: Caller) -> dict[str, object]: ...
+
+
+def caller_of(sock: socket.socket, roles: Mapping[Role, str]) -> Caller:
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    pid, uid, gid = struct.unpack("3i", creds)
+    try:
+        user = pwd.getpwuid(uid).pw_name
+        groups = {grp.getgrgid(g).gr_name for g in os.getgrouplist(user, gid)}
+    except KeyError:
+        user, groups = str(uid), set()
+    role = Role.OFFICER if uid == 0 else None
+    for candidate in ROLE_ORDER:
+        if role is None or ROLE_ORDER.index(candidate) > ROLE_ORDER.index(role):
+            role = candidate if roles.get(candidate) in groups else role
+    return Caller(pid, uid, user, role)
+
+
+class MaintenanceServer:
+    def __init__(
+        self, path: Path, control: GatewayControl, audit: AuditLog, roles: Mapping[Role, str]
+    ) -> None:
+        self.path, self.control, self.audit, self.roles = path, control, audit, roles
+
+    async def serve(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        server = await asyncio.start_unix_server(self._client, path=str(self.path), limit=MAX_LINE)
+        os.chmod(self.path, 0o660)
+        with contextlib.suppress(KeyError, PermissionError):
+            os.chown(self.path, -1, grp.getgrnam(self.roles[Role.VIEWER]).gr_gid)
+        try:
+            async with server:
+                await server.serve_forever()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        caller = caller_of(sock, self.roles)
+        try:
+            while line := await reader.readline():
+                parsed = parse_request(line)
+                if isinstance(parsed, str):
+                    await _send(writer, Response(ok=False, error=parsed))
+                elif isinstance(parsed, EventsRequest) and parsed.follow:
+                    await self._follow(writer, parsed, caller)
+                    return
+                else:
+                    await _send(writer, self.handle(parsed, caller))
+        except (ConnectionError, ValueError):
+            return  # a client that hangs up or sends an over-long line: nothing to answer
+        finally:
+            writer.close()
+
+    def handle(self, request: Request, caller: Caller) -> Response:
+        if caller.role is None:
+            return Response(ok=False, error=f"user {caller.user} has no gatebridge role")
+        if isinstance(request, StatusRequest):
+            return Response(ok=True, data=self.control.status())
+        if isinstance(request, EventsRequest):
+            return Response(ok=True, data={"events": self.control.recent_events(request.last)})
+        if isinstance(request, AuditRequest):
+            return self._audit_view(request)
+        operation = to_operation(request)
+        if caller.role == Role.VIEWER:
+            self._record(operation, caller, "refused: viewers cannot operate")
+            return Response(ok=False, error="viewers cannot operate the lane")
+        self._record(operation, caller, "submitted")
+        result = self.control.operate(operation, caller)
+        refused = str(result.get("refused", ""))
+        return Response(ok=bool(result.get("accepted")), error=refused, data=result)
+
+    def _record(self, op: Operation, caller: Caller, outcome: str) -> None:
+        self.audit.append(
+            {
+                "lane": op.lane,
+                "action": op.action.value,
+                "side": op.side,
+                "tag": op.tag,
+                "reason": op.reason,
+                "user": caller.user,
+                "uid": caller.uid,
+                "pid": caller.pid,
+                "role": caller.role,
+                "outcome": outcome,
+            }
+        )
+
+    def _audit_view(self, request: AuditRequest) -> Response:
+        data: dict[str, object] = {"entries": self.audit.tail(request.last)}
+        if request.verify:
+            checked, broken = verify(self.audit.path)
+            data.update(checked=checked, broken=broken)
+            return Response(ok=broken is None, error=broken or "", data=data)
+        return Response(ok=True, data=data)
+
+    async def _follow(self, writer: asyncio.StreamWriter, req: EventsRequest, c: Caller) -> None:
+        if c.role is None:
+            await _send(writer, Response(ok=False, error="no gatebridge role"))
+            return
+        for event in self.control.recent_events(req.last):
+            await _send(writer, Response(ok=True, data=event))
+        async for event in self.control.follow_events():
+            await _send(writer, Response(ok=True, data=event))
+
+
+def to_operation(request: Request) -> Operation:
+    a = OperatorAction
+    if isinstance(request, ModeRequest):
+        return Operation(request.lane, a("mode_" + request.mode), reason=request.reason)
+    if isinstance(request, BarrierRequest):
+        return Operation(request.lane, a("barrier_" + request.action), Side(request.side))
+    if isinstance(request, LightRequest):
+        return Operation(request.lane, a("light_" + request.aspect), Side(request.side))
+    if isinstance(request, HoldRequest):
+        return Operation(request.lane, a(request.action), reason=request.reason)
+    if isinstance(request, IdentifyRequest):
+        return Operation(request.lane, a.IDENTIFY, tag=request.tag.upper(), reason=request.reason)
+    if isinstance(request, ResetRequest):
+        return Operation(request.lane, a.RESET, reason=request.reason)
+    raise TypeError(f"not an operation: {request!r}")
+
+
+async def _send(writer: asyncio.StreamWriter, response: Response) -> None:
+    writer.write(response.model_dump_json().encode() + b"\n")
+    await writer.drain()
