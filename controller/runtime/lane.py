@@ -44,7 +44,7 @@ from controller.core.events import (
 )
 from controller.core.invariants import check_lane
 from controller.core.lane import LaneCore
-from controller.core.types import Device, LaneState
+from controller.core.types import Device, LaneState, Side
 from controller.errors import DeviceError, GateError
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
@@ -78,6 +78,7 @@ class LaneRuntime:
         self.core: LaneCore | None = None
         self._journal_queue: asyncio.Queue[JournalOp] = asyncio.Queue()
         self.steps = 0
+        self.listeners: list[Callable[[str, PublishEvent], None]] = []
 
     def now(self) -> float:
         return asyncio.get_running_loop().time()
@@ -89,7 +90,7 @@ class LaneRuntime:
         fault = await self.journal.load_fault(lane)
         kwargs = {} if self.new_id is None else {"new_id": self.new_id}
         self.core = LaneCore(self.setup.params, deck=context, latched_fault=fault, **kwargs)  # type: ignore[arg-type]
-        self.timers = TimerService(lambda tid, at: self.feed(TimerExpired(at, tid)))
+        self.timers = TimerService(self._timer_expired)
         self.io = IoLoop(self)
         self.barriers = {side: BarrierLoop(self, side) for side in self.setup.sides}
         self.scale, self.rfid = ScaleLoop(self), RfidLoop(self)
@@ -105,6 +106,9 @@ class LaneRuntime:
                 tg.create_task(self._write_journal(), name=f"{lane}:journal")
         finally:
             self.timers.cancel_all()
+
+    def _timer_expired(self, timer_id: str, at: float) -> None:
+        self.feed(TimerExpired(at, timer_id))
 
     async def exchange(self, device: Device, call: Awaitable[T]) -> T | None:
         """One device exchange; a good one refreshes the device, a failure is recorded."""
@@ -125,10 +129,10 @@ class LaneRuntime:
                 self.feed(DeviceHealthChanged(self.now(), device, healthy=False, reason=reason))
 
     # ------------------------------------------------------------------ the core
-    def feed(self, event: Event) -> None:
+    def feed(self, event: Event) -> list[Command]:
         core = self.core
         if core is None:
-            return
+            return []
         commands = core.handle(event)
         self.steps += 1
         self._execute(commands)
@@ -139,6 +143,7 @@ class LaneRuntime:
                 break
         if self.on_change is not None:
             self.on_change(self)
+        return commands
 
     def _execute(self, commands: list[Command]) -> None:
         for command in commands:
@@ -171,10 +176,32 @@ class LaneRuntime:
             self._journal(lambda: self.journal.persist_fault(lane, command.reason))
         elif isinstance(command, PublishEvent):
             self._journal(lambda: self.journal.append_event(lane, command.type, command.data))
+            for listener in self.listeners:
+                listener(lane, command)
         elif isinstance(command, RaiseAlarm):
             self.alarms[command.code] = command.message
         elif isinstance(command, ClearAlarm):
             self.alarms.pop(command.code, None)
+
+    def snapshot(self) -> dict[str, object]:
+        """The lane as an operator sees it (status, monitor, the MQTT state topic)."""
+        core = self.core
+        if core is None:
+            return {"lane": self.setup.lane_id, "state": "starting"}
+        image, deck = core.image, core.deck
+        return {
+            "lane": self.setup.lane_id,
+            "state": core.state.value,
+            "lights": {"entry": core.lights[0].value, "exit": core.lights[1].value},
+            "barriers": {s.value: image.barrier_state(s).name.lower() for s in Side},
+            "deck_kg": image.weight_kg,
+            "deck_vehicle": None if deck is None else deck.tag,
+            "hold_reason": "" if deck is None else deck.hold_reason,
+            "approach": None if core.approach is None else core.approach.stage.value,
+            "latched_fault": core.latched_fault,
+            "alarms": dict(self.alarms),
+            "devices": self.freshness.snapshot(),
+        }
 
     def _decided(self, decision: VerifiedDecision) -> None:
         self.feed(

@@ -1,0 +1,94 @@
+"""The gateway: many lanes in one process, the maintenance socket, a clean stop.
+
+Theory of operation: `Gateway.run()` runs one TaskGroup holding every lane's runtime and
+the maintenance server. SIGTERM/SIGINT cancel the group; each lane's I/O loop writes
+all-red on its way out, so a stopped controller leaves every light red. Operator requests
+from the socket become `OperatorCommanded` events in the named lane; the lane core's
+answer (accepted, or refused with the reason) goes back to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+
+from controller.core.commands import PublishEvent
+from controller.core.events import OperatorCommanded
+from controller.maintenance.server import Caller, MaintenanceServer, Operation
+from controller.runtime.lane import LaneRuntime
+
+RECENT = 1000
+
+
+class Gateway:
+    def __init__(self, lanes: Sequence[LaneRuntime]) -> None:
+        self.lanes = {lane.setup.lane_id: lane for lane in lanes}
+        self.recent: deque[dict[str, object]] = deque(maxlen=RECENT)
+        self._followers: set[asyncio.Queue[dict[str, object]]] = set()
+        for lane in lanes:
+            lane.listeners.append(self._on_event)
+
+    async def run(self, server: MaintenanceServer | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        current = asyncio.current_task()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, _cancel, current)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for lane_id, lane in self.lanes.items():
+                    tg.create_task(lane.run(), name=f"lane:{lane_id}")
+                if server is not None:
+                    tg.create_task(server.serve(), name="maintenance")
+        except asyncio.CancelledError:
+            if current is not None and current.cancelling():
+                current.uncancel()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+
+    # ------------------------------------------------------------------ GatewayControl
+    def status(self) -> dict[str, object]:
+        return {"lanes": [lane.snapshot() for lane in self.lanes.values()]}
+
+    def recent_events(self, last: int) -> list[dict[str, object]]:
+        return list(self.recent)[-last:] if last else []
+
+    async def follow_events(self) -> AsyncIterator[dict[str, object]]:
+        queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(maxsize=RECENT)
+        self._followers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._followers.discard(queue)
+
+    def operate(self, op: Operation, caller: Caller) -> dict[str, object]:
+        lane = self.lanes.get(op.lane)
+        if lane is None:
+            return {"accepted": False, "refused": f"lane: no lane {op.lane!r} on this gateway"}
+        if caller.role is None:
+            return {"accepted": False, "refused": "no role"}
+        event = OperatorCommanded(lane.now(), op.action, caller.user, caller.role,
+                                  authenticated=True, side=op.side, tag=op.tag,
+                                  reason=op.reason)  # fmt: skip
+        for command in lane.feed(event):
+            if isinstance(command, PublishEvent) and command.type == "operator_refused":
+                return {"accepted": False, "refused": str(command.data.get("refused", ""))}
+        return {"accepted": True, "state": lane.snapshot()["state"]}
+
+    def _on_event(self, lane: str, event: PublishEvent) -> None:
+        record: dict[str, object] = {"lane": lane, "type": event.type, **dict(event.data)}
+        self.recent.append(record)
+        for queue in self._followers:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(record)
+
+
+def _cancel(task: asyncio.Task[object] | None) -> None:
+    if task is not None:
+        task.cancel()
