@@ -1,0 +1,1 @@
+"""Boom barrier controller (Modbus RTU, CAME-like register map: DESIGN 5.2)."""

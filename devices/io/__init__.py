@@ -1,0 +1,1 @@
+"""Digital I/O module (Modbus TCP, ioLogik/ADAM-like: DESIGN 5.1)."""
