@@ -136,8 +136,14 @@ class ScriptedLane:
     def _do(self, command: Command) -> None:
         if isinstance(command, SetLights):
             self.lights = (command.entry, command.exit)
-            signs = [n for n, on in (("reposition", command.sign_reposition),
-                                     ("reverse", command.sign_reverse)) if on]  # fmt: skip
+            signs = [
+                n
+                for n, on in (
+                    ("reposition", command.sign_reposition),
+                    ("reverse", command.sign_reverse),
+                )
+                if on
+            ]
             self._say(f"lights entry={command.entry} exit={command.exit} signs={signs or '-'}")
         elif isinstance(command, MoveBarrier):
             self._move(command)

@@ -175,8 +175,7 @@ class World:
 
     def _target(self, truck: Truck, ahead: Truck | None, dt: float) -> float:
         geo = self.geo
-        gap = 1.0 if truck.behaviour == Behaviour.TAILGATE else geo.queue_gap
-        limit = ahead.body[0] - gap if ahead is not None and ahead.phase != Phase.GONE else 1e9
+        limit = self._follow_limit(truck, ahead)
         phase = truck.phase
         if phase == Phase.APPROACH:
             if truck.front >= geo.stop_line - 0.01 and (ahead is None or ahead.front > 0):
@@ -191,6 +190,19 @@ class World:
             self._on_deck(truck, dt)
             return truck.front
         return 1e9 if phase == Phase.LEAVING else truck.front
+
+    def _follow_limit(self, truck: Truck, ahead: Truck | None) -> float:
+        """How far the truck behind may close up. A tailgater hugs the truck ahead; an
+        obedient driver keeps its gap and waits short of the approach loop until the truck
+        ahead has cleared it, so the loop sees one vehicle at a time."""
+        if ahead is None or ahead.phase == Phase.GONE:
+            return 1e9
+        if truck.behaviour == Behaviour.TAILGATE:
+            return ahead.body[0] - 1.5
+        limit = ahead.body[0] - self.geo.queue_gap
+        if ahead.body[0] < self.geo.approach_loop[1] + 1.0:
+            limit = min(limit, self.geo.approach_loop[0] - 1.0)
+        return limit
 
     def _at_stop(self, truck: Truck, ahead: Truck | None, dt: float) -> None:
         go = self.panel.green("entry") or (
@@ -230,11 +242,13 @@ class World:
 
     def _crossings(self, truck: Truck, old: float, new: float) -> None:
         geo, now = self.geo, self.now
-        if old < geo.entry_arm <= new:
+        # permission is judged where the driver commits: at the arm loop's near edge (the
+        # light turns red as the truck reaches the loop, before its front passes the arm)
+        if old < geo.entry_arm_loop[0] <= new:
             truck.entered_on_green = self.panel.green("entry")
             if not truck.entered_on_green:
                 self.oracle.record(now, "entered_on_red", truck.ident, "driver")
-        if old < geo.exit_arm <= new:
+        if old < geo.exit_arm_loop[0] <= new:
             truck.left_on_green = self.panel.green("exit")
             if not truck.left_on_green:
                 self.oracle.record(now, "left_on_red", truck.ident, "driver")
@@ -278,8 +292,9 @@ class World:
             if panel.arm_closing(side):
                 for truck in self.trucks:
                     if overlaps(truck.body, zone):
-                        self.oracle.record(now, f"{side}_arm_onto_truck", truck.ident,
-                                           self._blame(truck))  # fmt: skip
+                        self.oracle.record(
+                            now, f"{side}_arm_onto_truck", truck.ident, self._blame(truck)
+                        )
         admitted = [t for t in self.trucks if t.entered_on_green and self._on_deck_now(t)]
         if len(admitted) >= 2:
             self.oracle.record(now, "two_admitted_on_deck", admitted[1].ident, "controller")

@@ -78,8 +78,9 @@ def _summary(console: Console, lane: ScriptedLane) -> None:
         table.add_column(column)
     for record in lane.committed:
         gross = "-" if record.gross_kg is None else f"{record.gross_kg:,}"
-        table.add_row(record.transaction_id, record.tag or "-", record.outcome.value, gross,
-                      record.reason)  # fmt: skip
+        table.add_row(
+            record.transaction_id, record.tag or "-", record.outcome.value, gross, record.reason
+        )
     console.print(table)
     moves = sum(isinstance(c, MoveBarrier) for c in lane.commands)
     vetoes = sum(1 for e in lane.events if e.type == "command_vetoed")

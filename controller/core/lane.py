@@ -162,8 +162,12 @@ class LaneCore(Handlers, Operator, Workflow):
         return faulted
 
     def _vetoed(self, command: Command, veto: Violation, now: float) -> bool:
-        self.event("command_vetoed", invariant=veto.invariant, message=veto.message,
-                   command=type(command).__name__)  # fmt: skip
+        self.event(
+            "command_vetoed",
+            invariant=veto.invariant,
+            message=veto.message,
+            command=type(command).__name__,
+        )
         if isinstance(command, MoveBarrier) and command.reason == MoveReason.MANUAL:
             return False
         before = self.state

@@ -31,8 +31,16 @@ def _t(handler: str, *targets: LaneState) -> Transition:
     return Transition(handler, frozenset(targets))
 
 
-AUTO_DECK = (S.IDLE, S.ADMITTING, S.ENTERING, S.WEIGHING, S.COMMITTING, S.RELEASING, S.LEAVING,
-             S.CLEARING)  # fmt: skip
+AUTO_DECK = (
+    S.IDLE,
+    S.ADMITTING,
+    S.ENTERING,
+    S.WEIGHING,
+    S.COMMITTING,
+    S.RELEASING,
+    S.LEAVING,
+    S.CLEARING,
+)
 ACTIVE = (*AUTO_DECK, S.CLOSED, S.HOLD)
 RESUMABLE = frozenset((*ACTIVE, S.MAINTENANCE))
 SENSE = (K.INPUTS, K.BARRIER, K.WEIGHT)

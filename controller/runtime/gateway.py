@@ -73,9 +73,16 @@ class Gateway:
             return {"accepted": False, "refused": f"lane: no lane {op.lane!r} on this gateway"}
         if caller.role is None:
             return {"accepted": False, "refused": "no role"}
-        event = OperatorCommanded(lane.now(), op.action, caller.user, caller.role,
-                                  authenticated=True, side=op.side, tag=op.tag,
-                                  reason=op.reason)  # fmt: skip
+        event = OperatorCommanded(
+            lane.now(),
+            op.action,
+            caller.user,
+            caller.role,
+            authenticated=True,
+            side=op.side,
+            tag=op.tag,
+            reason=op.reason,
+        )
         for command in lane.feed(event):
             if isinstance(command, PublishEvent) and command.type == "operator_refused":
                 return {"accepted": False, "refused": str(command.data.get("refused", ""))}

@@ -152,8 +152,9 @@ class LaneRuntime:
     def _one(self, command: Command) -> None:  # noqa: PLR0912 - one arm per command type
         lane = self.setup.lane_id
         if isinstance(command, SetLights):
-            self.io.set_lights(command.entry, command.exit, command.sign_reposition,
-                               command.sign_reverse)  # fmt: skip
+            self.io.set_lights(
+                command.entry, command.exit, command.sign_reposition, command.sign_reverse
+            )
         elif isinstance(command, MoveBarrier):
             self.barriers[command.side].command(command.motion)
         elif isinstance(command, DisableAutoClose):

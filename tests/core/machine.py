@@ -123,9 +123,13 @@ class LaneMachine(RuleBasedStateMachine):
     def weigh(self, kg: float, motion: bool) -> None:
         self.feed(WeightReported(self.now, kg, motion=motion))
 
-    @rule(side=st.sampled_from(Side), state=st.sampled_from(BarrierState),
-          position=st.sampled_from([0, 50, 100, None]), presence=st.booleans(),
-          auto_close=st.booleans())  # fmt: skip
+    @rule(
+        side=st.sampled_from(Side),
+        state=st.sampled_from(BarrierState),
+        position=st.sampled_from([0, 50, 100, None]),
+        presence=st.booleans(),
+        auto_close=st.booleans(),
+    )
     def barrier_odd(
         self,
         side: Side,
@@ -154,8 +158,11 @@ class LaneMachine(RuleBasedStateMachine):
         epcs = (first,) if second is None else (first, second)
         self.feed(TagsRead(self.now, epcs))
 
-    @rule(decision=st.sampled_from(Decision), declared=st.sampled_from([None, 24500, 10000]),
-          stale=st.booleans())  # fmt: skip
+    @rule(
+        decision=st.sampled_from(Decision),
+        declared=st.sampled_from([None, 24500, 10000]),
+        stale=st.booleans(),
+    )
     def decide(self, decision: Decision, declared: int | None, stale: bool) -> None:
         request_id = "id-unknown" if stale or not self.requests else self.requests[-1]
         self.feed(ClearanceDecided(self.now, request_id, decision, declared))
@@ -190,8 +197,12 @@ class LaneMachine(RuleBasedStateMachine):
     def operator_manual(self, action: OperatorAction, role: Role, auth: bool, side: Side) -> None:
         self.command(action, role, auth, side, "E2000A")
 
-    @rule(action=st.sampled_from(OFFICER), role=ROLES, auth=AUTH,
-          tag=st.sampled_from(["E2000A", "E2000D"]))  # fmt: skip
+    @rule(
+        action=st.sampled_from(OFFICER),
+        role=ROLES,
+        auth=AUTH,
+        tag=st.sampled_from(["E2000A", "E2000D"]),
+    )
     def operator_officer(self, action: OperatorAction, role: Role, auth: bool, tag: str) -> None:
         self.command(action, role, auth, Side.ENTRY, tag)
 
