@@ -55,7 +55,7 @@ class Handlers(LaneBase):
         if report.device_fault or state == BarrierState.FAULT:
             return f"S8: {side} barrier reports a device fault"
         commanded = self.commanded[side]
-        if before in AT_REST and state in MOVING and commanded is not None:
+        if before in AT_REST and state in MOVING:  # nothing commanded (None) counts too
             wanted = Motion.OPEN if state == BarrierState.OPENING else Motion.CLOSE
             if commanded != wanted:
                 return f"S8: {side} barrier started {state.name.lower()} uncommanded"
