@@ -50,7 +50,6 @@ class Handlers(LaneBase):
     def _barrier_fault(self, report: BarrierReported) -> str | None:
         side, state = report.side, report.state
         before = self.previous_barrier.get(side, BarrierState.UNKNOWN)
-        self.previous_barrier[side] = state
         self._stroke_progress(report)
         if report.device_fault or state == BarrierState.FAULT:
             return f"S8: {side} barrier reports a device fault"

@@ -85,6 +85,8 @@ class LaneCore(Handlers, Operator, Workflow):
                     self.go(target, now)
                 else:
                     self.fail(now, f"{transition.handler}: {origin} -> {target} not in the table")
+        if isinstance(event, BarrierReported):  # S8 judges movement from the previous report
+            self.previous_barrier[event.side] = event.state
         self._progress(now)
         return self._finish(now)
 
