@@ -24,8 +24,8 @@ def test_the_design_examples() -> None:
     assert parse_url("serial:///dev/ttyS1?baud=9600&bytesize=7&parity=E") == SerialUrl(
         "/dev/ttyS1", LineSettings(9600, "E", 7, 1)
     )
-    assert (
-        parse_url("serial:///tmp/gatebridge/L01-rfid?baud=57600").path == "/tmp/gatebridge/L01-rfid"
+    assert parse_url("serial:///tmp/gatebridge/L01-rfid?baud=57600") == SerialUrl(
+        "/tmp/gatebridge/L01-rfid", LineSettings(57600)
     )
     assert parse_url("memory://L01-io") == MemoryUrl("L01-io")
 
