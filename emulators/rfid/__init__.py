@@ -1,0 +1,1 @@
+"""Emulated UHF RFID reader (UHFReader18 protocol)."""

@@ -1,0 +1,1 @@
+"""Emulated weighbridge indicator (Toledo continuous, SMA request/response)."""
