@@ -19,6 +19,7 @@ from controller.core.commands import (
     PublishEvent,
     RequestClearance,
     SetLights,
+    ZeroScale,
 )
 from controller.core.events import (
     BarrierReported,
@@ -91,6 +92,7 @@ class LaneMachine(RuleBasedStateMachine):
         self.requests: list[str] = []
         self.pending_commits: list[str] = []
         self.acked: set[str] = set()
+        self.zero_requested = False
         self.core.start(self.now)
 
     def feed(self, event: Event) -> None:
@@ -100,6 +102,8 @@ class LaneMachine(RuleBasedStateMachine):
                 self.requests.append(command.request_id)
             elif isinstance(command, CommitTransaction):
                 self.pending_commits.append(command.record.transaction_id)
+            elif isinstance(command, ZeroScale):
+                self.zero_requested = True
 
     @initialize()
     def boot(self) -> None:
@@ -112,8 +116,11 @@ class LaneMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ the world
     @rule(dt=st.sampled_from([0.05, 0.3, 1.0, 1.1, 3.0, 7.0]))
     def advance(self, dt: float) -> None:
+        """Time passes; the indicator reports (zeroed, if the core asked for it)."""
         self.now += dt
-        self.feed(WeightReported(self.now, self.core.image.weight_kg or 0.0, motion=False))
+        kg = 0.0 if self.zero_requested else self.core.image.weight_kg or 0.0
+        self.zero_requested = False
+        self.feed(WeightReported(self.now, kg, motion=False))
 
     @rule(signal=st.sampled_from(SIGNALS), value=st.booleans())
     def set_input(self, signal: str, value: bool) -> None:
@@ -205,6 +212,13 @@ class LaneMachine(RuleBasedStateMachine):
     )
     def operator_officer(self, action: OperatorAction, role: Role, auth: bool, tag: str) -> None:
         self.command(action, role, auth, Side.ENTRY, tag)
+
+    @rule(side=st.sampled_from(Side), action=st.sampled_from(MANUAL), role=ROLES)
+    def technician_at_an_occupied_arm(self, side: Side, action: OperatorAction, role: Role) -> None:
+        """A scenario worth its own rule: maintenance while a vehicle stands at an arm."""
+        self.command(A.MODE_MAINTENANCE, role, True, side, "E2000A")
+        self.feed(InputsChanged(self.now, {f"{side.value}_arm_loop": True}))
+        self.command(action, role, True, side, "E2000A")
 
     # ------------------------------------------------------------------ invariants
     @invariant()

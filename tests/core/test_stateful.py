@@ -30,8 +30,14 @@ def test_the_property_test_catches_a_broken_interlock(broken: type[Interlock]) -
     class BrokenMachine(LaneMachine):
         interlock_under_test = broken()
 
-    with pytest.raises(AssertionError, match="interlock let through"):
+    # the escape is seen where the command leaves the core, or as the S1 monitor's trip
+    with pytest.raises(AssertionError, match=r"interlock let through|S1"):
         run_state_machine_as_test(
             BrokenMachine,
-            settings=settings(max_examples=1000, stateful_step_count=60, derandomize=True),
+            settings=settings(
+                max_examples=1000,
+                stateful_step_count=60,
+                derandomize=True,
+                report_multiple_bugs=False,
+            ),
         )
