@@ -31,8 +31,11 @@ T = TypeVar("T")
 class IoDriver:
     def __init__(self, unit: ModbusUnit, name: str = "io", timeout_s: float = 0.5) -> None:
         self.unit, self.name, self.timeout_s = unit, name, timeout_s
+        self._unit_bounded = bool(getattr(unit, "bounded", False))
 
     async def _bounded(self, call: Awaitable[T]) -> T:
+        if self._unit_bounded:  # the link enforces its own timeout: no second timer per call
+            return await call
         try:
             async with asyncio.timeout(self.timeout_s):
                 return await call

@@ -125,6 +125,8 @@ class ModbusLink:
 
 
 class PymodbusUnit:
+    bounded = True  # every request is bounded by the client's own timeout
+
     def __init__(self, link: ModbusLink, device_id: int) -> None:
         self._link, self._id = link, device_id
 
