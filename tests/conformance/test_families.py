@@ -94,3 +94,20 @@ async def test_rfid(transport: str, tmp: Path) -> None:
         if isinstance(endpoint.model, RfidModel):
             endpoint.model.set_tag(EPC, 4.0)
             assert await reader.inventory() == (EPC,)
+
+
+async def test_the_hardware_path_reaches_a_device_named_by_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The HIL branch itself, pointed at an emulator as a bench device would be."""
+    from emulators.io.interface import IoInterface
+    from emulators.modbus_tcp import ModbusTcpServer
+
+    model = IoModel()
+    model.set_input(5, True)
+    async with ModbusTcpServer(IoInterface(model), models=[model]) as server:
+        monkeypatch.setenv("GATEBRIDGE_HIL_IO", f"{server.url}#1")
+        async with io_endpoint("hardware") as endpoint:
+            assert not endpoint.emulated
+            assert endpoint.modbus is not None
+            assert (await IoDriver(endpoint.modbus).read_inputs())[5]
