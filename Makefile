@@ -45,6 +45,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
+	$(BIN)/python -m bench.bus
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_state_diagram.py
