@@ -7,6 +7,7 @@ reports errors in one line naming the bad argument, never with a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -29,6 +30,20 @@ def demo(
 
     console = Console(highlight=False, force_terminal=sys.stdout.isatty())
     run_demo(console, verbose=not quiet)
+
+
+config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check_command(
+    file: Path = typer.Argument(..., help="The gateway config (YAML) to validate."),
+) -> None:
+    """Validate a config: every error names the path of the bad field."""
+    from controller.cli.config_cmd import config_check
+
+    raise typer.Exit(config_check(file))
 
 
 @app.command()

@@ -1,0 +1,219 @@
+"""Config models (DESIGN section 8). `extra="forbid"` everywhere: a misspelt key is an
+error naming its path, never a silently ignored setting.
+
+Times keep the units the YAML uses (`_ms`, `_s`); `controller.config.lane` converts them
+for the core. Cross-field rules that a reviewer would check by hand are checked here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from controller.errors import ConfigError
+from devices.transport.url import MemoryUrl, ModbusRtuUrl, ModbusTcpUrl, SerialUrl, parse_url
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Channel = Annotated[int, Field(ge=0, le=15)]
+Ms = Annotated[int, Field(gt=0, le=600_000)]
+Seconds = Annotated[float, Field(gt=0, le=86_400)]
+Kg = Annotated[float, Field(ge=0, le=200_000)]
+
+REQUIRED_INPUTS = ("approach_loop", "entry_arm_loop", "beam_in", "beam_out", "exit_arm_loop")
+OPTIONAL_INPUTS = ("entry_red_ok", "exit_red_ok", "loop_fault")
+REQUIRED_OUTPUTS = ("entry_red", "entry_green", "exit_red", "exit_green")
+OPTIONAL_OUTPUTS = ("sign_reposition", "sign_reverse")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _url(value: str, kinds: tuple[type, ...], what: str) -> str:
+    try:
+        parsed = parse_url(value)
+    except ConfigError as error:
+        raise ValueError(str(error).removeprefix("url: ")) from None
+    if not isinstance(parsed, kinds):
+        raise ValueError(f"{value!r} is not a {what} endpoint")  # noqa: TRY004 - pydantic wants ValueError
+    return value
+
+
+class IoConfig(Strict):
+    url: str
+    unit: int = Field(default=1, ge=0, le=255)
+    poll_ms: Ms = 50
+    watchdog_ms: int = Field(default=300, ge=0, le=65_535)
+    fresh_ms: Ms = 200
+
+    @field_validator("url")
+    @classmethod
+    def _modbus_tcp(cls, value: str) -> str:
+        return _url(value, (ModbusTcpUrl, MemoryUrl), "Modbus TCP")
+
+
+class BarrierConfig(Strict):
+    url: str
+    unit: int = Field(ge=1, le=247)
+    poll_ms: Ms = 100
+    fresh_ms: Ms = 500
+
+    @field_validator("url")
+    @classmethod
+    def _modbus(cls, value: str) -> str:
+        return _url(value, (ModbusRtuUrl, ModbusTcpUrl, MemoryUrl), "Modbus")
+
+
+class ScaleConfig(Strict):
+    url: str
+    protocol: Literal["toledo", "sma"] = "toledo"
+    poll_ms: Ms = 100
+    fresh_ms: Ms = 500
+
+    @field_validator("url")
+    @classmethod
+    def _serial(cls, value: str) -> str:
+        return _url(value, (SerialUrl, MemoryUrl), "serial")
+
+
+class RfidConfig(Strict):
+    url: str
+    address: int = Field(default=0, ge=0, le=255)
+    poll_ms: Ms = 200
+    debounce_s: Seconds = 5.0
+    fresh_ms: Ms = 1000
+
+    @field_validator("url")
+    @classmethod
+    def _serial(cls, value: str) -> str:
+        return _url(value, (SerialUrl, MemoryUrl), "serial")
+
+
+class WiringConfig(Strict):
+    inputs: dict[str, Channel]
+    outputs: dict[str, Channel]
+
+    @model_validator(mode="after")
+    def _complete_and_unique(self) -> Self:
+        for kind, mapping, required, optional in (
+            ("inputs", self.inputs, REQUIRED_INPUTS, OPTIONAL_INPUTS),
+            ("outputs", self.outputs, REQUIRED_OUTPUTS, OPTIONAL_OUTPUTS),
+        ):
+            unknown = sorted(set(mapping) - set(required) - set(optional))
+            missing = [name for name in required if name not in mapping]
+            if unknown:
+                raise ValueError(f"{kind}: unknown signal {unknown[0]!r}")
+            if missing:
+                raise ValueError(f"{kind}: {missing[0]!r} must be wired")
+            if len(set(mapping.values())) != len(mapping):
+                raise ValueError(f"{kind}: two signals on one channel")
+        return self
+
+
+class WeighingConfig(Strict):
+    empty_kg: Kg = 200
+    on_deck_kg: Kg = 1000
+    zero_band_kg: Kg = 20
+    zero_capture_kg: Kg = 500
+    stable_band_kg: Kg = 20
+    stable_window_s: Seconds = 1.0
+    tolerance_kg: Kg = 500
+    max_gross_kg: Kg = 60_000
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.zero_band_kg < self.empty_kg < self.on_deck_kg < self.max_gross_kg:
+            raise ValueError("zero_band_kg < empty_kg < on_deck_kg < max_gross_kg must hold")
+        if self.zero_band_kg > self.zero_capture_kg:
+            raise ValueError("zero_band_kg must not exceed zero_capture_kg")
+        return self
+
+
+class TimingConfig(Strict):
+    safe_ms: Ms = 250
+    latch_ms: Ms = 5000
+    field_check_ms: Ms = 1000
+    stroke_timeout_s: Seconds = 8
+    clear_hold_ms: Ms = 1000
+    position_timeout_s: Seconds = 60
+    stall_alarm_s: Seconds = 120
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.safe_ms >= self.latch_ms:
+            raise ValueError("safe_ms must be shorter than latch_ms")
+        if self.field_check_ms / 1000 >= self.stroke_timeout_s:
+            raise ValueError("field_check_ms must be shorter than stroke_timeout_s")
+        return self
+
+
+class EmulationConfig(Strict):
+    time_scale: float = Field(default=1.0, gt=0, le=1000)
+    barrier_travel_s: Seconds = 3.0
+    loop_response_ms: Ms = 60
+    rfid_range_m: float = Field(default=8.0, gt=0, le=30)
+    rfid_first_read_s: float = Field(default=0.5, ge=0, le=10)
+    truck_speed_kmh: float = Field(default=10.0, gt=0, le=60)
+    driver_reaction_s: float = Field(default=1.0, ge=0, le=30)
+    deck_length_m: float = Field(default=18.0, gt=5, le=40)
+    scale_settle_s: Seconds = 1.5
+    scale_noise_kg: float = Field(default=5.0, ge=0, le=500)
+    scale_frame_hz: float = Field(default=10.0, gt=0, le=100)
+    clearance_median_s: float = Field(default=3.0, ge=0, le=600)
+    rtu_turnaround_ms: float = Field(default=2.0, ge=0, le=100)
+
+
+class LaneConfig(Strict):
+    id: Name
+    io: IoConfig
+    entry_barrier: BarrierConfig
+    exit_barrier: BarrierConfig
+    scale: ScaleConfig
+    rfid: RfidConfig
+    wiring: WiringConfig
+    weighing: WeighingConfig = WeighingConfig()
+    timing: TimingConfig = TimingConfig()
+    emulation: EmulationConfig = EmulationConfig()
+
+
+class MqttConfig(Strict):
+    url: str = Field(pattern=r"^mqtts?://[^/:]+(:\d{1,5})?/?$")
+    username: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+
+
+class ClearanceConfig(Strict):
+    verify_keys: dict[Name, Path] = Field(default_factory=dict)
+    timeout_s: Seconds = 10
+    max_clock_skew_s: float = Field(default=30, ge=0, le=3600)
+    manifest: Path | None = None
+
+
+class RolesConfig(Strict):
+    viewer: str = "gatebridge"
+    technician: str = "gatebridge-tech"
+    officer: str = "gatebridge-officer"
+
+
+class GatewayConfig(Strict):
+    site: Name
+    gateway: Name
+    journal: Path
+    socket: Path
+    audit_log: Path | None = None
+    roles: RolesConfig = RolesConfig()
+    mqtt: MqttConfig | None = None
+    clearance: ClearanceConfig = ClearanceConfig()
+    lanes: list[LaneConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_lanes(self) -> Self:
+        ids = [lane.id for lane in self.lanes]
+        duplicate = next((i for i in ids if ids.count(i) > 1), None)
+        if duplicate is not None:
+            raise ValueError(f"lane id {duplicate!r} appears twice")
+        return self
