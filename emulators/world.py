@@ -41,6 +41,7 @@ class Phase(StrEnum):
     ENTERING = "entering"
     ON_DECK = "on_deck"
     LEAVING = "leaving"
+    REVERSING = "reversing"  # a denied truck backs out of the lane
     GONE = "gone"
 
 
@@ -124,6 +125,7 @@ class World:
         self.committed = committed
         self.trucks: list[Truck] = []
         self.departed: list[Truck] = []
+        self.turned_away: list[Truck] = []
         self.oracle = Oracle()
         self.now = 0.0
         self._ids = 0
@@ -162,6 +164,11 @@ class World:
         self._watch()
 
     def _drive(self, truck: Truck, ahead: Truck | None, dt: float) -> None:
+        if truck.phase == Phase.REVERSING:
+            truck.front -= self.phys.truck_speed_mps * dt
+            if truck.front < -60:
+                truck.phase = Phase.GONE
+            return
         target = self._target(truck, ahead, dt)
         step = self.phys.truck_speed_mps * dt
         new_front = min(target, truck.front + step) if target > truck.front else truck.front
@@ -205,6 +212,11 @@ class World:
         return limit
 
     def _at_stop(self, truck: Truck, ahead: Truck | None, dt: float) -> None:
+        if self.panel.sign("sign_reverse") and ahead is None:
+            truck.wait_s += dt
+            if truck.wait_s >= self.phys.driver_reaction_s:
+                truck.phase = Phase.REVERSING  # denied: the driver backs out as the sign says
+            return
         go = self.panel.green("entry") or (
             truck.behaviour == Behaviour.TAILGATE
             and ahead is not None
@@ -258,7 +270,10 @@ class World:
     def _retire(self) -> None:
         gone = [t for t in self.trucks if t.phase == Phase.GONE]
         if gone:
-            self.departed.extend(gone)
+            for truck in gone:
+                (self.departed if truck.left_on_green is not None else self.turned_away).append(
+                    truck
+                )
             self.trucks = [t for t in self.trucks if t.phase != Phase.GONE]
 
     # ------------------------------------------------------------------ sensors

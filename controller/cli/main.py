@@ -6,7 +6,6 @@ reports errors in one line naming the bad argument, never with a traceback.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -23,13 +22,38 @@ app = typer.Typer(
 
 @app.command()
 def demo(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
+    vehicles: int = typer.Option(
+        5,
+        "--vehicles",
+        "-n",
+        min=1,
+        max=10_000,
+        help="Stop after this many vehicles and print a summary.",
+    ),
+    time_scale: float = typer.Option(
+        4.0,
+        "--time-scale",
+        min=0.1,
+        max=50.0,
+        help="Run the lane's physics this many times faster.",
+    ),
+    seed: int = typer.Option(1, "--seed", help="Seed of the world's trucks and noise."),
+    scripted: bool = typer.Option(
+        False, "--scripted", help="Only the pure core against a scripted lane."
+    ),
 ) -> None:
-    """Run the scripted demo lane: four trucks through the pure core, in virtual time."""
-    from controller.cli.demo import run_demo
+    """Controller + emulated lane + in-process clearance in one process, with a live view."""
+    console = Console(highlight=False)
+    if scripted:
+        from controller.cli.demo import run_demo
 
-    console = Console(highlight=False, force_terminal=sys.stdout.isatty())
-    run_demo(console, verbose=not quiet)
+        run_demo(console, verbose=True)
+        return
+    import asyncio
+
+    from controller.cli.live import run_live_demo
+
+    asyncio.run(run_live_demo(vehicles, time_scale, seed, console))
 
 
 config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)

@@ -184,6 +184,11 @@ class LaneRuntime:
         elif isinstance(command, ClearAlarm):
             self.alarms.pop(command.code, None)
 
+    def output_mismatch(self, shown: tuple[bool, ...], wanted: tuple[bool, ...] | None) -> None:
+        """S8: the I/O module does not confirm the commanded outputs."""
+        message = f"I/O outputs {_bits(shown)} do not confirm the commanded {_bits(wanted)}"
+        self.feed(InvariantViolated(self.now(), "S8", message))
+
     def snapshot(self) -> dict[str, object]:
         """The lane as an operator sees it (status, monitor, the MQTT state topic)."""
         core = self.core
@@ -239,6 +244,10 @@ class LaneRuntime:
             self.feed(TransactionCommitFailed(self.now(), tid, str(error)))
             return
         self.feed(TransactionCommitted(self.now(), tid))
+
+
+def _bits(bits: tuple[bool, ...] | None) -> str:
+    return "-" if bits is None else "".join("1" if b else "0" for b in bits)
 
 
 def _split(violation: object) -> tuple[str, str]:

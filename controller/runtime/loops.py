@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from controller.runtime.lane import LaneRuntime
 
 WATCHDOG_TRIPPED = 4  # the I/O module answers exception 04 to coil writes while tripped
+READBACK_EVERY = 10  # read the outputs back after every write, and every N cycles anyway
 
 
 async def _until(deadline: float) -> None:
@@ -48,6 +50,7 @@ class IoLoop:
         self.written: tuple[bool, ...] | None = None
         self.inputs: dict[str, bool] = {}
         self.wake = asyncio.Event()
+        self.mismatch_since: float | None = None
 
     def set_lights(self, entry: Aspect, exit_: Aspect, reposition: bool, reverse: bool) -> None:
         out = self.setup.wiring.outputs
@@ -65,8 +68,10 @@ class IoLoop:
         await self._boot()
         deadline = loop.time()
         try:
-            while True:
-                await self._write_outputs()
+            for cycle in itertools.count():
+                wrote = await self._write_outputs()
+                if wrote or cycle % READBACK_EVERY == 0:
+                    await self._check_outputs()
                 await self._read_inputs()
                 deadline = max(deadline + setup.io_poll_s, loop.time() - setup.io_poll_s)
                 self.wake.clear()
@@ -98,19 +103,40 @@ class IoLoop:
             self.lane.io_reported = True
             self.lane.feed(InputsChanged(self.lane.now(), changed if changed else named))
 
-    async def _write_outputs(self) -> None:
+    async def _check_outputs(self) -> None:
+        """S8 field check: the module must show the image we wrote. A watchdog trip (a
+        stalled loop or a lost link) put its safe pattern on: re-arm and write again; any
+        other difference that outlives field_check_ms is a fault."""
+        if self.written is None:
+            return
+        shown = await self.lane.exchange(Device.IO, self.setup.io.read_outputs())
+        if shown is None or shown == self.written:
+            self.mismatch_since = None
+            return
+        now = self.lane.now()
+        if self.mismatch_since is None:
+            self.mismatch_since = now
+            await self.lane.exchange(Device.IO, self.setup.io.reset_watchdog())
+            self.written = None  # rewrite the whole image on the next cycle
+            self.wake.set()
+        elif now - self.mismatch_since > self.lane.setup.params.field_check_s:
+            self.lane.output_mismatch(shown, self.wanted)
+
+    async def _write_outputs(self) -> bool:
         wanted = self.wanted
         if wanted is None or wanted == self.written:
-            return
+            return False
         try:
             await self.setup.io.write_outputs(wanted)
             self.written = wanted
+            return True
         except DeviceRefused as error:
             self.lane.freshness.failed(Device.IO, str(error))
             if error.code == WATCHDOG_TRIPPED:
                 await self.lane.exchange(Device.IO, self.setup.io.reset_watchdog())
         except DeviceError as error:
             self.lane.freshness.failed(Device.IO, str(error))
+        return False
 
     async def _all_red(self) -> None:
         """On stop: leave every light red (best effort, bounded)."""

@@ -1,0 +1,85 @@
+"""The CLI's bridge between a lane's config and its emulators (the CLI alone may import
+emulators, and only lazily): specs from config, in-memory lanes, world-backed clearance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from controller.clearance import ManifestEntry
+from controller.config.models import LaneConfig
+from controller.core.types import Decision
+from emulators.lane import LaneSpec
+from emulators.world import World
+
+
+def spec_from_config(lane: LaneConfig, time_scale: float | None = None) -> LaneSpec:
+    emu = lane.emulation
+    return LaneSpec(
+        lane_id=lane.id,
+        io_url=lane.io.url,
+        entry_url=lane.entry_barrier.url,
+        entry_unit=lane.entry_barrier.unit,
+        exit_url=lane.exit_barrier.url,
+        exit_unit=lane.exit_barrier.unit,
+        scale_url=lane.scale.url,
+        rfid_url=lane.rfid.url,
+        inputs=dict(lane.wiring.inputs),
+        outputs=dict(lane.wiring.outputs),
+        scale_protocol=lane.scale.protocol,
+        rfid_address=lane.rfid.address,
+        time_scale=time_scale or emu.time_scale,
+        barrier_travel_s=emu.barrier_travel_s,
+        scale_settle_s=emu.scale_settle_s,
+        scale_noise_kg=emu.scale_noise_kg,
+        rfid_range_m=emu.rfid_range_m,
+        rfid_first_read_s=emu.rfid_first_read_s,
+        truck_speed_kmh=emu.truck_speed_kmh,
+        driver_reaction_s=emu.driver_reaction_s,
+    )
+
+
+def memory_lane(lane_id: str, **emulation: float) -> LaneConfig:
+    """A lane whose devices are served in memory (demo, simulation)."""
+    return LaneConfig.model_validate(
+        {
+            "id": lane_id,
+            "io": {"url": f"memory://{lane_id}-io", "unit": 1},
+            "entry_barrier": {"url": f"memory://{lane_id}-rs485", "unit": 1},
+            "exit_barrier": {"url": f"memory://{lane_id}-rs485", "unit": 2},
+            "scale": {"url": f"memory://{lane_id}-scale", "protocol": "toledo"},
+            "rfid": {"url": f"memory://{lane_id}-rfid", "address": 0},
+            "wiring": {
+                "inputs": {
+                    "approach_loop": 0,
+                    "entry_arm_loop": 1,
+                    "beam_in": 2,
+                    "beam_out": 3,
+                    "exit_arm_loop": 4,
+                },
+                "outputs": {
+                    "entry_red": 0,
+                    "entry_green": 1,
+                    "exit_red": 2,
+                    "exit_green": 3,
+                    "sign_reposition": 4,
+                    "sign_reverse": 5,
+                },
+            },
+            "emulation": emulation,
+        }
+    )
+
+
+def world_manifest(world: World, deny_every: int = 0) -> Callable[[str], ManifestEntry | None]:
+    """The central system's view of the trucks the world sends: declared weights from
+    their papers; with `deny_every` N, every N-th truck is denied."""
+
+    def lookup(tag: str) -> ManifestEntry | None:
+        for truck in [*world.trucks, *world.departed]:
+            if truck.tag_hex == tag.upper():
+                denied = deny_every and truck.ident % deny_every == 0
+                decision = Decision.DENY if denied else Decision.GRANT
+                return ManifestEntry(decision=decision, declared_gross_kg=truck.declared_kg)
+        return None
+
+    return lookup

@@ -1,0 +1,52 @@
+"""From a validated config to running lanes: transports, drivers, setups.
+
+Real devices and emulators differ only by their URLs; `memory://` endpoints resolve in
+the given hub (in-process emulation for the demo, simulations and tests).
+"""
+
+from __future__ import annotations
+
+from controller.config.lane import fresh_budgets, lane_params
+from controller.config.models import LaneConfig
+from controller.core.types import Side
+from controller.runtime.setup import LaneSetup, Wiring
+from devices.barrier.driver import BarrierDriver
+from devices.io.driver import IoDriver
+from devices.rfid.driver import RfidDriver
+from devices.scale.driver import ScaleDriver
+from devices.transport.base import MemoryHub
+from devices.transport.modbus import ModbusLinks
+from devices.transport.open import modbus_unit, open_serial
+
+
+async def lane_setup(
+    lane: LaneConfig,
+    *,
+    links: ModbusLinks,
+    hub: MemoryHub | None = None,
+    clearance_timeout_s: float = 10.0,
+) -> LaneSetup:
+    """Open the lane's serial lines and bind its drivers (Modbus links connect lazily)."""
+    io = IoDriver(modbus_unit(lane.io.url, lane.io.unit, links=links, hub=hub), f"{lane.id}.io")
+    entry = modbus_unit(lane.entry_barrier.url, lane.entry_barrier.unit, links=links, hub=hub)
+    exit_ = modbus_unit(lane.exit_barrier.url, lane.exit_barrier.unit, links=links, hub=hub)
+    scale_stream = await open_serial(lane.scale.url, hub=hub)
+    rfid_stream = await open_serial(lane.rfid.url, hub=hub)
+    return LaneSetup(
+        lane_id=lane.id,
+        params=lane_params(lane, clearance_timeout_s),
+        wiring=Wiring(dict(lane.wiring.inputs), dict(lane.wiring.outputs)),
+        io=io,
+        barriers={
+            Side.ENTRY: BarrierDriver(entry, f"{lane.id}.entry_barrier"),
+            Side.EXIT: BarrierDriver(exit_, f"{lane.id}.exit_barrier"),
+        },
+        scale=ScaleDriver(scale_stream, f"{lane.id}.scale", lane.scale.protocol),
+        rfid=RfidDriver(rfid_stream, f"{lane.id}.rfid", lane.rfid.address),
+        io_poll_s=lane.io.poll_ms / 1000,
+        barrier_poll_s=lane.entry_barrier.poll_ms / 1000,
+        rfid_poll_s=lane.rfid.poll_ms / 1000,
+        rfid_debounce_s=lane.rfid.debounce_s,
+        watchdog_ms=lane.io.watchdog_ms,
+        fresh_s=fresh_budgets(lane),
+    )

@@ -1,0 +1,184 @@
+"""One lane's emulated devices, assembled from the lane's config and fed by one world.
+
+Theory of operation: the I/O module, two barriers, the scale and the RFID reader are
+built as models with the lane's physics (`emulation:`), joined to a `World` through a
+`ModelPanel`, and served on exactly the endpoints the config names: Modbus TCP on its
+host:port, the RS-485 bus on a pty linked at its path (both barriers on one bus when they
+share it), serial devices on ptys, or `memory://` names in a hub. One ticker advances the
+world and every model on the lane's emulated clock (`time_scale`), so all devices see one
+consistent physical lane, and the controller cannot tell it from hardware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from devices.transport.base import MemoryHub, ModbusResponder
+from devices.transport.url import MemoryUrl, ModbusRtuUrl, ModbusTcpUrl, SerialUrl, parse_url
+from emulators.barrier.interface import BarrierBusInterface
+from emulators.barrier.model import BarrierModel
+from emulators.base import EmulatedClock, Model, run_models
+from emulators.geometry import Physics
+from emulators.io.interface import IoInterface
+from emulators.io.model import IoModel
+from emulators.memory import serve_modbus_memory
+from emulators.modbus_tcp import ModbusTcpServer
+from emulators.panel import ModelPanel
+from emulators.rfid.interface import RfidInterface
+from emulators.rfid.model import RfidModel
+from emulators.rtu_pty import LineModel, RtuPtyBus
+from emulators.scale.interface import ScaleInterface
+from emulators.scale.model import ScaleModel
+from emulators.serial_port import SerialDevice, SerialMemoryServer, SerialPtyServer
+from emulators.world import World
+
+
+@dataclass(frozen=True, slots=True)
+class LaneSpec:
+    """What the emulators need of a lane: its endpoints, wiring and physics."""
+
+    lane_id: str
+    io_url: str
+    entry_url: str
+    entry_unit: int
+    exit_url: str
+    exit_unit: int
+    scale_url: str
+    rfid_url: str
+    inputs: Mapping[str, int]
+    outputs: Mapping[str, int]
+    scale_protocol: str = "toledo"
+    rfid_address: int = 0
+    time_scale: float = 1.0
+    barrier_travel_s: float = 3.0
+    scale_settle_s: float = 1.5
+    scale_noise_kg: float = 5.0
+    rfid_range_m: float = 8.0
+    rfid_first_read_s: float = 0.5
+    truck_speed_kmh: float = 10.0
+    driver_reaction_s: float = 1.0
+
+
+class EmulatedLane:
+    def __init__(
+        self,
+        spec: LaneSpec,
+        *,
+        seed: int = 0,
+        committed: Callable[[str], bool] = lambda _tag: True,
+    ) -> None:
+        self.spec = spec
+        outputs = spec.outputs
+        self.io = IoModel(safe_pattern=(1 << outputs["entry_red"]) | (1 << outputs["exit_red"]))
+        travel = spec.barrier_travel_s
+        self.barriers = {"entry": BarrierModel(travel), "exit": BarrierModel(travel)}
+        self.scale = ScaleModel(
+            settle_s=spec.scale_settle_s, noise_kg=spec.scale_noise_kg, seed=seed
+        )
+        self.rfid = RfidModel(
+            range_m=spec.rfid_range_m, first_read_s=spec.rfid_first_read_s, seed=seed + 1
+        )
+        panel = ModelPanel(
+            self.io,
+            inputs=spec.inputs,
+            outputs=outputs,
+            barriers=self.barriers,
+            scale=self.scale,
+            rfid=self.rfid,
+        )
+        physics = Physics(
+            time_scale=spec.time_scale,
+            barrier_travel_s=travel,
+            truck_speed_mps=spec.truck_speed_kmh / 3.6,
+            driver_reaction_s=spec.driver_reaction_s,
+        )
+        self.world = World(panel, physics=physics, seed=seed, committed=committed)
+        self.clock: EmulatedClock | None = None
+
+    @property
+    def models(self) -> list[Model]:
+        """The physics, on the lane's scaled clock. The I/O module is not among them: its
+        communication watchdog measures the controller's real silence, so it runs on an
+        unscaled clock of its own."""
+        return [self.world, *self.barriers.values(), self.scale, self.rfid]
+
+    @asynccontextmanager
+    async def serve(self, hub: MemoryHub | None = None) -> AsyncIterator[EmulatedLane]:
+        """Serve every device on its configured endpoint and run the physics."""
+        spec = self.spec
+        self.clock = clock = EmulatedClock(spec.time_scale)
+        async with AsyncExitStack() as stack:
+            await self._serve_modbus(stack, hub, spec.io_url, IoInterface(self.io))
+            await self._serve_barriers(stack, hub)
+            sma = spec.scale_protocol == "sma"
+            scale = ScaleInterface(self.scale, "sma") if sma else ScaleInterface(self.scale)
+            await self._serve_serial(stack, hub, spec.scale_url, scale)
+            reader = RfidInterface(self.rfid, spec.rfid_address)
+            await self._serve_serial(stack, hub, spec.rfid_url, reader)
+            loop = asyncio.get_running_loop()
+            tickers = [
+                loop.create_task(run_models(self.models, clock, period_s=0.01)),
+                loop.create_task(run_models([self.io], EmulatedClock(), period_s=0.01)),
+            ]
+            try:
+                yield self
+            finally:
+                for ticker in tickers:
+                    ticker.cancel()
+                await asyncio.gather(*tickers, return_exceptions=True)
+
+    async def _serve_barriers(self, stack: AsyncExitStack, hub: MemoryHub | None) -> None:
+        spec, entry, exit_ = self.spec, self.barriers["entry"], self.barriers["exit"]
+        if spec.entry_url == spec.exit_url:  # one RS-485 bus, two units
+            bus = BarrierBusInterface({spec.entry_unit: entry, spec.exit_unit: exit_})
+            await self._serve_modbus(stack, hub, spec.entry_url, bus)
+            return
+        await self._serve_modbus(
+            stack, hub, spec.entry_url, BarrierBusInterface({spec.entry_unit: entry})
+        )
+        await self._serve_modbus(
+            stack, hub, spec.exit_url, BarrierBusInterface({spec.exit_unit: exit_})
+        )
+
+    async def _serve_modbus(
+        self, stack: AsyncExitStack, hub: MemoryHub | None, url: str, responder: ModbusResponder
+    ) -> None:
+        parsed, clock = parse_url(url), self.clock
+        if isinstance(parsed, MemoryUrl):
+            serve_modbus_memory(_hub(hub, url), parsed.name, responder)
+        elif isinstance(parsed, ModbusTcpUrl):
+            server = ModbusTcpServer(responder, host=parsed.host, port=parsed.port, clock=clock)
+            await stack.enter_async_context(server)
+        elif isinstance(parsed, ModbusRtuUrl):
+            line = LineModel(baudrate=parsed.line.baud)
+            await stack.enter_async_context(
+                RtuPtyBus(parsed.path, responder, line=line, clock=clock)
+            )
+        else:
+            raise TypeError(f"{url}: not a Modbus endpoint")
+
+    async def _serve_serial(
+        self, stack: AsyncExitStack, hub: MemoryHub | None, url: str, device: SerialDevice
+    ) -> None:
+        parsed, clock = parse_url(url), self.clock
+        if clock is None:
+            raise RuntimeError("serve() starts the clock before the devices")
+        if isinstance(parsed, MemoryUrl):
+            await stack.enter_async_context(
+                SerialMemoryServer(_hub(hub, url), parsed.name, device, clock)
+            )
+        elif isinstance(parsed, SerialUrl):
+            await stack.enter_async_context(
+                SerialPtyServer(parsed.path, device, clock, baud=parsed.line.baud)
+            )
+        else:
+            raise TypeError(f"{url}: not a serial endpoint")
+
+
+def _hub(hub: MemoryHub | None, url: str) -> MemoryHub:
+    if hub is None:
+        raise ValueError(f"{url}: memory:// endpoints need a hub (in-process emulation)")
+    return hub
