@@ -30,8 +30,8 @@ async def lane_setup(
     io = IoDriver(modbus_unit(lane.io.url, lane.io.unit, links=links, hub=hub), f"{lane.id}.io")
     entry = modbus_unit(lane.entry_barrier.url, lane.entry_barrier.unit, links=links, hub=hub)
     exit_ = modbus_unit(lane.exit_barrier.url, lane.exit_barrier.unit, links=links, hub=hub)
-    scale_stream = await open_serial(lane.scale.url, hub=hub)
-    rfid_stream = await open_serial(lane.rfid.url, hub=hub)
+    scale_stream = await open_serial(lane.scale.url, hub=hub, reopen=True)
+    rfid_stream = await open_serial(lane.rfid.url, hub=hub, reopen=True)
     return LaneSetup(
         lane_id=lane.id,
         params=lane_params(lane, clearance_timeout_s),

@@ -7,7 +7,7 @@ from controller.errors import ConfigError, DeviceBroken
 from devices.transport.base import ByteStream, MemoryHub, ModbusUnit
 from devices.transport.memory import MemoryModbusLink
 from devices.transport.modbus import ModbusLinks
-from devices.transport.serial import SerialStream
+from devices.transport.serial import ReopeningSerialStream, SerialStream
 from devices.transport.url import MemoryUrl, ModbusRtuUrl, ModbusTcpUrl, SerialUrl, parse_url
 
 
@@ -28,7 +28,11 @@ def modbus_unit(
     raise ConfigError("url", f"{url!r}: not a Modbus endpoint")
 
 
-async def open_serial(url: str, *, hub: MemoryHub | None = None) -> ByteStream:
+async def open_serial(
+    url: str, *, hub: MemoryHub | None = None, reopen: bool = False
+) -> ByteStream:
+    """The serial line at `url`; with `reopen`, one that opens lazily and reopens after a
+    failure (the runtime's choice: a missing port is a stale device, not a crash)."""
     parsed = parse_url(url)
     if isinstance(parsed, MemoryUrl):
         stream = None if hub is None else hub.serial.get(parsed.name)
@@ -36,5 +40,7 @@ async def open_serial(url: str, *, hub: MemoryHub | None = None) -> ByteStream:
             raise DeviceBroken(url, "no in-memory serial device served at this name")
         return stream
     if isinstance(parsed, SerialUrl):
+        if reopen:
+            return ReopeningSerialStream(parsed.path, parsed.line)
         return await SerialStream.open(parsed.path, parsed.line)
     raise ConfigError("url", f"{url!r}: not a serial endpoint")

@@ -78,3 +78,54 @@ class SerialStream:
         self._writer.close()
         with contextlib.suppress(serial.SerialException, OSError, ConnectionError):
             await self._writer.wait_closed()
+
+
+class ReopeningSerialStream:
+    """A serial line that opens on first use and reopens after it broke (an unplugged
+    USB adapter, an emulator restarted): each failure is raised to the caller, who keeps
+    polling, so the device's freshness tells the lane what is going on."""
+
+    def __init__(self, path: str, line: LineSettings) -> None:
+        self._path, self._line = path, line
+        self._stream: SerialStream | None = None
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        return self._path
+
+    async def _open(self) -> SerialStream:
+        if self._closed:
+            raise DeviceClosed(self._path, "serial port closed")
+        if self._stream is None:
+            self._stream = await SerialStream.open(self._path, self._line)
+        return self._stream
+
+    async def _broken(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.close()
+
+    async def write(self, data: bytes) -> None:
+        stream = await self._open()
+        try:
+            await stream.write(data)
+        except DeviceBroken:
+            await self._broken()
+            raise
+
+    async def read(self, max_bytes: int = 4096) -> bytes:
+        stream = await self._open()
+        try:
+            return await stream.read(max_bytes)
+        except DeviceBroken:
+            await self._broken()
+            raise
+
+    def discard_input(self) -> None:
+        if self._stream is not None:
+            self._stream.discard_input()
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._broken()

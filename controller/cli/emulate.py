@@ -1,0 +1,177 @@
+"""`gatectl emulate --config FILE`: serve every device of every lane in FILE on its
+configured endpoint (TCP sockets and ptys), run the world with traffic, and take typed
+commands on a control channel (a unix socket of JSON lines).
+
+Control requests: {"op": "spawn", "lane": "L01", "behaviour": "obey"}, {"op": "fault",
+"lane": "L01", "device": "scale", "fault": {...FaultSpec...}}, {"op": "status"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import random
+import signal
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Annotated, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from controller.cli.emulation import spec_from_config
+from controller.config.models import GatewayConfig
+from emulators.faults import FaultBook, FaultSpec
+from emulators.lane import EmulatedLane
+from emulators.world import Behaviour
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Spawn(_Request):
+    op: Literal["spawn"]
+    lane: str
+    behaviour: Behaviour = Behaviour.OBEY
+
+
+class Fault(_Request):
+    op: Literal["fault"]
+    lane: str
+    device: Literal["io", "entry_barrier", "exit_barrier", "scale"]
+    fault: FaultSpec
+
+
+class Status(_Request):
+    op: Literal["status"]
+
+
+CONTROL = TypeAdapter(Annotated[Spawn | Fault | Status, Field(discriminator="op")])
+
+
+class Faultable(Protocol):
+    faults: FaultBook
+    now: float
+
+
+class Emulation:
+    def __init__(self, config: GatewayConfig, time_scale: float | None, seed: int) -> None:
+        self.lanes = {
+            lane.id: EmulatedLane(spec_from_config(lane, time_scale), seed=seed + index)
+            for index, lane in enumerate(config.lanes)
+        }
+        self.rng = random.Random(seed)  # noqa: S311 - arrival process
+
+    def handle(self, line: bytes) -> dict[str, object]:
+        try:
+            request = CONTROL.validate_json(line)
+        except ValidationError as error:
+            first = error.errors()[0]
+            return {"ok": False, "error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}
+        if isinstance(request, Status):
+            return {"ok": True, "lanes": {k: self._status(v) for k, v in self.lanes.items()}}
+        lane = self.lanes.get(request.lane)
+        if lane is None:
+            return {"ok": False, "error": f"lane: no lane {request.lane!r}"}
+        if isinstance(request, Spawn):
+            truck = lane.world.spawn(lane.world.make_truck(request.behaviour))
+            return {
+                "ok": True,
+                "truck": truck.ident,
+                "tag": truck.tag_hex,
+                "gross_kg": truck.gross_kg,
+            }
+        models: dict[str, Faultable] = {
+            "io": lane.io,
+            "entry_barrier": lane.barriers["entry"],
+            "exit_barrier": lane.barriers["exit"],
+            "scale": lane.scale,
+        }
+        model = models[request.device]
+        model.faults.inject(request.fault, model.now)
+        return {"ok": True}
+
+    @staticmethod
+    def _status(lane: EmulatedLane) -> dict[str, object]:
+        world = lane.world
+        return {
+            "queue": world.queue_length,
+            "departed": len(world.departed),
+            "turned_away": len(world.turned_away),
+            "incidents": [(i.kind, i.caused_by) for i in world.oracle.incidents],
+        }
+
+    async def traffic(self, rate_per_h: float, saturate: int, misbehave: float) -> None:
+        while True:
+            for lane in self.lanes.values():
+                if saturate and lane.world.queue_length < saturate:
+                    self._spawn(lane, misbehave)
+            if rate_per_h > 0:
+                scale = next(iter(self.lanes.values())).spec.time_scale
+                gap = -math.log(1 - self.rng.random()) * 3600 / rate_per_h / scale
+                await asyncio.sleep(gap)
+                for lane in self.lanes.values():
+                    self._spawn(lane, misbehave)
+            else:
+                await asyncio.sleep(0.5)
+
+    def _spawn(self, lane: EmulatedLane, misbehave: float) -> None:
+        behaviour = Behaviour.OBEY
+        if self.rng.random() < misbehave:
+            behaviour = self.rng.choice([b for b in Behaviour if b != Behaviour.OBEY])
+        lane.world.spawn(lane.world.make_truck(behaviour))
+
+
+async def emulate(
+    config: GatewayConfig,
+    *,
+    control: Path,
+    time_scale: float | None,
+    rate_per_h: float,
+    saturate: int,
+    misbehave: float,
+    seed: int,
+) -> None:
+    emulation = Emulation(config, time_scale, seed)
+    loop, current = asyncio.get_running_loop(), asyncio.current_task()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, current.cancel if current else (lambda: None))
+    _prepare(control)
+    async with AsyncExitStack() as stack:
+        for lane in emulation.lanes.values():
+            await stack.enter_async_context(lane.serve())
+        server = await asyncio.start_unix_server(_client(emulation), path=str(control))
+        stack.push_async_callback(_close_server, server, control)
+        print(f"control {control}", flush=True)
+        print("ready", flush=True)
+        with contextlib.suppress(asyncio.CancelledError):
+            await emulation.traffic(rate_per_h, saturate, misbehave)
+
+
+def _prepare(control: Path) -> None:
+    control.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        control.unlink()
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def _client(emulation: Emulation) -> Handler:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while line := await reader.readline():
+                writer.write(json.dumps(emulation.handle(line)).encode() + b"\n")
+                await writer.drain()
+        writer.close()
+
+    return serve
+
+
+async def _close_server(server: asyncio.Server, path: Path) -> None:
+    server.close()
+    await server.wait_closed()
+    _prepare(path)

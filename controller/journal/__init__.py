@@ -1,0 +1,1 @@
+"""The lane journal: SQLite, durable before it answers (S10)."""
