@@ -52,6 +52,10 @@ class Status(_Request):
 CONTROL = TypeAdapter(Annotated[Spawn | Fault | Status, Field(discriminator="op")])
 
 
+class EmulateError(Exception):
+    """The emulated devices cannot be served (a port in use, a path not writable)."""
+
+
 class Faultable(Protocol):
     faults: FaultBook
     now: float
@@ -142,7 +146,12 @@ async def emulate(
     _prepare(control)
     async with AsyncExitStack() as stack:
         for lane in emulation.lanes.values():
-            await stack.enter_async_context(lane.serve())
+            try:
+                await stack.enter_async_context(lane.serve())
+            except OSError as error:
+                raise EmulateError(
+                    f"lane {lane.spec.lane_id}: cannot serve its devices: {error}"
+                ) from None
         server = await asyncio.start_unix_server(_client(emulation), path=str(control))
         stack.push_async_callback(_close_server, server, control)
         print(f"control {control}", flush=True)

@@ -6,10 +6,17 @@ reports errors in one line naming the bad argument, never with a traceback.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from controller.config.models import GatewayConfig
+
+EMULATE_CONTROL = Path("/tmp/gatebridge/emulate.sock")  # noqa: S108 - beside the emulated ptys
 
 app = typer.Typer(
     name="gatectl",
@@ -54,6 +61,71 @@ def demo(
     from controller.cli.live import run_live_demo
 
     asyncio.run(run_live_demo(vehicles, time_scale, seed, console))
+
+
+@app.command()
+def run(
+    config: Path = typer.Option(..., "--config", "-c", help="The gateway config (YAML)."),
+) -> None:
+    """Run the controller against the endpoints in the config (emulators or hardware)."""
+    import asyncio
+
+    from controller.cli.run import run_gateway
+
+    asyncio.run(run_gateway(_load(config)))
+
+
+@app.command()
+def emulate(
+    config: Path = typer.Option(..., "--config", "-c", help="The gateway config (YAML)."),
+    time_scale: float | None = typer.Option(
+        None, "--time-scale", min=0.1, max=100.0, help="Physics this many times faster."
+    ),
+    rate: float = typer.Option(0.0, "--rate", min=0.0, help="Poisson arrivals per hour per lane."),
+    saturate: int = typer.Option(
+        0, "--saturate", min=0, max=20, help="Keep this many trucks queued per lane."
+    ),
+    misbehave: float = typer.Option(
+        0.0, "--misbehave", min=0.0, max=1.0, help="Share of drivers who misbehave."
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    control: Path = typer.Option(
+        EMULATE_CONTROL, "--control", help="The control channel's unix socket."
+    ),
+) -> None:
+    """Serve every device of every lane in the config on its endpoint, with a world."""
+    import asyncio
+
+    from controller.cli.emulate import EmulateError
+    from controller.cli.emulate import emulate as serve
+
+    try:
+        asyncio.run(
+            serve(
+                _load(config),
+                control=control,
+                time_scale=time_scale,
+                rate_per_h=rate,
+                saturate=saturate,
+                misbehave=misbehave,
+                seed=seed,
+            )
+        )
+    except EmulateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _load(path: Path) -> GatewayConfig:
+    from controller.config.load import load_config
+    from controller.errors import ConfigError
+
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        raise typer.Exit(2) from None
 
 
 config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)

@@ -245,6 +245,10 @@ class Handlers(LaneBase):
             return None
         self.cancel_timer("boot")
         self.outputs_written = False  # force the all-red write now that every device has spoken
+        if self.image.approach_occupied:  # a truck already waiting at the stop line
+            self.approach = ApproachVehicle(started_at=event.now)
+            self.emit(SetInventory(active=True))
+            self.event("vehicle_approached", at_boot=True)
         return self.reconcile(event.now)
 
     def reconcile(self, now: float) -> LaneState:

@@ -18,7 +18,7 @@ import os
 import pwd
 import socket
 import struct
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -85,9 +85,15 @@ def caller_of(sock: socket.socket, roles: Mapping[Role, str]) -> Caller:
 
 class MaintenanceServer:
     def __init__(
-        self, path: Path, control: GatewayControl, audit: AuditLog, roles: Mapping[Role, str]
+        self,
+        path: Path,
+        control: GatewayControl,
+        audit: AuditLog,
+        roles: Mapping[Role, str],
+        on_listening: Callable[[], None] | None = None,
     ) -> None:
         self.path, self.control, self.audit, self.roles = path, control, audit, roles
+        self.on_listening = on_listening
 
     async def serve(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +103,8 @@ class MaintenanceServer:
         os.chmod(self.path, 0o660)
         with contextlib.suppress(KeyError, PermissionError):
             os.chown(self.path, -1, grp.getgrnam(self.roles[Role.VIEWER]).gr_gid)
+        if self.on_listening is not None:
+            self.on_listening()
         try:
             async with server:
                 await server.serve_forever()
