@@ -6,6 +6,7 @@ reports errors in one line naming the bad argument, never with a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,6 +115,126 @@ def emulate(
     except EmulateError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(2) from None
+
+
+SOCKET = typer.Option(
+    Path("/run/gatebridge/gatectl.sock"),
+    "--socket",
+    "-s",
+    help="The controller's maintenance socket.",
+)
+LANE = typer.Argument(..., help="Lane id, e.g. L01.")
+REASON = typer.Option(..., "--reason", "-r", help="Why (audited; at least 3 characters).")
+
+
+def _ask(socket_path: Path, payload: dict[str, object]) -> None:
+    from controller.cli.client import ClientError, request, show
+
+    try:
+        code = show(request(socket_path, payload))
+    except ClientError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def status(socket: Path = SOCKET) -> None:
+    """Show every lane: state, lights, barriers, deck, alarms, device health."""
+    _ask(socket, {"op": "status"})
+
+
+@app.command()
+def events(
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events."),
+    last: int = typer.Option(50, "--last", min=0, max=10_000),
+    socket: Path = SOCKET,
+) -> None:
+    """Show the recent lane events (and follow new ones)."""
+    from controller.cli.client import ClientError
+    from controller.cli.client import follow as stream
+
+    if not follow:
+        _ask(socket, {"op": "events", "last": last})
+    try:
+        for event in stream(socket, last):
+            print(json.dumps(event, sort_keys=True), flush=True)
+    except ClientError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
+def mode(
+    lane: str = LANE,
+    target: str = typer.Argument(..., help="auto, maintenance, closed or emergency."),
+    reason: str = typer.Option("", "--reason", "-r"),
+    socket: Path = SOCKET,
+) -> None:
+    """Change a lane's mode (emergency needs an officer)."""
+    _ask(socket, {"op": "mode", "lane": lane, "mode": target, "reason": reason})
+
+
+@app.command()
+def barrier(
+    lane: str = LANE,
+    side: str = typer.Argument(..., help="entry or exit."),
+    action: str = typer.Argument(..., help="open, close or stop."),
+    socket: Path = SOCKET,
+) -> None:
+    """Move a barrier (maintenance mode; the interlocks still decide)."""
+    _ask(socket, {"op": "barrier", "lane": lane, "side": side, "action": action})
+
+
+@app.command()
+def light(
+    lane: str = LANE,
+    side: str = typer.Argument(..., help="entry or exit."),
+    aspect: str = typer.Argument(..., help="red or green."),
+    socket: Path = SOCKET,
+) -> None:
+    """Set a light (maintenance mode; green needs a confirmed open barrier)."""
+    _ask(socket, {"op": "light", "lane": lane, "side": side, "aspect": aspect})
+
+
+@app.command()
+def hold(
+    lane: str = LANE,
+    action: str = typer.Argument(..., help="release or reject."),
+    reason: str = REASON,
+    socket: Path = SOCKET,
+) -> None:
+    """An officer's decision on a held vehicle."""
+    _ask(socket, {"op": "hold", "lane": lane, "action": action, "reason": reason})
+
+
+@app.command()
+def identify(
+    lane: str = LANE,
+    tag: str = typer.Argument(..., help="The EPC, hex."),
+    reason: str = REASON,
+    socket: Path = SOCKET,
+) -> None:
+    """Identify the vehicle at the approach by hand (officer, audited)."""
+    _ask(socket, {"op": "identify", "lane": lane, "tag": tag, "reason": reason})
+
+
+@app.command()
+def reset(lane: str = LANE, reason: str = REASON, socket: Path = SOCKET) -> None:
+    """Clear a latched fault (officer; refused while device data is stale)."""
+    _ask(socket, {"op": "reset", "lane": lane, "reason": reason})
+
+
+@app.command()
+def audit(
+    verify: bool = typer.Option(False, "--verify", help="Check the hash chain."),
+    last: int = typer.Option(50, "--last", min=0, max=10_000),
+    socket: Path = SOCKET,
+) -> None:
+    """Show the audit log of maintenance commands (and verify its chain)."""
+    _ask(socket, {"op": "audit", "verify": verify, "last": last})
 
 
 def _load(path: Path) -> GatewayConfig:

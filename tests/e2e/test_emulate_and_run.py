@@ -90,6 +90,30 @@ async def commits(sock: Path, count: int) -> list[dict[str, object]]:
     return seen
 
 
+async def gatectl(*args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *GATECTL, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    async with asyncio.timeout(20):
+        out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
+async def operate_with_gatectl(sock: Path) -> None:
+    """A technician's session against the running controller, through its socket."""
+    code, out = await gatectl("status", "--socket", str(sock))
+    assert code == 0, out
+    assert '"lane": "L01"' in out
+    code, out = await gatectl("mode", "L09", "closed", "--socket", str(sock))
+    assert code == 1
+    assert "no lane 'L09'" in out
+    code, out = await gatectl("barrier", "L01", "entry", "open", "--socket", str(sock))
+    assert code == 1  # only in maintenance mode
+    code, out = await gatectl("audit", "--verify", "--socket", str(sock))
+    assert code == 0, out
+    assert '"broken": null' in out
+
+
 async def test_emulate_and_run_process_trucks_and_stop_red(tmp_path: Path) -> None:
     port = free_port()
     config = lane_config(tmp_path, port)
@@ -109,6 +133,7 @@ async def test_emulate_and_run_process_trucks_and_stop_red(tmp_path: Path) -> No
         async with process("run", "--config", str(config), ready="running") as controller:
             async with asyncio.timeout(90):
                 events = await commits(tmp_path / "gatectl.sock", 3)
+            await operate_with_gatectl(tmp_path / "gatectl.sock")
             controller.send_signal(signal.SIGTERM)
             async with asyncio.timeout(10):
                 await controller.wait()
