@@ -21,6 +21,7 @@ from devices.transport.url import MemoryUrl, ModbusRtuUrl, ModbusTcpUrl, SerialU
 from emulators.barrier.interface import BarrierBusInterface
 from emulators.barrier.model import BarrierModel
 from emulators.base import EmulatedClock, Model, run_models
+from emulators.faults import FaultBook
 from emulators.geometry import Physics
 from emulators.io.interface import IoInterface
 from emulators.io.model import IoModel
@@ -97,6 +98,8 @@ class EmulatedLane:
         )
         self.world = World(panel, physics=physics, seed=seed, committed=committed)
         self.clock: EmulatedClock | None = None
+        # wire faults per endpoint (the devices' own physical faults live in their models)
+        self.wire = {name: FaultBook(seed) for name in ("io", "rs485", "scale", "rfid")}
 
     @property
     def models(self) -> list[Model]:
@@ -111,13 +114,13 @@ class EmulatedLane:
         spec = self.spec
         self.clock = clock = EmulatedClock(spec.time_scale)
         async with AsyncExitStack() as stack:
-            await self._serve_modbus(stack, hub, spec.io_url, IoInterface(self.io))
+            await self._serve_modbus(stack, hub, spec.io_url, IoInterface(self.io), "io")
             await self._serve_barriers(stack, hub)
             sma = spec.scale_protocol == "sma"
             scale = ScaleInterface(self.scale, "sma") if sma else ScaleInterface(self.scale)
-            await self._serve_serial(stack, hub, spec.scale_url, scale)
+            await self._serve_serial(stack, hub, spec.scale_url, scale, "scale")
             reader = RfidInterface(self.rfid, spec.rfid_address)
-            await self._serve_serial(stack, hub, spec.rfid_url, reader)
+            await self._serve_serial(stack, hub, spec.rfid_url, reader, "rfid")
             loop = asyncio.get_running_loop()
             tickers = [
                 loop.create_task(run_models(self.models, clock, period_s=0.01)),
@@ -134,45 +137,61 @@ class EmulatedLane:
         spec, entry, exit_ = self.spec, self.barriers["entry"], self.barriers["exit"]
         if spec.entry_url == spec.exit_url:  # one RS-485 bus, two units
             bus = BarrierBusInterface({spec.entry_unit: entry, spec.exit_unit: exit_})
-            await self._serve_modbus(stack, hub, spec.entry_url, bus)
+            await self._serve_modbus(stack, hub, spec.entry_url, bus, "rs485")
             return
         await self._serve_modbus(
-            stack, hub, spec.entry_url, BarrierBusInterface({spec.entry_unit: entry})
+            stack, hub, spec.entry_url, BarrierBusInterface({spec.entry_unit: entry}), "rs485"
         )
         await self._serve_modbus(
-            stack, hub, spec.exit_url, BarrierBusInterface({spec.exit_unit: exit_})
+            stack, hub, spec.exit_url, BarrierBusInterface({spec.exit_unit: exit_}), "rs485"
         )
 
     async def _serve_modbus(
-        self, stack: AsyncExitStack, hub: MemoryHub | None, url: str, responder: ModbusResponder
+        self,
+        stack: AsyncExitStack,
+        hub: MemoryHub | None,
+        url: str,
+        responder: ModbusResponder,
+        wire: str,
     ) -> None:
-        parsed, clock = parse_url(url), self.clock
+        parsed, clock, faults = parse_url(url), self.clock, self.wire[wire]
+        if clock is None:
+            raise RuntimeError("serve() starts the clock before the devices")
         if isinstance(parsed, MemoryUrl):
-            serve_modbus_memory(_hub(hub, url), parsed.name, responder)
+            serve_modbus_memory(
+                _hub(hub, url), parsed.name, responder, faults=faults, clock=clock.now
+            )
         elif isinstance(parsed, ModbusTcpUrl):
-            server = ModbusTcpServer(responder, host=parsed.host, port=parsed.port, clock=clock)
+            server = ModbusTcpServer(
+                responder, host=parsed.host, port=parsed.port, clock=clock, faults=faults
+            )
             await stack.enter_async_context(server)
         elif isinstance(parsed, ModbusRtuUrl):
             line = LineModel(baudrate=parsed.line.baud)
             await stack.enter_async_context(
-                RtuPtyBus(parsed.path, responder, line=line, clock=clock)
+                RtuPtyBus(parsed.path, responder, line=line, clock=clock, faults=faults)
             )
         else:
             raise TypeError(f"{url}: not a Modbus endpoint")
 
     async def _serve_serial(
-        self, stack: AsyncExitStack, hub: MemoryHub | None, url: str, device: SerialDevice
+        self,
+        stack: AsyncExitStack,
+        hub: MemoryHub | None,
+        url: str,
+        device: SerialDevice,
+        wire: str,
     ) -> None:
-        parsed, clock = parse_url(url), self.clock
+        parsed, clock, faults = parse_url(url), self.clock, self.wire[wire]
         if clock is None:
             raise RuntimeError("serve() starts the clock before the devices")
         if isinstance(parsed, MemoryUrl):
             await stack.enter_async_context(
-                SerialMemoryServer(_hub(hub, url), parsed.name, device, clock)
+                SerialMemoryServer(_hub(hub, url), parsed.name, device, clock, faults)
             )
         elif isinstance(parsed, SerialUrl):
             await stack.enter_async_context(
-                SerialPtyServer(parsed.path, device, clock, baud=parsed.line.baud)
+                SerialPtyServer(parsed.path, device, clock, baud=parsed.line.baud, faults=faults)
             )
         else:
             raise TypeError(f"{url}: not a serial endpoint")

@@ -25,6 +25,7 @@ from typing import Protocol
 from emulators.geometry import Geometry, Physics, covers, fraction_inside, overlaps
 
 SIDES = ("entry", "exit")
+STOP_UNDER_ARM_S = 20.0  # a stalled engine, a driver on the phone: longer than any crossing
 
 
 class Behaviour(StrEnum):
@@ -73,6 +74,7 @@ class Truck:
     entered_on_green: bool | None = None
     left_on_green: bool | None = None
     dwell_s: float = 0.0
+    repositioned: bool = False
 
     @property
     def body(self) -> tuple[float, float]:
@@ -229,13 +231,15 @@ class World:
 
     def _entering_target(self, truck: Truck, dt: float) -> float:
         geo = self.geo
-        if truck.behaviour == Behaviour.STOP_UNDER_ARM and truck.dwell_s < 6.0:
+        if truck.behaviour == Behaviour.STOP_UNDER_ARM and truck.dwell_s < STOP_UNDER_ARM_S:
             stop = geo.entry_arm + truck.length_m - 0.2  # rear just under the arm
             if truck.front >= stop - 0.01:
                 truck.dwell_s += dt
             return stop
-        if truck.behaviour == Behaviour.HALF_ON_DECK and not self.panel.sign("sign_reposition"):
-            return geo.beam_in + truck.length_m - 1.5  # rear short of beam_in
+        if truck.behaviour == Behaviour.HALF_ON_DECK and not truck.repositioned:
+            if self.panel.sign("sign_reposition"):
+                truck.repositioned = True  # told to move up: the driver does, all the way
+            return geo.beam_in + truck.length_m - 0.4  # past the arm, rear still on beam_in
         return geo.deck_stop
 
     def _on_deck(self, truck: Truck, dt: float) -> None:

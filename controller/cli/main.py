@@ -117,6 +117,26 @@ def emulate(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def simulate(
+    lanes: int = typer.Option(1, "--lanes", min=1, max=64),
+    hours: float = typer.Option(1.0, "--hours", min=0.01, max=168.0),
+    seed: int = typer.Option(0, "--seed"),
+    faults: float = typer.Option(
+        0.0, "--faults", min=0.0, max=100.0, help="Wire faults per lane-hour (silent devices)."
+    ),
+    misbehave: float = typer.Option(
+        0.0, "--misbehave", min=0.0, max=1.0, help="Share of drivers who misbehave."
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON."),
+) -> None:
+    """Many lanes, the full polling stack, virtual time: a report of throughput and safety."""
+    from controller.cli.simulate import simulate as run_simulation
+
+    console = Console(highlight=False)
+    raise typer.Exit(run_simulation(lanes, hours, seed, faults, misbehave, json_out, console))
+
+
 SOCKET = typer.Option(
     Path("/run/gatebridge/gatectl.sock"),
     "--socket",

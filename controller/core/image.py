@@ -49,6 +49,7 @@ class SensorImage:
         self.reported: set[Device] = set()
         self.unhealthy: set[Device] = set()
         self.clear_since: dict[Side, float | None] = {Side.ENTRY: None, Side.EXIT: None}
+        self.present_since: dict[Side, float] = {Side.ENTRY: 0.0, Side.EXIT: 0.0}
         self.now = 0.0
 
     # ------------------------------------------------------------------ updates
@@ -102,6 +103,7 @@ class SensorImage:
             self.clear_since[side] = now
         for side in rose:
             self.clear_since[side] = None
+            self.present_since[side] = now
         return PresenceEdges(rose, fell, after[2] and not before[2], before[2] and not after[2])
 
     # ------------------------------------------------------------------ judgements
@@ -126,6 +128,10 @@ class SensorImage:
         if since is None or self.presence(side):
             return 0.0
         return now - since
+
+    def present_for(self, side: Side, now: float) -> float:
+        """Seconds presence at `side` has lasted (0 while clear)."""
+        return now - self.present_since[side] if self.presence(side) else 0.0
 
     def barrier_state(self, side: Side) -> BarrierState:
         report = self.barriers.get(side)

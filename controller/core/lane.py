@@ -102,6 +102,7 @@ class LaneCore(Handlers, Operator, Workflow):
             break
         if self.state in ZEROING_STATES:
             self.auto_zero(now)
+        self.watch_driver(now)
 
     def _finish(self, now: float) -> list[Command]:
         result: list[Command] = []

@@ -45,6 +45,7 @@ class DeckVehicle:
     outcome: Outcome | None = None
     committed: bool = False
     hold_reason: str = ""
+    alarmed: set[str] = field(default_factory=set)  # driver alarms raised once per vehicle
     times: dict[str, float] = field(default_factory=dict)
 
     @classmethod

@@ -36,6 +36,9 @@ from controller.core.vehicles import DeckVehicle
 
 S = LaneState
 NO_OPINION = frozenset({S.BOOTING, S.FAULT, S.DEGRADED, S.MAINTENANCE})
+STOPPED_UNDER_ARM_S = 15.0  # a 16.5 m truck clears an arm loop in about 6.5 s at 10 km/h
+UNDER_ENTRY = frozenset({S.ENTERING, S.WEIGHING})
+UNDER_EXIT = frozenset({S.LEAVING})
 
 
 class Workflow(LaneBase):
@@ -145,6 +148,33 @@ class Workflow(LaneBase):
 
     def enter_degraded(self, now: float) -> None:
         self.alarm("data_stale", "device data stale: lights red, no movement")
+
+    # ------------------------------------------------------------------ driver alarms
+    def watch_driver(self, now: float) -> None:
+        """Detect and alarm what a driver does wrong that holds the lane up (DESIGN 10):
+        stopping under an arm, stopping with the truck not fully on the deck."""
+        deck, image = self.deck, self.image
+        if deck is None:
+            return
+        for side, states in ((Side.ENTRY, UNDER_ENTRY), (Side.EXIT, UNDER_EXIT)):
+            if self.state in states and image.present_for(side, now) > STOPPED_UNDER_ARM_S:
+                self._driver_alarm(
+                    deck,
+                    f"vehicle_stopped_under_{side}_arm",
+                    f"a vehicle has stood under the {side} arm for "
+                    f"{image.present_for(side, now):.0f}s",
+                )
+        if self.state == S.WEIGHING and not image.beams_clear and image.weight_stable(now):
+            self._driver_alarm(
+                deck,
+                "vehicle_not_fully_on_deck",
+                "the vehicle stopped with a deck beam blocked: reposition sign on",
+            )
+
+    def _driver_alarm(self, deck: DeckVehicle, code: str, message: str) -> None:
+        if code not in deck.alarmed:
+            deck.alarmed.add(code)
+            self.alarm(code, message)
 
     # ------------------------------------------------------------------ auto-zero
     def auto_zero(self, now: float) -> None:

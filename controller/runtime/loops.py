@@ -69,11 +69,15 @@ class IoLoop:
         deadline = loop.time()
         try:
             for cycle in itertools.count():
+                attempted = self.wanted is not None and self.wanted != self.written
                 wrote = await self._write_outputs()
                 if wrote or cycle % READBACK_EVERY == 0:
                     await self._check_outputs()
                 await self._read_inputs()
                 deadline = max(deadline + setup.io_poll_s, loop.time() - setup.io_poll_s)
+                if attempted and not wrote:
+                    await _until(deadline)  # a failed write is retried next period, not spun
+                    continue
                 self.wake.clear()
                 if self.wanted == self.written:
                     await _wait_or_wake(self.wake, deadline)

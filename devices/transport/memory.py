@@ -28,8 +28,8 @@ F = ModbusFunction
 class MemoryModbusLink:
     """`memory://NAME`: one link to a responder registered in a hub."""
 
-    def __init__(self, hub: MemoryHub, name: str) -> None:
-        self.hub, self.name = hub, name
+    def __init__(self, hub: MemoryHub, name: str, timeout_s: float = 0.3) -> None:
+        self.hub, self.name, self.timeout_s = hub, name, timeout_s
         self.closed = False
 
     def unit(self, device_id: int) -> MemoryUnit:
@@ -56,8 +56,9 @@ class MemoryModbusLink:
             raise DeviceRefused(
                 where, f"function {int(request.function)}", int(reply.code)
             ) from reply
-        except TimeoutError as silence:
-            raise DeviceTimeout(where, "no reply") from silence
+        except TimeoutError:
+            await asyncio.sleep(self.timeout_s)  # silence costs the client its timeout
+            raise DeviceTimeout(where, f"no reply within {self.timeout_s}s") from None
 
 
 class MemoryUnit:

@@ -1,0 +1,247 @@
+"""`gatectl simulate`: many emulated lanes through the full polling stack in one
+virtual-time event loop (looptime), with officers, faults and misbehaving drivers.
+
+Theory of operation: each lane is the real runtime (drivers, in-memory transports)
+against its emulated devices and world, with a saturated queue of trucks and an
+in-process clearance service. The loop's clock jumps to the next timer whenever every
+task waits, so hours pass in minutes. An officer on duty releases a held vehicle (or
+rejects a tailgater) after a minute, and resets a latched fault once the devices answer.
+Wire faults (silent devices, from half a second to beyond latch_ms) arrive as a Poisson
+process. The report separates what the controller caused (must be 0) from what drivers
+caused (each must be detected: an alarm on that lane around the incident).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import statistics
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import looptime
+from rich.console import Console
+from rich.progress import Progress
+
+from controller.clearance import ManifestClearance
+from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
+from controller.core.commands import PublishEvent
+from controller.core.events import OperatorCommanded
+from controller.core.types import LaneState, OperatorAction, Role
+from controller.runtime.build import lane_setup
+from controller.runtime.lane import LaneRuntime
+from controller.runtime.ports import MemoryJournal
+from devices.transport.base import MemoryHub
+from devices.transport.modbus import ModbusLinks
+from emulators.faults import FaultKind, FaultSpec
+from emulators.lane import EmulatedLane
+from emulators.world import Behaviour
+
+DETECTING_ALARMS = frozenset(
+    {"tailgating", "lane_held", "deck_intrusion", "presence_at_closed_entry"}
+)
+
+
+@dataclass
+class SimLane:
+    lane_id: str
+    emulated: EmulatedLane
+    runtime: LaneRuntime
+    journal: MemoryJournal
+    clearance: ManifestClearance
+    alarms: list[tuple[float, str]] = field(default_factory=list)
+    faults_injected: int = 0
+    resets: int = 0
+    releases: int = 0
+
+
+async def _lane(
+    index: int,
+    seed: int,
+    hub: MemoryHub,
+    links: ModbusLinks,
+    misbehave: float,
+    stack: AsyncExitStack,
+) -> SimLane:
+    config = memory_lane(f"L{index + 1:02d}")
+    journal = MemoryJournal()
+    emulated = EmulatedLane(
+        spec_from_config(config),
+        seed=seed + index,
+        committed=lambda tag: any(r.tag == tag for r in journal.transactions.values()),
+    )
+    clearance = ManifestClearance(world_manifest(emulated.world), median_s=3.0, seed=seed + index)
+    await stack.enter_async_context(emulated.serve(hub))
+    setup = await lane_setup(config, links=links, hub=hub)
+    ids = (f"{config.id}-{i}" for i in itertools.count(1))
+    runtime = LaneRuntime(setup, journal, clearance, new_id=ids.__next__)
+    lane = SimLane(config.id, emulated, runtime, journal, clearance)
+    runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
+    return lane
+
+
+def _alarm(lane: SimLane, event: PublishEvent) -> None:
+    if event.type == "alarm":
+        lane.alarms.append((asyncio.get_running_loop().time(), str(event.data.get("code"))))
+
+
+async def _traffic(lane: SimLane, misbehave: float, rng: random.Random) -> None:
+    world = lane.emulated.world
+    while True:
+        if world.queue_length < 2:
+            bad = rng.random() < misbehave
+            choices = [Behaviour.TAILGATE, Behaviour.HALF_ON_DECK, Behaviour.STOP_UNDER_ARM]
+            world.spawn(world.make_truck(rng.choice(choices) if bad else Behaviour.OBEY))
+        await asyncio.sleep(1.0)
+
+
+async def _officer(lane: SimLane) -> None:
+    """On duty: a held vehicle is decided after a minute, a latched fault reset."""
+    held_since: float | None = None
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(5.0)
+        core = lane.runtime.core
+        if core is None:
+            continue
+        if core.state in (LaneState.HOLD, LaneState.FAULT):
+            held_since = held_since or loop.time()
+            if loop.time() - held_since >= 60:
+                action = (
+                    OperatorAction.RESET
+                    if core.state == LaneState.FAULT
+                    else OperatorAction.RELEASE
+                )
+                lane.runtime.feed(
+                    OperatorCommanded(
+                        loop.time(),
+                        action,
+                        "officer.sim",
+                        Role.OFFICER,
+                        authenticated=True,
+                        reason="simulated officer",
+                    )
+                )
+                lane.resets += action == OperatorAction.RESET
+                lane.releases += action == OperatorAction.RELEASE
+                held_since = None
+        else:
+            held_since = None
+
+
+async def _faults(lane: SimLane, per_hour: float, rng: random.Random) -> None:
+    if per_hour <= 0:
+        await asyncio.Event().wait()
+    while True:
+        await asyncio.sleep(rng.expovariate(per_hour / 3600))
+        wire = rng.choice(sorted(lane.emulated.wire))
+        spec = FaultSpec(kind=FaultKind.NO_REPLY, duration_s=rng.choice([0.5, 2.0, 8.0]))
+        book = lane.emulated.wire[wire]
+        book.inject(spec, lane.emulated.clock.now() if lane.emulated.clock else 0.0)
+        lane.faults_injected += 1
+
+
+def _report(
+    lanes: list[SimLane], hours: float, real_s: float, misbehave: float, faults: float
+) -> dict[str, object]:
+    records = [r for lane in lanes for r in lane.journal.transactions.values()]
+    cycles: list[float] = []  # the lane's cycle: from one vehicle's decision to the next's
+    for lane in lanes:
+        decided = sorted(
+            dict(r.stage_times).get("decided", 0.0) for r in lane.journal.transactions.values()
+        )
+        cycles += [b - a for a, b in itertools.pairwise(decided)]
+    stages: dict[str, list[float]] = {}
+    for record in records:
+        times = dict(record.stage_times)
+        ordered = sorted(times.items(), key=lambda kv: kv[1])
+        for (a, ta), (b, tb) in itertools.pairwise(ordered):
+            stages.setdefault(f"{a}->{b}", []).append(tb - ta)
+    caused = [i for lane in lanes for i in lane.emulated.world.oracle.by("controller")]
+    driver = [(lane, i) for lane in lanes for i in lane.emulated.world.oracle.by("driver")]
+    detected = sum(
+        any(abs(t - i.time) < 120 and c in DETECTING_ALARMS for t, c in lane.alarms)
+        for lane, i in driver
+    )
+    through = sum(len(lane.emulated.world.departed) for lane in lanes)
+    return {
+        "lanes": len(lanes),
+        "hours": hours,
+        "misbehave": misbehave,
+        "faults_per_lane_hour": faults,
+        "vehicles_processed": through,
+        "vehicles_per_hour_per_lane": through / hours / len(lanes),
+        "vehicles_per_hour_gate": through / hours,
+        "transactions": len(records),
+        "cycle_s_p50": statistics.median(cycles) if cycles else None,
+        "cycle_s_p95": statistics.quantiles(cycles, n=20)[-1] if len(cycles) >= 20 else None,
+        "stage_s_p50": {k: round(statistics.median(v), 2) for k, v in sorted(stages.items())},
+        "faults_injected": sum(lane.faults_injected for lane in lanes),
+        "fault_resets_by_officer": sum(lane.resets for lane in lanes),
+        "holds_released_by_officer": sum(lane.releases for lane in lanes),
+        "driver_incidents_caused": len(driver),
+        "driver_incidents_detected": detected,
+        "final_states": [lane.runtime.snapshot()["state"] for lane in lanes],
+        "alarms_raised": sorted({code for lane in lanes for _, code in lane.alarms}),
+        "driver_incident_kinds": sorted({i.kind for _, i in driver}),
+        "controller_caused_violations": len(caused),
+        "controller_caused_detail": sorted({i.kind for i in caused}),
+        "speed_x_real_time": hours * 3600 / real_s if real_s else None,
+    }
+
+
+async def _simulate(
+    lanes_n: int, hours: float, seed: int, faults: float, misbehave: float, progress: Progress
+) -> dict[str, object]:
+    hub, links = MemoryHub(), ModbusLinks()
+    async with AsyncExitStack() as stack:
+        lanes = [await _lane(i, seed, hub, links, misbehave, stack) for i in range(lanes_n)]
+        loop, start_real = asyncio.get_running_loop(), time.perf_counter()
+        start = loop.time()
+        task = progress.add_task("simulating", total=hours * 3600)
+        async with asyncio.TaskGroup() as tg:
+            workers = []
+            for index, lane in enumerate(lanes):
+                rng = random.Random(seed * 1000 + index)  # noqa: S311 - simulation dice
+                workers += [
+                    tg.create_task(lane.runtime.run()),
+                    tg.create_task(_traffic(lane, misbehave, rng)),
+                    tg.create_task(_officer(lane)),
+                    tg.create_task(_faults(lane, faults, rng)),
+                ]
+            while loop.time() - start < hours * 3600:
+                await asyncio.sleep(60)
+                progress.update(task, completed=loop.time() - start)
+            for worker in workers:
+                worker.cancel()
+        for lane in lanes:
+            lane.clearance.cancel_all()
+    return _report(lanes, hours, time.perf_counter() - start_real, misbehave, faults)
+
+
+def simulate(
+    lanes: int,
+    hours: float,
+    seed: int,
+    faults: float,
+    misbehave: float,
+    json_out: Path | None,
+    console: Console,
+) -> int:
+    loop = looptime.new_event_loop(start=0.0, noop_cycles=1)
+    try:
+        with Progress(console=console, transient=True) as progress:
+            report = loop.run_until_complete(
+                _simulate(lanes, hours, seed, faults, misbehave, progress)
+            )
+    finally:
+        loop.close()
+    for key, value in report.items():
+        console.print(f"{key:<30} {value}", highlight=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(report, indent=2) + "\n")
+    return 1 if report["controller_caused_violations"] else 0
