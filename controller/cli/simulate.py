@@ -19,6 +19,7 @@ import json
 import random
 import statistics
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +71,7 @@ async def _lane(
     config = memory_lane(f"L{index + 1:02d}")
     journal = MemoryJournal()
     emulated = EmulatedLane(
-        spec_from_config(config),
-        seed=seed + index,
-        committed=lambda tag: any(r.tag == tag for r in journal.transactions.values()),
+        spec_from_config(config), seed=seed + index, committed=committed_check(journal)
     )
     clearance = ManifestClearance(world_manifest(emulated.world), median_s=3.0, seed=seed + index)
     await stack.enter_async_context(emulated.serve(hub))
@@ -82,6 +81,24 @@ async def _lane(
     lane = SimLane(config.id, emulated, runtime, journal, clearance)
     runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
     return lane
+
+
+def committed_check(journal: MemoryJournal) -> Callable[[str], bool]:
+    """The oracle's S5 question: was this truck's transaction committed? A vehicle the
+    controller never identified (a tailgater found on the deck) is covered by one
+    officer-committed record without a tag, each such record covering one truck."""
+    used: set[str] = set()
+
+    def check(tag: str) -> bool:
+        records = journal.transactions.values()
+        if any(r.tag == tag for r in records):
+            return True
+        spare = next((r for r in records if r.tag is None and r.transaction_id not in used), None)
+        if spare is not None:
+            used.add(spare.transaction_id)
+        return spare is not None
+
+    return check
 
 
 def _alarm(lane: SimLane, event: PublishEvent) -> None:

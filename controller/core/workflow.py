@@ -207,8 +207,12 @@ class Workflow(LaneBase):
                 (Motion.OPEN, MoveReason.ADMIT) if admitting else (Motion.CLOSE, MoveReason.SECURE)
             )
         if state in (S.RELEASING, S.LEAVING):
-            if not self.image.fully_closed(Side.ENTRY) and self.commanded[side] != Motion.OPEN:
-                return None  # the exit opens only behind a closed entry
+            # the exit opens behind a closed entry, except after an officer decided a held
+            # vehicle: a tailgater under the entry arm must be able to leave forwards
+            officer = deck is not None and bool(deck.hold_reason)
+            behind_open_entry = not self.image.fully_closed(Side.ENTRY)
+            if behind_open_entry and not officer and self.commanded[side] != Motion.OPEN:
+                return None
             return Motion.OPEN, MoveReason.RELEASE
         return Motion.CLOSE, MoveReason.SECURE
 
