@@ -59,6 +59,23 @@ async def test_exceptions_and_silence_become_our_errors() -> None:
         await link.close()
 
 
+async def test_a_late_reply_is_never_the_answer_to_the_next_request() -> None:
+    """pymodbus issues #538/#1509: after a timeout, a late reply must not be handed to the
+    next request. The emulator answers the first read 0.6 s late (the link waits 0.3 s)."""
+    model = IoModel()
+    async with ModbusTcpServer(IoInterface(model), models=[model]) as server:
+        link = ModbusLink.tcp(ModbusTcpUrl("127.0.0.1", server.port), timeout_s=0.3)
+        unit = link.unit(1)
+        server.inject(FaultSpec(kind=FaultKind.LATE_REPLY, delay_s=0.6, duration_s=0.05))
+        with pytest.raises(DeviceTimeout):
+            await unit.read_holding_registers(0x1000, 3)  # answered late with 3 registers
+        model.set_input(7, True)
+        inputs = await unit.read_discrete_inputs(0, 16)  # must be this request's own answer
+        assert len(inputs) == 16
+        assert inputs[7]
+        await link.close()
+
+
 async def test_a_refused_connection_is_broken_not_a_timeout() -> None:
     link = ModbusLink.tcp(ModbusTcpUrl("127.0.0.1", 1), timeout_s=0.3)
     with pytest.raises(DeviceBroken):
