@@ -6,11 +6,6 @@ A status read is one FC3 of the seven registers from 100; commands are momentary
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
-
-from controller.errors import DeviceTimeout
 from devices.barrier.codec import (
     AUTO_CLOSE_ADDRESS,
     STATUS_ADDRESS,
@@ -19,24 +14,14 @@ from devices.barrier.codec import (
     BarrierStatus,
     decode_status,
 )
+from devices.bounded import Bounded
 from devices.transport.base import ModbusUnit
-
-T = TypeVar("T")
 
 
 class BarrierDriver:
     def __init__(self, unit: ModbusUnit, name: str = "barrier", timeout_s: float = 0.5) -> None:
         self.unit, self.name, self.timeout_s = unit, name, timeout_s
-        self._unit_bounded = bool(getattr(unit, "bounded", False))
-
-    async def _bounded(self, call: Awaitable[T]) -> T:
-        if self._unit_bounded:  # the link enforces its own timeout: no second timer per call
-            return await call
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                return await call
-        except TimeoutError as error:
-            raise DeviceTimeout(self.name, f"no answer within {self.timeout_s}s") from error
+        self._bounded = Bounded(unit, name, timeout_s)
 
     async def read_status(self) -> BarrierStatus:
         regs = await self._bounded(self.unit.read_holding_registers(STATUS_ADDRESS, STATUS_COUNT))

@@ -8,11 +8,10 @@ the timeout (so it never trips into an unset pattern).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
-from controller.errors import DeviceProtocolError, DeviceTimeout
+from controller.errors import DeviceProtocolError
+from devices.bounded import Bounded
 from devices.io.codec import (
     IDENTITY_ADDRESS,
     INPUT_COUNT,
@@ -25,22 +24,11 @@ from devices.io.codec import (
 )
 from devices.transport.base import ModbusUnit
 
-T = TypeVar("T")
-
 
 class IoDriver:
     def __init__(self, unit: ModbusUnit, name: str = "io", timeout_s: float = 0.5) -> None:
         self.unit, self.name, self.timeout_s = unit, name, timeout_s
-        self._unit_bounded = bool(getattr(unit, "bounded", False))
-
-    async def _bounded(self, call: Awaitable[T]) -> T:
-        if self._unit_bounded:  # the link enforces its own timeout: no second timer per call
-            return await call
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                return await call
-        except TimeoutError as error:
-            raise DeviceTimeout(self.name, f"no answer within {self.timeout_s}s") from error
+        self._bounded = Bounded(unit, name, timeout_s)
 
     async def read_inputs(self) -> tuple[bool, ...]:
         bits = await self._bounded(self.unit.read_discrete_inputs(0, INPUT_COUNT))
