@@ -70,8 +70,10 @@ class EmulatedLane:
         *,
         seed: int = 0,
         committed: Callable[[str], bool] = lambda _tag: True,
+        tick_s: float = 0.01,
     ) -> None:
         self.spec = spec
+        self.tick_s = tick_s  # physics step; simulations use a coarser one
         outputs = spec.outputs
         self.io = IoModel(safe_pattern=(1 << outputs["entry_red"]) | (1 << outputs["exit_red"]))
         travel = spec.barrier_travel_s
@@ -123,8 +125,8 @@ class EmulatedLane:
             await self._serve_serial(stack, hub, spec.rfid_url, reader, "rfid")
             loop = asyncio.get_running_loop()
             tickers = [
-                loop.create_task(run_models(self.models, clock, period_s=0.01)),
-                loop.create_task(run_models([self.io], EmulatedClock(), period_s=0.01)),
+                loop.create_task(run_models(self.models, clock, period_s=self.tick_s)),
+                loop.create_task(run_models([self.io], EmulatedClock(), period_s=self.tick_s)),
             ]
             try:
                 yield self

@@ -42,6 +42,7 @@ from emulators.faults import FaultKind, FaultSpec
 from emulators.lane import EmulatedLane
 from emulators.world import Behaviour
 
+SIM_TICK_S = 0.05  # physics at 20 Hz: a truck moves 14 cm a step, under the loops' response
 DETECTING_ALARMS = frozenset(
     {"tailgating", "lane_held", "deck_intrusion", "presence_at_closed_entry"}
 )
@@ -71,7 +72,10 @@ async def _lane(
     config = memory_lane(f"L{index + 1:02d}")
     journal = MemoryJournal()
     emulated = EmulatedLane(
-        spec_from_config(config), seed=seed + index, committed=committed_check(journal)
+        spec_from_config(config),
+        seed=seed + index,
+        committed=committed_check(journal),
+        tick_s=SIM_TICK_S,
     )
     clearance = ManifestClearance(world_manifest(emulated.world), median_s=3.0, seed=seed + index)
     await stack.enter_async_context(emulated.serve(hub))

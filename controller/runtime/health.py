@@ -1,9 +1,9 @@
 """Device freshness (S7): who spoke last, and who has gone quiet for too long.
 
 Each device has a `fresh_s` budget. A successful poll marks it fresh; the lane's freshness
-task asks `stale(now)` often enough (a quarter of the smallest budget, at most 25 ms) that
-lights go red within `safe_ms` of the budget running out, whatever the cause: timeouts,
-CRC errors, silence, or an event-loop stall (the check runs on the same loop).
+task asks `stale(now)` often enough (a quarter of the smallest budget, at most 50 ms) that
+lights go red well within `safe_ms` (250 ms) of the budget running out, whatever the cause:
+timeouts, CRC errors, silence, or an event-loop stall (the check runs on the same loop).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Freshness:
 
     @property
     def check_period(self) -> float:
-        return min(0.025, min(s.fresh_s for s in self._status.values()) / 4)
+        return min(0.05, min(s.fresh_s for s in self._status.values()) / 4)
 
     def ok(self, device: Device, now: float) -> bool:
         """Record a good exchange; True when the device just became healthy."""
