@@ -89,7 +89,7 @@ class SerialPtyServer:
         os.set_blocking(master, False)
         self._fds = (master, slave)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
+        if self.path.is_symlink():  # a stale link from an earlier run; never a real file
             self.path.unlink()
         self.path.symlink_to(os.ttyname(slave))
         loop.add_reader(master, self._readable)
@@ -130,6 +130,8 @@ class SerialPtyServer:
         while True:
             deadline += period
             await asyncio.sleep(max(0.0, deadline - loop.time()))
+            if self._line_free_at > loop.time():
+                continue  # the line is still busy: an indicator skips a frame, never queues
             frame = self.device.continuous()
             if frame:
                 self._send(frame)
