@@ -80,7 +80,7 @@ class ScaleConfig(Strict):
 
 class RfidConfig(Strict):
     url: str
-    address: int = Field(default=0, ge=0, le=255)
+    address: int = Field(default=0, ge=0, le=254)  # 255 is the broadcast address
     poll_ms: Ms = 200
     debounce_s: Seconds = 5.0
     fresh_ms: Ms = 1000
