@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from controller.errors import DeviceProtocolError
-from devices.scale.reading import LB_TO_KG, WeightReading
+from devices.scale.reading import LB_TO_KG, StartByteParser, WeightReading
 
 LF, CR = 0x0A, 0x0D
 REPLY_LENGTH = 20  # LF + 5 status chars + 10 weight + 3 unit + CR
@@ -84,45 +84,22 @@ def decode_sma_reply(device: str, frame: bytes) -> WeightReading:
     )
 
 
-class SmaStreamParser:
+class SmaStreamParser(StartByteParser):
     """Replies in, readings (or error values) out; never raises. Frames run LF..CR."""
 
-    def __init__(self, device: str) -> None:
-        self.device = device
-        self._buffer = bytearray()
+    start_byte, protocol = LF, "sma"
 
-    def feed(self, chunk: bytes) -> list[WeightReading | DeviceProtocolError]:
-        self._buffer += chunk
-        out: list[WeightReading | DeviceProtocolError] = []
-        while True:
-            start = self._buffer.find(LF)
-            if start < 0:
-                if self._buffer:
-                    out.append(self._garbage(bytes(self._buffer)))
-                self._buffer.clear()
-                return out
-            if start:
-                out.append(self._garbage(bytes(self._buffer[:start])))
-                del self._buffer[:start]
-            end = self._buffer.find(CR)
-            if end < 0:
-                if len(self._buffer) > REPLY_LENGTH:  # no CR where one must be: drop the LF
-                    out.append(self._garbage(bytes(self._buffer[:1])))
-                    del self._buffer[:1]
-                    continue
-                return out
-            out.append(self._reply(end))
-
-    def _reply(self, end: int) -> WeightReading | DeviceProtocolError:
+    def _take(self) -> WeightReading | DeviceProtocolError | None:
+        end = self._buffer.find(CR)
+        if end < 0:
+            # no CR where one must be: the LF was noise
+            return self._drop(1) if len(self._buffer) > REPLY_LENGTH else None
         frame = bytes(self._buffer[: end + 1])
         del self._buffer[: end + 1]
         try:
             return decode_sma_reply(self.device, frame)
         except DeviceProtocolError as error:
             return error
-
-    def _garbage(self, data: bytes) -> DeviceProtocolError:
-        return DeviceProtocolError(self.device, "sma: bytes outside any reply", data)
 
 
 class SmaCommandParser:

@@ -13,7 +13,7 @@ gives an error value (never an exception), and the next good frame decodes.
 from __future__ import annotations
 
 from controller.errors import DeviceProtocolError
-from devices.scale.reading import LB_TO_KG, WeightReading
+from devices.scale.reading import LB_TO_KG, StartByteParser, WeightReading
 
 STX, CR = 0x02, 0x0D
 FRAME_LENGTH = 18
@@ -84,31 +84,14 @@ def _digits(device: str, frame: bytes, field: bytes) -> int:
     return int(text)
 
 
-class ToledoStreamParser:
+class ToledoStreamParser(StartByteParser):
     """Continuous output in, readings (or error values) out; never raises."""
 
-    def __init__(self, device: str) -> None:
-        self.device = device
-        self._buffer = bytearray()
+    start_byte, protocol = STX, "toledo"
 
-    def feed(self, chunk: bytes) -> list[WeightReading | DeviceProtocolError]:
-        self._buffer += chunk
-        out: list[WeightReading | DeviceProtocolError] = []
-        while True:
-            start = self._buffer.find(STX)
-            if start < 0:
-                if self._buffer:
-                    out.append(self._garbage(bytes(self._buffer)))
-                self._buffer.clear()
-                return out
-            if start:
-                out.append(self._garbage(bytes(self._buffer[:start])))
-                del self._buffer[:start]
-            if len(self._buffer) < FRAME_LENGTH:
-                return out
-            out.append(self._frame())
-
-    def _frame(self) -> WeightReading | DeviceProtocolError:
+    def _take(self) -> WeightReading | DeviceProtocolError | None:
+        if len(self._buffer) < FRAME_LENGTH:
+            return None
         frame = bytes(self._buffer[:FRAME_LENGTH])
         try:
             reading = decode_toledo(self.device, frame)
@@ -117,9 +100,6 @@ class ToledoStreamParser:
             return error
         del self._buffer[:FRAME_LENGTH]
         return reading
-
-    def _garbage(self, data: bytes) -> DeviceProtocolError:
-        return DeviceProtocolError(self.device, "toledo: bytes outside any frame", data)
 
 
 def encode_toledo_command(command: str) -> bytes:
