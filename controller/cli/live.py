@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from controller.clearance import ManifestClearance
+from controller.central import in_process_clearance
 from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
 from controller.core.commands import PublishEvent
 from controller.runtime.build import lane_setup
@@ -57,8 +58,14 @@ async def run_live_demo(vehicles: int, time_scale: float, seed: int, console: Co
     hub, links = MemoryHub(), ModbusLinks()
     emulated = EmulatedLane(spec_from_config(config), seed=seed, committed=_committed(demo))
     demo.emulated = emulated
-    clearance = ManifestClearance(world_manifest(emulated.world, deny_every=5),
-                                  median_s=3.0 / time_scale, seed=seed)  # fmt: skip
+    clearance = in_process_clearance(
+        world_manifest(emulated.world, deny_every=5),
+        lanes=["L01"],
+        journal=demo.journal,
+        wall_clock=time.time,
+        median_s=3.0 / time_scale,
+        seed=seed,
+    )
     interactive = sys.stdout.isatty()
     async with emulated.serve(hub):
         setup = await lane_setup(config, links=links, hub=hub)

@@ -72,8 +72,14 @@ def run(
     import asyncio
 
     from controller.cli.run import run_gateway
+    from controller.errors import GateError
 
-    asyncio.run(run_gateway(_load(config)))
+    settings = _load(config)
+    try:
+        asyncio.run(run_gateway(settings))
+    except GateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -281,6 +287,57 @@ def config_check_command(
     from controller.cli.config_cmd import config_check
 
     raise typer.Exit(config_check(file))
+
+
+@app.command()
+def central(
+    manifest: Path = typer.Option(..., "--manifest", help="Tag -> decision manifest (YAML)."),
+    signing_key: Path = typer.Option(..., "--signing-key", help="Ed25519 private key (PEM)."),
+    mqtt: str = typer.Option(
+        "mqtt://127.0.0.1:1883", "--mqtt", help="Broker URL: mqtt[s]://HOST[:PORT]."
+    ),
+    key_id: str = typer.Option("central", "--key-id", help="The key id gateways verify by."),
+    state: Path | None = typer.Option(
+        None, "--state", help="Seq state file (default: beside the key, .seq.json)."
+    ),
+    ca_file: Path | None = typer.Option(None, "--ca-file", help="CA bundle for mqtts."),
+    validity_s: float = typer.Option(
+        60.0, "--validity-s", min=1.0, max=3600.0, help="How long a decision stays valid."
+    ),
+) -> None:
+    """The reference central clearance service: answers requests with signed decisions."""
+    from controller.cli.central_cmd import central_service, run_central
+    from controller.errors import GateError
+
+    try:
+        service = central_service(manifest, signing_key, key_id, state, validity_s)
+        run_central(service, mqtt, ca_file)
+    except GateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+keys_app = typer.Typer(help="Signing keys of the central service.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate(
+    directory: Path = typer.Argument(..., help="Where to write KEY_ID.key and KEY_ID.pub."),
+    key_id: str = typer.Option("central", "--key-id", help="Names the files and the key."),
+) -> None:
+    """Write an Ed25519 key pair (PKCS#8 private key 0600, SubjectPublicKeyInfo public)."""
+    from controller.cli.central_cmd import generate_keys
+    from controller.errors import GateError
+
+    try:
+        private, public = generate_keys(directory, key_id)
+    except GateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    print(f"private key: {private}\npublic key:  {public}")
 
 
 @app.command()

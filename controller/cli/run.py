@@ -1,13 +1,22 @@
 """`gatectl run --config FILE`: the controller against whatever serves the endpoints in
-FILE, emulators or hardware. Lanes run in one process; the journal is SQLite; clearance
-comes from the manifest in-process (the MQTT bridge is configured with `mqtt:`, not
-available in this version); the maintenance socket serves gatectl's lane commands."""
+FILE, emulators or hardware. Lanes run in one process; the journal is SQLite; the
+maintenance socket serves gatectl's lane commands. Clearance comes over MQTT when `mqtt:`
+is configured (the bridge, verified against `clearance.verify_keys`), else from
+`clearance.manifest` through the in-process central service; decisions take the same
+signed, verified path either way (S6)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Coroutine
 
-from controller.clearance import ManifestClearance, load_manifest
+from controller.bridge.mqtt import Bridge, BrokerSettings
+from controller.bridge.officer import officer_command
+from controller.bridge.reception import Reception
+from controller.bridge.signing import load_public_key
+from controller.bridge.verify import Verifier
+from controller.central import InProcessClearance, in_process_clearance
+from controller.clearance import load_manifest
 from controller.config.models import GatewayConfig
 from controller.core.types import Role
 from controller.errors import ConfigError
@@ -20,20 +29,64 @@ from controller.runtime.lane import LaneRuntime
 from devices.transport.modbus import ModbusLinks
 
 
-def clearance_for(config: GatewayConfig) -> ManifestClearance:
+def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> Bridge:
+    mqtt = config.mqtt
+    if mqtt is None:
+        raise ConfigError("mqtt", "not configured")
+    if not config.clearance.verify_keys:
+        raise ConfigError("clearance.verify_keys", "name at least one key to verify decisions")
+    keys = {
+        key_id: load_public_key(path, f"clearance.verify_keys.{key_id}")
+        for key_id, path in config.clearance.verify_keys.items()
+    }
+    verifier = Verifier(keys, config.clearance.max_clock_skew_s, time.time, journal)
+    reception = Reception(verifier, journal, [lane.id for lane in config.lanes], audit)
+    broker = BrokerSettings.from_url(
+        mqtt.url,
+        username=mqtt.username,
+        password_file=mqtt.password_file,
+        ca_file=mqtt.ca_file,
+        keepalive_s=mqtt.keepalive_s,
+    )
+    bridge = Bridge(
+        config.site,
+        config.gateway,
+        broker,
+        outbox=journal,
+        reception=reception,
+        wall_clock=time.time,
+    )
+    bridge.indicators = {
+        lane.id: f"{lane.scale.protocol}@{lane.scale.url}" for lane in config.lanes
+    }
+    return bridge
+
+
+def _standalone(
+    config: GatewayConfig, journal: SqliteJournal, audit: AuditLog
+) -> InProcessClearance:
     manifest_path = config.clearance.manifest
     if manifest_path is None:
-        raise ConfigError(
-            "clearance.manifest",
-            "set a manifest: clearance over MQTT (the bridge) is not available in this version",
-        )
-    return ManifestClearance.from_manifest(load_manifest(manifest_path), median_s=0.0)
+        raise ConfigError("clearance", "set mqtt (a central service) or clearance.manifest")
+    manifest = load_manifest(manifest_path)
+    return in_process_clearance(
+        lambda tag: manifest.get(tag.upper()),
+        lanes=[lane.id for lane in config.lanes],
+        journal=journal,
+        wall_clock=time.time,
+        median_s=0.0,
+        seqs=journal,
+        audit=audit,
+        max_skew_s=config.clearance.max_clock_skew_s,
+    )
 
 
 async def run_gateway(config: GatewayConfig) -> None:
-    clearance = clearance_for(config)
-    journal = await SqliteJournal.open(config.journal, time.time)
+    audit = AuditLog(config.audit_log or config.journal.with_suffix(".audit.log"))
+    journal = await SqliteJournal.open(config.journal, time.time, outbox=config.mqtt is not None)
     links = ModbusLinks(timeout_s=0.3)
+    bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
+    clearance: Bridge | InProcessClearance = bridge or _standalone(config, journal, audit)
     try:
         lanes = [
             LaneRuntime(
@@ -44,18 +97,32 @@ async def run_gateway(config: GatewayConfig) -> None:
             for lane in config.lanes
         ]
         gateway = Gateway(lanes)
-        roles = {
-            Role.VIEWER: config.roles.viewer,
-            Role.TECHNICIAN: config.roles.technician,
-            Role.OFFICER: config.roles.officer,
-        }
-        audit = AuditLog(config.audit_log or config.journal.with_suffix(".audit.log"))
-
-        def listening() -> None:
-            print(f"running {len(lanes)} lane(s); socket {config.socket}", flush=True)
-
-        await gateway.run(MaintenanceServer(config.socket, gateway, audit, roles, listening))
+        clearance.reception.on_alarm = gateway.set_alarm
+        clearance.reception.operate = lambda command: officer_command(gateway, command)
+        services: list[Callable[[], Coroutine[object, object, None]]] = []
+        if bridge is not None:
+            bridge.lanes = dict(gateway.lanes)
+            for lane in lanes:
+                lane.listeners.append(lambda _lane, _event: bridge.wake())
+            services.append(bridge.run)
+        await gateway.run(_server(config, gateway, audit, len(lanes)), services)
     finally:
-        clearance.cancel_all()
+        if isinstance(clearance, InProcessClearance):
+            clearance.cancel_all()
         await links.close()
         await journal.close()
+
+
+def _server(
+    config: GatewayConfig, gateway: Gateway, audit: AuditLog, count: int
+) -> MaintenanceServer:
+    roles = {
+        Role.VIEWER: config.roles.viewer,
+        Role.TECHNICIAN: config.roles.technician,
+        Role.OFFICER: config.roles.officer,
+    }
+
+    def listening() -> None:
+        print(f"running {count} lane(s); socket {config.socket}", flush=True)
+
+    return MaintenanceServer(config.socket, gateway, audit, roles, listening)

@@ -28,7 +28,7 @@ import looptime
 from rich.console import Console
 from rich.progress import Progress
 
-from controller.clearance import ManifestClearance
+from controller.central import InProcessClearance, in_process_clearance
 from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
@@ -42,6 +42,7 @@ from emulators.faults import FaultKind, FaultSpec
 from emulators.lane import EmulatedLane
 from emulators.world import Behaviour
 
+SIM_EPOCH_S = 1_800_000_000.0  # 2027-01-15, any fixed origin works
 SIM_TICK_S = 0.05  # physics at 20 Hz: a truck moves 14 cm a step, under the loops' response
 DETECTING_ALARMS = frozenset(
     {"tailgating", "lane_held", "deck_intrusion", "presence_at_closed_entry"}
@@ -54,7 +55,7 @@ class SimLane:
     emulated: EmulatedLane
     runtime: LaneRuntime
     journal: MemoryJournal
-    clearance: ManifestClearance
+    clearance: InProcessClearance
     alarms: list[tuple[float, str]] = field(default_factory=list)
     faults_injected: int = 0
     resets: int = 0
@@ -77,7 +78,14 @@ async def _lane(
         committed=committed_check(journal),
         tick_s=SIM_TICK_S,
     )
-    clearance = ManifestClearance(world_manifest(emulated.world), median_s=3.0, seed=seed + index)
+    clearance = in_process_clearance(
+        world_manifest(emulated.world),
+        lanes=[config.id],
+        journal=journal,
+        wall_clock=_virtual_wall_clock,
+        median_s=3.0,
+        seed=seed + index,
+    )
     await stack.enter_async_context(emulated.serve(hub))
     setup = await lane_setup(config, links=links, hub=hub)
     ids = (f"{config.id}-{i}" for i in itertools.count(1))
@@ -85,6 +93,11 @@ async def _lane(
     lane = SimLane(config.id, emulated, runtime, journal, clearance)
     runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
     return lane
+
+
+def _virtual_wall_clock() -> float:
+    # signed decisions carry wall-clock times; in a simulation they are virtual too
+    return SIM_EPOCH_S + asyncio.get_running_loop().time()
 
 
 def committed_check(journal: MemoryJournal) -> Callable[[str], bool]:

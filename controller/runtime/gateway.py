@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import signal
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
@@ -31,7 +31,12 @@ class Gateway:
         for lane in lanes:
             lane.listeners.append(self._on_event)
 
-    async def run(self, server: MaintenanceServer | None = None) -> None:
+    async def run(
+        self,
+        server: MaintenanceServer | None = None,
+        services: Sequence[Callable[[], Coroutine[object, object, None]]] = (),
+    ) -> None:
+        """Run every lane, the socket and `services` (the MQTT bridge) until cancelled."""
         loop = asyncio.get_running_loop()
         current = asyncio.current_task()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -43,6 +48,8 @@ class Gateway:
                     tg.create_task(lane.run(), name=f"lane:{lane_id}")
                 if server is not None:
                     tg.create_task(server.serve(), name="maintenance")
+                for service in services:
+                    tg.create_task(service(), name=getattr(service, "__qualname__", "service"))
         except asyncio.CancelledError:
             if current is not None and current.cancelling():
                 current.uncancel()
@@ -87,6 +94,16 @@ class Gateway:
             if isinstance(command, PublishEvent) and command.type == "operator_refused":
                 return {"accepted": False, "refused": str(command.data.get("refused", ""))}
         return {"accepted": True, "state": lane.snapshot()["state"]}
+
+    def set_alarm(self, lane_id: str, name: str, text: str | None) -> None:
+        """Raise (`text`) or clear (None) a gateway-level alarm on a lane (clock health)."""
+        lane = self.lanes.get(lane_id)
+        if lane is None:
+            return
+        if text is None:
+            lane.alarms.pop(name, None)
+        else:
+            lane.alarms[name] = text
 
     def _on_event(self, lane: str, event: PublishEvent) -> None:
         record: dict[str, object] = {"lane": lane, "type": event.type, **dict(event.data)}

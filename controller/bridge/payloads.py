@@ -1,0 +1,143 @@
+"""The MQTT payloads of DESIGN section 6 as pydantic models (`extra="forbid"`).
+
+Every payload names its `schema`. Outgoing models are built by the bridge and dumped with
+`exclude_none` (optional fields are omitted, never null). Incoming signed messages are
+validated here only *after* their signature held over the received bytes (verify.py), so
+a model never decides what was signed. Times are RFC 3339 UTC strings ending in `Z`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from controller.core.types import Decision
+
+TOPIC_ROOT = "gate"
+
+
+def _utc(value: str) -> str:
+    if not value.endswith("Z"):
+        raise ValueError("an RFC 3339 UTC time ending in Z expected")
+    try:
+        datetime.fromisoformat(value[:-1] + "+00:00")
+    except ValueError:
+        raise ValueError("an RFC 3339 UTC time ending in Z expected") from None
+    return value
+
+
+UtcTime = Annotated[str, Field(min_length=20, max_length=35), AfterValidator(_utc)]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+Tag = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[0-9A-Fa-f]+$")]
+Kg = Annotated[int, Field(ge=0, le=200_000)]
+Seq = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Sig = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def utc_text(epoch_s: float) -> str:
+    return (
+        datetime.fromtimestamp(epoch_s, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def epoch_of(text: str) -> float:
+    return datetime.fromisoformat(text[:-1] + "+00:00").timestamp()
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------- outgoing
+class StatusPayload(Payload):
+    schema_: Literal["gatebridge.status/1"] = Field("gatebridge.status/1", alias="schema")
+    status: Literal["online", "offline"]
+    ts: UtcTime | None = None
+
+
+class EventPayload(Payload):
+    schema_: Literal["gatebridge.event/1"] = Field("gatebridge.event/1", alias="schema")
+    lane: Name
+    event_id: Id
+    seq: Seq
+    ts: UtcTime
+    type: Name
+    data: dict[str, object]
+
+
+class TransactionPayload(Payload):
+    schema_: Literal["gatebridge.transaction/1"] = Field("gatebridge.transaction/1", alias="schema")
+    lane: Name
+    transaction_id: Id
+    ts: UtcTime
+    request_id: Id | None = None
+    tag: Tag | None = None
+    outcome: Literal["cleared", "released_unweighed", "rejected"]
+    decision: Decision | None = None
+    gross_kg: Kg | None = None
+    declared_gross_kg: Kg | None = None
+    raw_frame_hex: str = ""
+    indicator: str = ""
+    reason: str = ""
+    stage_times: dict[str, float] = Field(default_factory=dict)
+
+
+class ClearanceRequestPayload(Payload):
+    schema_: Literal["gatebridge.clearance_request/1"] = Field(
+        "gatebridge.clearance_request/1", alias="schema"
+    )
+    lane: Name
+    request_id: Id
+    tag: Tag
+    ts: UtcTime
+
+
+class StatePayload(Payload):
+    schema_: Literal["gatebridge.state/1"] = Field("gatebridge.state/1", alias="schema")
+    lane: Name
+    ts: UtcTime
+    state: dict[str, object]
+
+
+# ---------------------------------------------------------------------- incoming, signed
+class SignedPayload(Payload):
+    lane: Name
+    seq: Seq
+    issued_at: UtcTime
+    expires_at: UtcTime
+    key_id: Name
+    sig: Sig
+
+
+class DecisionPayload(SignedPayload):
+    schema_: Literal["gatebridge.decision/1"] = Field(alias="schema")
+    tag: Tag
+    request_id: Id
+    decision: Decision
+    declared_gross_kg: Kg | None = None
+    tolerance_kg: Kg | None = None
+
+
+class CommandPayload(SignedPayload):
+    schema_: Literal["gatebridge.command/1"] = Field(alias="schema")
+    command: Literal["release", "reject", "reset", "mode"]
+    target: Annotated[str, Field(max_length=128)] = ""
+    args: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict)
+
+
+def dump(payload: Payload) -> bytes:
+    return payload.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+# ---------------------------------------------------------------------- topics
+def gateway_topic(site: str, gateway: str, leaf: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/{gateway}/{leaf}"
+
+
+def lane_topic(site: str, gateway: str, lane: str, leaf: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/{gateway}/{lane}/{leaf}"
