@@ -199,6 +199,25 @@ class RolesConfig(Strict):
     officer: str = "gatebridge-officer"
 
 
+class JournalRetentionConfig(Strict):
+    """DESIGN 6: delivered records past `max_age_days` or `max_mb` are pruned; past
+    `admission_limit_mb` the lanes admit no more vehicles (the rest is headroom for
+    the vehicles already admitted to commit)."""
+
+    max_age_days: float = Field(default=90, gt=0, le=36_500)
+    max_mb: int = Field(default=1024, ge=2, le=1_048_576)
+    admission_limit_mb: int = Field(default=900, ge=1, le=1_048_576)
+
+    @model_validator(mode="after")
+    def _headroom(self) -> Self:
+        if self.admission_limit_mb >= self.max_mb:
+            raise ValueError(
+                f"admission_limit_mb ({self.admission_limit_mb}) must be below max_mb "
+                f"({self.max_mb}): the difference is the headroom to commit admitted vehicles"
+            )
+        return self
+
+
 class GatewayConfig(Strict):
     site: Name
     gateway: Name
@@ -208,6 +227,7 @@ class GatewayConfig(Strict):
     roles: RolesConfig = RolesConfig()
     mqtt: MqttConfig | None = None
     clearance: ClearanceConfig = ClearanceConfig()
+    retention: JournalRetentionConfig = JournalRetentionConfig()
     lanes: list[LaneConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -1,9 +1,15 @@
-"""Records <-> JSON for the journal: enums by value, bytes as hex, tuples as lists."""
+"""Records <-> JSON for the journal: enums by value, bytes as hex, tuples as lists; times
+as RFC 3339 UTC with milliseconds, ending in `Z`.
+
+Every stored `ts` has that one fixed width, so comparing the strings compares the times:
+retention and export filter on `ts` in SQL without parsing it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -23,6 +29,29 @@ def dumps(value: object) -> str:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
     return json.dumps(value, default=_default, sort_keys=True, separators=(",", ":"))
+
+
+def rfc3339(epoch_s: float) -> str:
+    moment = datetime.fromtimestamp(epoch_s, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def normalized_ts(text: str) -> str:
+    """`text` (an RFC 3339 time, or a bare date meaning its UTC midnight) in the stored
+    form; a time without an offset is refused rather than guessed."""
+    moment = datetime.fromisoformat(text.strip())  # ValueError names the bad text
+    if len(text.strip()) == 10:  # a bare date: midnight UTC
+        moment = moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset (end it with Z)")
+    return rfc3339(moment.timestamp())
+
+
+def json_object(text: str) -> dict[str, object]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise TypeError(f"journal row is not a JSON object: {text[:60]!r}")
+    return value
 
 
 def _enum(kind: type[Enum], value: Any) -> Any:

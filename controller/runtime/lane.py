@@ -2,11 +2,13 @@
 
 Theory of operation: `run()` restores the lane's journaled context and latched fault,
 then runs one TaskGroup with a named task per device loop (loops.py), the freshness check
-(S7), and the journal writer. Every report becomes an event for the core (`feed`), which
-answers with vetted commands; `_execute` hands each to its device loop, the timer
-service, the journal queue or the clearance port, without awaiting, so the core's step
-never waits on I/O. After every step the runtime monitors (invariants.check_lane) run on
-the core; a trip faults the lane and raises an alarm.
+(S7), and the journal writer, which after each write asks the journal whether it still
+has headroom to admit vehicles and tells the core when that changes. Every report
+becomes an event for the core (`feed`), which answers with vetted commands; `_execute`
+hands each to its device loop, the timer service, the journal queue or the clearance
+port, without awaiting, so the core's step never waits on I/O. After every step the
+runtime monitors (invariants.check_lane) run on the core; a trip faults the lane and
+raises an alarm.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from controller.core.commands import (
     ZeroScale,
 )
 from controller.core.events import (
+    AdmissionCapacityChanged,
     ClearanceDecided,
     DeviceHealthChanged,
     Event,
@@ -55,6 +58,8 @@ from controller.runtime.timers import TimerService
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 JournalOp = Callable[[], Awaitable[None]]
+# Closed admissions reopen when retention frees room, which journals nothing: look again.
+ADMISSION_RECHECK_S = 5.0
 
 
 class LaneRuntime:
@@ -77,6 +82,7 @@ class LaneRuntime:
         self.io_reported = False
         self.core: LaneCore | None = None
         self._journal_queue: asyncio.Queue[JournalOp] = asyncio.Queue()
+        self._admissions_open = True  # what the core was last told (it starts open)
         self.steps = 0
         self.listeners: list[Callable[[str, PublishEvent], None]] = []
 
@@ -225,16 +231,43 @@ class LaneRuntime:
         self._journal_queue.put_nowait(op)
 
     async def _write_journal(self) -> None:
-        """Journal operations in the order the core issued them (S10's order)."""
+        """Journal operations in the order the core issued them (S10's order); the
+        journal's headroom checked at start and after each."""
         while True:
-            op = await self._journal_queue.get()
-            try:
-                await op()
-            except (GateError, OSError) as error:
-                # a record the journal cannot keep must not pass silently: fail closed
-                log.exception("lane %s: journal write failed", self.setup.lane_id)
-                self.alarms["journal"] = str(error)
-                self.feed(InvariantViolated(self.now(), "S10", f"journal write failed: {error}"))
+            await self._check_admission()
+            op = await self._next_journal_op()
+            if op is not None:
+                await self._write_one(op)
+
+    async def _next_journal_op(self) -> JournalOp | None:
+        """The next operation; None after ADMISSION_RECHECK_S idle while admissions are
+        closed (only a write can close them, but only pruning reopens them)."""
+        try:
+            async with asyncio.timeout(None if self._admissions_open else ADMISSION_RECHECK_S):
+                return await self._journal_queue.get()
+        except TimeoutError:
+            return None
+
+    async def _write_one(self, op: JournalOp) -> None:
+        try:
+            await op()
+        except (GateError, OSError) as error:
+            # a record the journal cannot keep must not pass silently: fail closed
+            log.exception("lane %s: journal write failed", self.setup.lane_id)
+            self.alarms["journal"] = str(error)
+            self.feed(InvariantViolated(self.now(), "S10", f"journal write failed: {error}"))
+
+    async def _check_admission(self) -> None:
+        """Tell the core when the journal's headroom for new vehicles changes; a journal
+        that cannot say is taken as full (fail closed)."""
+        reason = "journal past its admission limit: no vehicle admitted until it is pruned"
+        try:
+            is_open = await self.journal.admission_open()
+        except (GateError, OSError) as error:
+            is_open, reason = False, f"journal headroom unknown: {error}"
+        if is_open != self._admissions_open:
+            self._admissions_open = is_open
+            self.feed(AdmissionCapacityChanged(self.now(), is_open, "" if is_open else reason))
 
     async def _commit(self, command: CommitTransaction) -> None:
         tid = command.record.transaction_id

@@ -22,6 +22,9 @@ class JournalPort(Protocol):
     async def load_context(self, lane: str) -> DeckContext | None: ...
     async def persist_fault(self, lane: str, reason: str | None) -> None: ...
     async def load_fault(self, lane: str) -> str | None: ...
+    async def admission_open(self) -> bool:
+        """False while the journal is past its admission limit: admit no more vehicles."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class MemoryJournal:
     transactions: dict[str, TransactionRecord] = field(default_factory=dict)
     contexts: dict[str, DeckContext | None] = field(default_factory=dict)
     faults: dict[str, str | None] = field(default_factory=dict)
+    full: bool = False  # tests set it to stand for a journal past its admission limit
 
     async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None:
         self.events.setdefault(lane, []).append((type_, dict(data)))
@@ -71,3 +75,6 @@ class MemoryJournal:
 
     async def load_fault(self, lane: str) -> str | None:
         return self.faults.get(lane)
+
+    async def admission_open(self) -> bool:
+        return not self.full

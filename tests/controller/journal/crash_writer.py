@@ -1,5 +1,6 @@
 """Writes events and commits transactions in a loop, printing each transaction id only
-after its commit returned: what the kill -9 test may count on. Usage: crash_writer.py DB"""
+after its commit returned: what the kill -9 test may count on. With the outbox on, as with
+a broker that never answers: everything stays pending. Usage: crash_writer.py DB"""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from controller.journal.sqlite import SqliteJournal
 
 
 async def main(path: Path) -> None:
-    journal = await SqliteJournal.open(path, time.time)
+    journal = await SqliteJournal.open(path, time.time, outbox=True)
     start = len(await journal.transactions())
     for n in itertools.count(start):
         await journal.append_event("L01", "weight_captured", {"n": n})

@@ -121,4 +121,10 @@ async def test_kill_9_loses_no_committed_transaction(tmp_path: Path) -> None:
     assert promised <= kept
     seqs = await journal.event_seqs("L01")
     assert seqs == list(range(1, len(seqs) + 1))
+    # the outbox kept the written order through every kill: seqs, then commits, in order
+    pending = await journal.pending(limit=1_000_000)
+    assert [i.seq for i in pending if i.kind == "event"] == seqs
+    committed = [i.key for i in pending if i.kind == "transaction"]
+    assert committed == [f"tx-{n}" for n in range(len(committed))]
+    assert promised <= set(committed)
     await journal.close()
