@@ -203,16 +203,25 @@ def in_process_clearance(
 
 
 async def serve_central(
-    central: Central, client: aiomqtt.Client, on_ready: Callable[[], None] = lambda: None
+    central: Central,
+    client: aiomqtt.Client,
+    on_ready: Callable[[], None] = lambda: None,
+    retry_s: float = 1.0,
 ) -> None:
-    """Answer every clearance request on the broker with a signed decision."""
-    async with client:
-        await client.subscribe("gate/+/+/+/clearance/request", qos=1)
-        on_ready()
-        async for message in client.messages:
-            answer = _answer(central, str(message.topic), message.payload)
-            if answer is not None:
-                await client.publish(answer[0], answer[1], qos=1)
+    """Answer every clearance request on the broker with a signed decision; reconnect
+    after a lost connection (the client is reused, as aiomqtt intends)."""
+    while True:
+        try:
+            async with client:
+                await client.subscribe("gate/+/+/+/clearance/request", qos=1)
+                on_ready()
+                async for message in client.messages:
+                    answer = _answer(central, str(message.topic), message.payload)
+                    if answer is not None:
+                        await client.publish(answer[0], answer[1], qos=1)
+        except aiomqtt.MqttError as error:
+            log.warning("central: %s; reconnecting", error)
+        await asyncio.sleep(retry_s)
 
 
 def _answer(central: Central, topic: str, raw: object) -> tuple[str, bytes] | None:

@@ -157,6 +157,8 @@ class Bridge:
         self._states: dict[str, dict[str, object]] = {}
         will = aiomqtt.Will(self._status_topic, self._status("offline"), qos=1, retain=True)
         self.client = broker.client(f"gatebridge-{site}-{gateway}", will)
+        # a drained batch is BATCH publishes in flight at once, by design: not worth a warning
+        self.client.pending_calls_threshold = BATCH + 20
 
     # ------------------------------------------------------------------ wiring
     def wake(self) -> None:
@@ -181,6 +183,8 @@ class Bridge:
                     await self._session()
             except aiomqtt.MqttError as error:
                 log.warning("mqtt: %s; reconnecting", error)
+            except Exception:  # the lanes run on without a bridge; retry it
+                log.exception("mqtt: the bridge failed; restarting it")
             finally:
                 self.connected.clear()
             failures += 1
@@ -214,9 +218,9 @@ class Bridge:
                 tg.create_task(self._send_requests(), name="bridge:requests")
                 tg.create_task(self._send_states(), name="bridge:states")
         except BaseExceptionGroup as group:
-            lost = group.subgroup(aiomqtt.MqttError)
-            if lost is not None and lost is group:
-                raise lost.exceptions[0] from None  # the connection broke: reconnect
+            lost, rest = group.split(aiomqtt.MqttError)
+            if lost is not None and rest is None:
+                raise _first(lost) from None  # the connection broke: reconnect
             raise
 
     # ------------------------------------------------------------------ outgoing
@@ -302,6 +306,11 @@ class Bridge:
 
     def _lane_topic(self, lane: str, leaf: str) -> str:
         return lane_topic(self.site, self.gateway, lane, leaf)
+
+
+def _first(group: BaseExceptionGroup[aiomqtt.MqttError]) -> aiomqtt.MqttError:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def transaction_payload(row: OutboxRow, indicator: str = "") -> bytes:

@@ -53,5 +53,9 @@ def central_service(
 
 def run_central(central: Central, mqtt_url: str, ca_file: Path | None) -> None:
     broker = BrokerSettings.from_url(mqtt_url, ca_file=ca_file)
-    client = broker.client(f"gatebridge-central-{central.signer.key_id}")
-    asyncio.run(serve_central(central, client, lambda: print("central: ready", flush=True)))
+
+    async def serve() -> None:
+        client = broker.client(f"gatebridge-central-{central.signer.key_id}")
+        await serve_central(central, client, lambda: print("central: ready", flush=True))
+
+    asyncio.run(serve())

@@ -106,6 +106,14 @@ class Emulation:
             "departed": len(world.departed),
             "turned_away": len(world.turned_away),
             "incidents": [(i.kind, i.caused_by) for i in world.oracle.incidents],
+            "barriers": {
+                side: {
+                    "state": model.state.name.lower(),
+                    "position": round(model.position, 1),
+                    "strokes": model.strokes,
+                }
+                for side, model in lane.barriers.items()
+            },
         }
 
     async def traffic(self, rate_per_h: float, saturate: int, misbehave: float) -> None:

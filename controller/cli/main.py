@@ -275,6 +275,9 @@ def _load(path: Path) -> GatewayConfig:
         raise typer.Exit(2) from None
 
 
+from controller.cli.journal_cmd import journal_app  # noqa: E402 - the sub-apps follow the commands
+
+app.add_typer(journal_app, name="journal")
 config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 

@@ -7,6 +7,8 @@ signed, verified path either way (S6)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable, Coroutine
 
@@ -20,13 +22,16 @@ from controller.clearance import load_manifest
 from controller.config.models import GatewayConfig
 from controller.core.types import Role
 from controller.errors import ConfigError
-from controller.journal.sqlite import SqliteJournal
+from controller.journal.sqlite import JournalLimits, SqliteJournal
 from controller.maintenance.audit import AuditLog
 from controller.maintenance.server import MaintenanceServer
 from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
 from devices.transport.modbus import ModbusLinks
+
+log = logging.getLogger(__name__)
+RETENTION_PERIOD_S = 600.0
 
 
 def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> Bridge:
@@ -83,7 +88,10 @@ def _standalone(
 
 async def run_gateway(config: GatewayConfig) -> None:
     audit = AuditLog(config.audit_log or config.journal.with_suffix(".audit.log"))
-    journal = await SqliteJournal.open(config.journal, time.time, outbox=config.mqtt is not None)
+    limits = JournalLimits.in_mb(**config.retention.model_dump())
+    journal = await SqliteJournal.open(
+        config.journal, time.time, outbox=config.mqtt is not None, limits=limits
+    )
     links = ModbusLinks(timeout_s=0.3)
     bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
     clearance: Bridge | InProcessClearance = bridge or _standalone(config, journal, audit)
@@ -99,7 +107,9 @@ async def run_gateway(config: GatewayConfig) -> None:
         gateway = Gateway(lanes)
         clearance.reception.on_alarm = gateway.set_alarm
         clearance.reception.operate = lambda command: officer_command(gateway, command)
-        services: list[Callable[[], Coroutine[object, object, None]]] = []
+        services: list[Callable[[], Coroutine[object, object, None]]] = [
+            lambda: keep_retention(journal, limits)
+        ]
         if bridge is not None:
             bridge.lanes = dict(gateway.lanes)
             for lane in lanes:
@@ -111,6 +121,15 @@ async def run_gateway(config: GatewayConfig) -> None:
             clearance.cancel_all()
         await links.close()
         await journal.close()
+
+
+async def keep_retention(journal: SqliteJournal, limits: JournalLimits) -> None:
+    """Prune delivered records past the retention limits, now and then (DESIGN 6)."""
+    while True:
+        pruned = await journal.prune(max_age_s=limits.max_age_s, max_bytes=limits.max_bytes)
+        if pruned:
+            log.info("journal: %d delivered records pruned", pruned)
+        await asyncio.sleep(RETENTION_PERIOD_S)
 
 
 def _server(
