@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from controller.cli.emulation import spec_from_config
 from controller.config.models import GatewayConfig
-from emulators.faults import FaultBook, FaultSpec
+from emulators.faults import WIRE_FAULTS, FaultBook, FaultSpec
 from emulators.lane import EmulatedLane
 from emulators.world import Behaviour
 
@@ -41,7 +41,7 @@ class Spawn(_Request):
 class Fault(_Request):
     op: Literal["fault"]
     lane: str
-    device: Literal["io", "entry_barrier", "exit_barrier", "scale"]
+    device: Literal["io", "entry_barrier", "exit_barrier", "scale", "rfid"]
     fault: FaultSpec
 
 
@@ -49,6 +49,13 @@ class Status(_Request):
     op: Literal["status"]
 
 
+WIRE_OF = {
+    "io": "io",
+    "entry_barrier": "rs485",
+    "exit_barrier": "rs485",
+    "scale": "scale",
+    "rfid": "rfid",
+}
 CONTROL = TypeAdapter(Annotated[Spawn | Fault | Status, Field(discriminator="op")])
 
 
@@ -88,15 +95,31 @@ class Emulation:
                 "tag": truck.tag_hex,
                 "gross_kg": truck.gross_kg,
             }
+        if request.fault.kind in WIRE_FAULTS:
+            return self._wire_fault(lane, request)
         models: dict[str, Faultable] = {
             "io": lane.io,
             "entry_barrier": lane.barriers["entry"],
             "exit_barrier": lane.barriers["exit"],
             "scale": lane.scale,
         }
-        model = models[request.device]
+        model = models.get(request.device)
+        if model is None:
+            return {"ok": False, "error": f"fault.kind: {request.device} has only wire faults"}
         model.faults.inject(request.fault, model.now)
         return {"ok": True}
+
+    @staticmethod
+    def _wire_fault(lane: EmulatedLane, request: Fault) -> dict[str, object]:
+        """A wire fault goes to the device's endpoint (a barrier's: its unit on the bus)."""
+        spec, wire = request.fault, WIRE_OF[request.device]
+        if spec.unit is None and request.device.endswith("_barrier"):
+            side = (
+                lane.spec.entry_unit if request.device == "entry_barrier" else lane.spec.exit_unit
+            )
+            spec = spec.model_copy(update={"unit": side})
+        lane.wire[wire].inject(spec, lane.clock.now() if lane.clock is not None else 0.0)
+        return {"ok": True, "wire": wire}
 
     @staticmethod
     def _status(lane: EmulatedLane) -> dict[str, object]:
@@ -106,11 +129,14 @@ class Emulation:
             "departed": len(world.departed),
             "turned_away": len(world.turned_away),
             "incidents": [(i.kind, i.caused_by) for i in world.oracle.incidents],
+            "io": {"outputs": lane.io.outputs, "watchdog_tripped": lane.io.tripped},
             "barriers": {
                 side: {
                     "state": model.state.name.lower(),
                     "position": round(model.position, 1),
                     "strokes": model.strokes,
+                    "last_error": model.last_error.name.lower(),
+                    "auto_close": model.auto_close,
                 }
                 for side, model in lane.barriers.items()
             },

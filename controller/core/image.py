@@ -95,6 +95,7 @@ class SensorImage:
         before = (self.presence(Side.ENTRY), self.presence(Side.EXIT), self.approach_occupied)
         update()
         after = (self.presence(Side.ENTRY), self.presence(Side.EXIT), self.approach_occupied)
+        self._first_seen_clear(now)
         if before == after:
             return NO_EDGES
         rose = tuple(s for s, b, a in zip(Side, before, after, strict=False) if a and not b)
@@ -105,6 +106,15 @@ class SensorImage:
             self.clear_since[side] = None
             self.present_since[side] = now
         return PresenceEdges(rose, fell, after[2] and not before[2], before[2] and not after[2])
+
+    def _first_seen_clear(self, now: float) -> None:
+        """Clear from the first moment both of a side's presence sources are known and
+        clear (at boot nothing 'fell'): S1's hold then runs from there, so an arm found
+        open over an empty lane closes once `clear_hold_ms` has really been seen."""
+        for side in Side:
+            known = ARM_LOOP[side] in self.inputs and side in self.barriers
+            if known and self.clear_since[side] is None and not self.presence(side):
+                self.clear_since[side] = now
 
     # ------------------------------------------------------------------ judgements
     def signal(self, name: Signal) -> bool:

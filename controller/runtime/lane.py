@@ -14,6 +14,7 @@ raises an alarm.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -60,6 +61,7 @@ T = TypeVar("T")
 JournalOp = Callable[[], Awaitable[None]]
 # Closed admissions reopen when retention frees room, which journals nothing: look again.
 ADMISSION_RECHECK_S = 5.0
+JOURNAL_DRAIN_S = 5.0  # a clean stop waits this long at most for the journal's backlog
 
 
 class LaneRuntime:
@@ -208,6 +210,7 @@ class LaneRuntime:
             "barriers": {s.value: image.barrier_state(s).name.lower() for s in Side},
             "deck_kg": image.weight_kg,
             "deck_vehicle": None if deck is None else deck.tag,
+            "deck_transaction": None if deck is None else deck.transaction_id,
             "hold_reason": "" if deck is None else deck.hold_reason,
             "approach": None if core.approach is None else core.approach.stage.value,
             "latched_fault": core.latched_fault,
@@ -233,11 +236,23 @@ class LaneRuntime:
     async def _write_journal(self) -> None:
         """Journal operations in the order the core issued them (S10's order); the
         journal's headroom checked at start and after each."""
-        while True:
-            await self._check_admission()
-            op = await self._next_journal_op()
-            if op is not None:
-                await self._write_one(op)
+        try:
+            while True:
+                await self._check_admission()
+                op = await self._next_journal_op()
+                if op is not None:
+                    await self._write_one(op)
+        except asyncio.CancelledError:
+            await self._drain_journal()
+            raise
+
+    async def _drain_journal(self) -> None:
+        """On a clean stop, write what the core already issued (a reset's cleared fault,
+        a context) before going: a stop must not undo what the lane has decided."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(JOURNAL_DRAIN_S):
+                while not self._journal_queue.empty():
+                    await self._write_one(self._journal_queue.get_nowait())
 
     async def _next_journal_op(self) -> JournalOp | None:
         """The next operation; None after ADMISSION_RECHECK_S idle while admissions are
