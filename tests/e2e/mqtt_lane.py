@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -137,7 +138,7 @@ class MqttLane:
         return dict(answer)
 
 
-def mqtt_config(tmp: Path, broker: Mosquitto, public_key: Path) -> Path:
+def mqtt_config(tmp: Path, broker: Mosquitto, public_key: Path, latch_ms: int = 5000) -> Path:
     path = lane_config(tmp, free_port())
     document = yaml.safe_load(path.read_text())
     document["mqtt"] = {"url": broker.url, "keepalive_s": 5}
@@ -146,12 +147,13 @@ def mqtt_config(tmp: Path, broker: Mosquitto, public_key: Path) -> Path:
         "timeout_s": 10,
         "max_clock_skew_s": 30,
     }
+    document["lanes"][0]["timing"]["latch_ms"] = latch_ms
     path.write_text(yaml.safe_dump(document))
     return path
 
 
 @asynccontextmanager
-async def mqtt_lane(tmp: Path) -> AsyncIterator[MqttLane]:
+async def mqtt_lane(tmp: Path, latch_ms: int = 5000) -> AsyncIterator[MqttLane]:
     # autosave on every change: the consumer's session survives a broker SIGKILL
     broker = Mosquitto(
         tmp / "mosquitto", extra_conf="autosave_interval 1\nautosave_on_changes true\n"
@@ -165,9 +167,87 @@ async def mqtt_lane(tmp: Path) -> AsyncIterator[MqttLane]:
         async with asyncio.timeout(10):
             await ready.wait()
         yield MqttLane(
-            tmp, broker, consumer, mqtt_config(tmp, broker, keys[1]), keys, tmp / "emulate.sock"
+            tmp,
+            broker,
+            consumer,
+            mqtt_config(tmp, broker, keys[1], latch_ms),
+            keys,
+            tmp / "emulate.sock",
         )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         broker.stop()
+
+
+# ---------------------------------------------------------------------- kill -9 loops
+REDS_ONLY = 0b0101  # entry_red and exit_red on, both greens off (the wiring of the example)
+
+
+async def maintenance(lane: MqttLane, request: dict[str, object]) -> dict[str, object]:
+    """One request to the running controller's maintenance socket (root: an officer)."""
+    reader, writer = await asyncio.open_unix_connection(str(lane.tmp / "gatectl.sock"))
+    writer.write(json.dumps(request).encode() + b"\n")
+    await writer.drain()
+    answer = json.loads(await reader.readline())
+    writer.close()
+    return dict(answer)
+
+
+async def lane_status(lane: MqttLane) -> dict[str, object]:
+    answer = await maintenance(lane, {"op": "status"})
+    lanes = answer["data"]["lanes"]  # type: ignore[index]
+    return dict(lanes[0])
+
+
+async def lights_left_red(lane: MqttLane) -> bool:
+    """What the I/O module shows with nobody driving it: its watchdog's safe pattern."""
+    io = (await lane.emulator({"op": "status"}))["lanes"]["L01"]["io"]  # type: ignore[index]
+    return bool(io["watchdog_tripped"]) and int(io["outputs"]) & 0b1111 == REDS_ONLY
+
+
+async def resolve_holds(lane: MqttLane) -> None:
+    """The officer on duty: a lane that restarted into HOLD (a vehicle whose record was
+    not committed) is released, as DESIGN 3 expects a person to decide."""
+    release = {"op": "hold", "lane": "L01", "action": "release", "reason": "officer checked"}
+    while True:
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            if (await lane_status(lane))["state"] == "hold":
+                await maintenance(lane, release)
+        await asyncio.sleep(0.2)  # the officer's round, not synchronisation
+
+
+@asynccontextmanager
+async def officer_on_duty(lane: MqttLane) -> AsyncIterator[None]:
+    task = asyncio.create_task(resolve_holds(lane))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def kill_loop(lane: MqttLane, runs: int, seed: int) -> int:
+    """Start the controller, SIGKILL it at a random point of the traffic, `runs` times;
+    after each kill, the lane must go to its safe state by itself. Returns the kills."""
+    rng = random.Random(seed)
+    for _ in range(runs):
+        async with lane.run() as controller, officer_on_duty(lane):
+            # not synchronisation: this picks the random point at which to crash
+            await asyncio.sleep(rng.uniform(0.2, 5.0))
+            controller.kill()
+            await controller.wait()
+        await poll(lambda: lights_left_red(lane), timeout=10)
+    return runs
+
+
+def integrity(lane: MqttLane) -> str:
+    with contextlib.closing(sqlite3.connect(f"file:{lane.journal}?mode=ro", uri=True)) as db:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def committed(lane: MqttLane) -> list[tuple[str, str | None, str]]:
+    """(transaction_id, tag, outcome) of every committed transaction in the journal."""
+    with contextlib.closing(sqlite3.connect(f"file:{lane.journal}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT transaction_id, record FROM transactions ORDER BY rowid")
+        return [(str(t), json.loads(r)["tag"], json.loads(r)["outcome"]) for t, r in rows]
