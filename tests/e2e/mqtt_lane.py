@@ -9,7 +9,7 @@ import contextlib
 import json
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +129,7 @@ class MqttLane:
             ready="central: ready",
         )
 
-    async def emulator(self, request: dict[str, object]) -> dict[str, object]:
+    async def emulator(self, request: Mapping[str, object]) -> dict[str, object]:
         reader, writer = await asyncio.open_unix_connection(str(self.control))
         writer.write(json.dumps(request).encode() + b"\n")
         await writer.drain()
@@ -184,7 +184,7 @@ async def mqtt_lane(tmp: Path, latch_ms: int = 5000) -> AsyncIterator[MqttLane]:
 REDS_ONLY = 0b0101  # entry_red and exit_red on, both greens off (the wiring of the example)
 
 
-async def maintenance(lane: MqttLane, request: dict[str, object]) -> dict[str, object]:
+async def maintenance(lane: MqttLane, request: Mapping[str, object]) -> dict[str, object]:
     """One request to the running controller's maintenance socket (root: an officer)."""
     reader, writer = await asyncio.open_unix_connection(str(lane.tmp / "gatectl.sock"))
     writer.write(json.dumps(request).encode() + b"\n")

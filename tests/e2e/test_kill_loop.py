@@ -64,7 +64,8 @@ async def latched_fault_survives_a_kill(lane: MqttLane) -> None:
 
         async def reset_accepted() -> bool:
             reset = {"op": "reset", "lane": "L01", "reason": "barrier bus restored"}
-            return bool((await maintenance(lane, reset))["data"].get("accepted"))  # type: ignore[attr-defined]
+            answer = (await maintenance(lane, reset))["data"]
+            return isinstance(answer, dict) and bool(answer.get("accepted"))
 
         await poll(reset_accepted, timeout=60)
         assert (await lane_status(lane))["latched_fault"] is None
