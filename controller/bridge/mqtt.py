@@ -19,7 +19,7 @@ import contextlib
 import logging
 import random
 import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 BATCH = 100
 IDLE_POLL_S = 0.25  # the drain also wakes on every lane event; this bounds a missed wake
 STATE_PERIOD_S = 1.0
+STOP_GRACE_S = 2.0  # a clean stop waits this long for the broker (offline status, DISCONNECT)
 
 
 class OutboxRow(Protocol):
@@ -178,7 +179,7 @@ class Bridge:
         failures = 0
         while True:
             try:
-                async with self.client:
+                async with self._connection():
                     failures = 0
                     await self._session()
             except aiomqtt.MqttError as error:
@@ -189,6 +190,18 @@ class Bridge:
                 self.connected.clear()
             failures += 1
             await asyncio.sleep(self._delay(failures))
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[None]:
+        """The client's session; its graceful disconnect waits for the broker without a
+        limit, which a stopping gateway cannot afford: bounded here."""
+        await self.client.__aenter__()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                async with asyncio.timeout(STOP_GRACE_S):
+                    await self.client.__aexit__(None, None, None)
 
     def _delay(self, failures: int) -> float:
         low, high = self._backoff
@@ -207,7 +220,8 @@ class Bridge:
         except asyncio.CancelledError:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
                 # a clean stop says so; the will is for the unclean ones
-                await self._publish(self._status_topic, self._status("offline"), retain=True)
+                async with asyncio.timeout(STOP_GRACE_S):
+                    await self._publish(self._status_topic, self._status("offline"), retain=True)
             raise
 
     async def _connected_tasks(self) -> None:

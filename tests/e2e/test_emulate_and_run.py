@@ -69,8 +69,13 @@ async def process(*args: str, ready: str) -> AsyncIterator[asyncio.subprocess.Pr
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
-            async with asyncio.timeout(10):
+            try:
+                async with asyncio.timeout(10):
+                    await proc.wait()
+            except TimeoutError:
+                proc.kill()  # never leave a process behind, even when it failed to stop
                 await proc.wait()
+                raise
 
 
 async def commits(sock: Path, count: int) -> list[dict[str, object]]:
