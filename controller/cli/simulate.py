@@ -229,8 +229,16 @@ def _report(
 
 
 async def _simulate(
-    lanes_n: int, hours: float, seed: int, faults: float, misbehave: float, progress: Progress
+    lanes_n: int,
+    hours: float,
+    seed: int,
+    faults: float,
+    misbehave: float,
+    progress: Progress,
+    on_minute: Callable[[float, list[SimLane]], None] | None = None,
 ) -> dict[str, object]:
+    """The simulation itself; `on_minute` (for bench/lane.py's memory figures) is called
+    with the simulated seconds elapsed and the lanes after every simulated minute."""
     hub, links = MemoryHub(), ModbusLinks()
     async with AsyncExitStack() as stack:
         lanes = [await _lane(i, seed, hub, links, misbehave, stack) for i in range(lanes_n)]
@@ -250,6 +258,8 @@ async def _simulate(
             while loop.time() - start < hours * 3600:
                 await asyncio.sleep(60)
                 progress.update(task, completed=loop.time() - start)
+                if on_minute is not None:
+                    on_minute(loop.time() - start, lanes)
             for worker in workers:
                 worker.cancel()
         for lane in lanes:

@@ -1,0 +1,28 @@
+"""The yardsticks of bench/lane.py's capacity figure: the IDEAL and SEQUENTIAL
+ground-truth controllers move trucks through the emulated lane (15 simulated minutes,
+virtual time) without causing anything the world's safety oracle blames on a controller."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from bench.lane import CapacityRun, ground_truth_capacity
+
+
+@functools.cache
+def run(pipelined: bool) -> CapacityRun:
+    return ground_truth_capacity(0.25, seed=3, pipelined=pipelined)
+
+
+@pytest.mark.parametrize("pipelined", [True, False], ids=["ideal", "sequential"])
+def test_a_ground_truth_controller_moves_trucks_safely(pipelined: bool) -> None:
+    result = run(pipelined)
+    assert result.vehicles > 0
+    assert result.controller_caused == ()
+    assert result.driver_caused == ()  # obedient traffic: every truck had its green
+
+
+def test_pipelining_is_what_separates_them() -> None:
+    assert run(True).vehicles > run(False).vehicles
