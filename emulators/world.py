@@ -5,13 +5,15 @@ rules, then writes what the geometry implies into the device models through a `P
 loop and beam inputs, barrier photocells, the load on the deck, tags in the RF field. The
 drivers read only what real drivers see: the lights (the I/O module's outputs), the arms
 (barrier positions) and the signs. By default they obey; misbehaving drivers tailgate,
-stop under an arm, stop half on the deck, or carry a swapped tag.
+stop under an arm, stop half on the deck, reverse off the deck the wrong way, or carry a
+swapped tag.
 
 The safety oracle trusts nothing the controller says: it watches the devices' ground
 truth and records incidents, separating what the controller caused (green with the arm
 not fully open, an arm closing onto a truck that had permission, two admitted trucks on
 the deck, a truck released without a committed transaction) from what a driver caused
-(entering on red behind another truck, stopping under an arm, stopping half on the deck).
+(entering on red behind another truck, stopping under an arm, stopping half on the deck,
+reversing off the deck towards the entry).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from emulators.geometry import Geometry, Physics, covers, fraction_inside, overl
 
 SIDES = ("entry", "exit")
 STOP_UNDER_ARM_S = 20.0  # a stalled engine, a driver on the phone: longer than any crossing
+REVERSE_AFTER_S = (0.5, 6.0)  # how long a reversing driver stands on the deck before backing
 
 
 class Behaviour(StrEnum):
@@ -34,6 +37,7 @@ class Behaviour(StrEnum):
     STOP_UNDER_ARM = "stop_under_arm"  # stops with its rear under the entry arm for a while
     HALF_ON_DECK = "half_on_deck"  # stops with its rear over beam_in until told to move
     SWAPPED_TAG = "swapped_tag"  # carries a tag whose manifest weight is not its own
+    REVERSE_OFF_DECK = "reverse_off_deck"  # backs off the deck and out through the entry
 
 
 class Phase(StrEnum):
@@ -43,6 +47,7 @@ class Phase(StrEnum):
     ON_DECK = "on_deck"
     LEAVING = "leaving"
     REVERSING = "reversing"  # a denied truck backs out of the lane
+    BACKING = "backing"  # a truck reverses off the deck towards the entry, unbidden
     GONE = "gone"
 
 
@@ -75,6 +80,9 @@ class Truck:
     left_on_green: bool | None = None
     dwell_s: float = 0.0
     repositioned: bool = False
+    reverse_after_s: float = 0.0  # REVERSE_OFF_DECK: standing time on the deck before backing
+    turned_back: bool = False  # REVERSE_OFF_DECK: has backed off once (then it obeys)
+    backing: bool = False  # moved backwards in the last step (the queue behind makes room)
 
     @property
     def body(self) -> tuple[float, float]:
@@ -131,6 +139,7 @@ class World:
         self.oracle = Oracle()
         self.now = 0.0
         self._ids = 0
+        self._under: dict[tuple[str, int], bool] = {}  # under an arm: it was closing on arrival
 
     # ------------------------------------------------------------------ trucks
     def make_truck(self, behaviour: Behaviour = Behaviour.OBEY) -> Truck:
@@ -140,7 +149,10 @@ class World:
         length = round(self.rng.uniform(*self.phys.length_m), 1)
         tag = bytes.fromhex("E28011") + self._ids.to_bytes(9, "big")
         declared = gross if behaviour != Behaviour.SWAPPED_TAG else gross + 8000
-        return Truck(self._ids, tag, gross, length, behaviour, declared)
+        truck = Truck(self._ids, tag, gross, length, behaviour, declared)
+        if behaviour == Behaviour.REVERSE_OFF_DECK:  # drawn only for it: other dice unchanged
+            truck.reverse_after_s = round(self.rng.uniform(*REVERSE_AFTER_S), 1)
+        return truck
 
     def spawn(self, truck: Truck) -> Truck:
         last = self.trucks[-1] if self.trucks else None
@@ -166,6 +178,10 @@ class World:
         self._watch()
 
     def _drive(self, truck: Truck, ahead: Truck | None, dt: float) -> None:
+        truck.backing = False
+        if truck.phase == Phase.BACKING:
+            self._back(truck, dt)
+            return
         if truck.phase == Phase.REVERSING:
             truck.front -= self.phys.truck_speed_mps * dt
             if truck.front < -60:
@@ -174,6 +190,7 @@ class World:
         target = self._target(truck, ahead, dt)
         step = self.phys.truck_speed_mps * dt
         new_front = min(target, truck.front + step) if target > truck.front else truck.front
+        new_front = self._make_room(truck, ahead, target, new_front, step)
         new_front = self._arms_block(truck, new_front)
         self._crossings(truck, truck.front, new_front)
         truck.front = new_front
@@ -243,10 +260,50 @@ class World:
         return geo.deck_stop
 
     def _on_deck(self, truck: Truck, dt: float) -> None:
+        if truck.behaviour == Behaviour.REVERSE_OFF_DECK and not truck.turned_back:
+            truck.dwell_s += dt  # it stands, then backs off, whatever the lights say
+            if truck.dwell_s >= truck.reverse_after_s:
+                truck.phase, truck.turned_back = Phase.BACKING, True
+            return
         go = self.panel.green("exit")
         truck.wait_s = truck.wait_s + dt if go else 0.0
         if truck.wait_s >= self.phys.driver_reaction_s:
             truck.phase = Phase.LEAVING
+
+    def _back(self, truck: Truck, dt: float) -> None:
+        """A driver reversing off the deck: back towards the entry, stopping short of an
+        entry arm that is not up and of the truck behind (which backs up to make room). Out
+        of the lane once clear of the approach and the antenna. Held up with most of the
+        truck still on the deck, it gives in once the exit shows green and drives forward."""
+        geo = self.geo
+        rear = truck.body[0]
+        new_rear = rear - self.phys.truck_speed_mps * dt
+        stop = geo.entry_arm + 0.4  # on the arm loop, short of the arm and its photocell
+        if rear >= stop - 1e-6 and self.panel.arm_position("entry") < 95:
+            new_rear = max(new_rear, stop)
+        index = self.trucks.index(truck)
+        behind = self.trucks[index + 1] if index + 1 < len(self.trucks) else None
+        if behind is not None:
+            new_rear = max(new_rear, behind.front + 1.0)
+        new_rear = min(new_rear, rear)
+        truck.backing = new_rear < rear - 1e-6
+        if not truck.backing and self.panel.green("exit") and truck.front > geo.beam_in + 2.0:
+            truck.phase, truck.wait_s = Phase.ENTERING, 0.0  # back onto the deck, then out
+            return
+        truck.front = new_rear + truck.length_m
+        if truck.front < -geo.rfid_range - 2.0:
+            truck.phase = Phase.GONE  # turned off the approach road, the wrong way out
+
+    def _make_room(
+        self, truck: Truck, ahead: Truck | None, target: float, new_front: float, step: float
+    ) -> float:
+        """A queued truck backs up, keeping its gap, from a truck reversing towards it."""
+        queued = truck.phase in (Phase.APPROACH, Phase.AT_STOP)
+        reversing = ahead is not None and (ahead.phase == Phase.BACKING or ahead.backing)
+        if not queued or not reversing or target >= truck.front:
+            return new_front
+        truck.backing = True
+        return max(target, truck.front - step)
 
     def _arms_block(self, truck: Truck, new_front: float) -> float:
         """A truck does not drive through an arm that is not up (it stops short of it)."""
@@ -308,12 +365,15 @@ class World:
             else:
                 self.oracle.clear(f"{side}_green_arm_not_open", 0)
         for side, zone in (("entry", geo.entry_photocell), ("exit", geo.exit_photocell)):
-            if panel.arm_closing(side):
-                for truck in self.trucks:
-                    if overlaps(truck.body, zone):
-                        self.oracle.record(
-                            now, f"{side}_arm_onto_truck", truck.ident, self._blame(truck)
-                        )
+            closing = panel.arm_closing(side)
+            for truck in self.trucks:
+                if not overlaps(truck.body, zone):
+                    self._under.pop((side, truck.ident), None)
+                    continue
+                arrived_closing = self._under.setdefault((side, truck.ident), closing)
+                if closing:
+                    blame = self._blame(truck, arrived_closing)
+                    self.oracle.record(now, f"{side}_arm_onto_truck", truck.ident, blame)
         admitted = [t for t in self.trucks if t.entered_on_green and self._on_deck_now(t)]
         if len(admitted) >= 2:
             self.oracle.record(now, "two_admitted_on_deck", admitted[1].ident, "controller")
@@ -323,8 +383,12 @@ class World:
     def _on_deck_now(self, truck: Truck) -> bool:
         return overlaps(truck.body, (self.geo.beam_in, self.geo.beam_out))
 
-    def _blame(self, truck: Truck) -> str:
-        return "controller" if truck.behaviour == Behaviour.OBEY else "driver"
+    def _blame(self, truck: Truck, arrived_closing: bool) -> str:
+        """A misbehaving driver who moves under an arm already closing causes the incident;
+        an arm that starts closing onto a truck already under it is the controller's doing,
+        whoever drives it (S1)."""
+        misbehaving = truck.behaviour != Behaviour.OBEY
+        return "driver" if misbehaving and arrived_closing else "controller"
 
     def _watch_driver(self, truck: Truck) -> None:
         if truck.behaviour == Behaviour.STOP_UNDER_ARM and truck.dwell_s > 0:
@@ -332,3 +396,7 @@ class World:
         half = truck.behaviour == Behaviour.HALF_ON_DECK and truck.phase == Phase.ENTERING
         if half and covers(truck.body, self.geo.beam_in) and truck.front > self.geo.beam_in + 5:
             self.oracle.record(self.now, "half_on_deck", truck.ident, "driver")
+        if truck.phase == Phase.BACKING and overlaps(truck.body, self.geo.entry_arm_loop):
+            # off the deck over beam_in and onto the entry arm loop: leaving without
+            # permission, the wrong way
+            self.oracle.record(self.now, "reversed_off_deck", truck.ident, "driver")

@@ -40,13 +40,31 @@ from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.faults import FaultKind, FaultSpec
 from emulators.lane import EmulatedLane
-from emulators.world import Behaviour
+from emulators.world import Behaviour, Incident
 
 SIM_EPOCH_S = 1_800_000_000.0  # 2027-01-15, any fixed origin works
 SIM_TICK_S = 0.05  # physics at 20 Hz: a truck moves 14 cm a step, under the loops' response
-DETECTING_ALARMS = frozenset(
-    {"tailgating", "lane_held", "deck_intrusion", "presence_at_closed_entry"}
+MISBEHAVIOURS = (
+    Behaviour.TAILGATE,
+    Behaviour.HALF_ON_DECK,
+    Behaviour.STOP_UNDER_ARM,
+    Behaviour.REVERSE_OFF_DECK,
 )
+DETECTING_ALARMS = frozenset(
+    {
+        "tailgating",
+        "lane_held",
+        "deck_intrusion",
+        "presence_at_closed_entry",
+        "vehicle_stopped_under_entry_arm",
+        "vehicle_stopped_under_exit_arm",
+        "vehicle_not_fully_on_deck",
+        "vehicle_reversed_off_deck",
+    }
+)
+# incidents that a hold for another reason would not explain: only their own alarm counts
+DETECTED_BY = {"reversed_off_deck": frozenset({"vehicle_reversed_off_deck"})}
+DETECT_WINDOW_S = 120.0
 
 
 @dataclass
@@ -128,8 +146,7 @@ async def _traffic(lane: SimLane, misbehave: float, rng: random.Random) -> None:
     while True:
         if world.queue_length < 2:
             bad = rng.random() < misbehave
-            choices = [Behaviour.TAILGATE, Behaviour.HALF_ON_DECK, Behaviour.STOP_UNDER_ARM]
-            world.spawn(world.make_truck(rng.choice(choices) if bad else Behaviour.OBEY))
+            world.spawn(world.make_truck(rng.choice(MISBEHAVIOURS) if bad else Behaviour.OBEY))
         await asyncio.sleep(1.0)
 
 
@@ -179,6 +196,12 @@ async def _faults(lane: SimLane, per_hour: float, rng: random.Random) -> None:
         lane.faults_injected += 1
 
 
+def detected_by_alarm(incident: Incident, alarms: list[tuple[float, str]]) -> bool:
+    """A driver's incident is detected by an alarm on its lane around its time."""
+    codes = DETECTED_BY.get(incident.kind, DETECTING_ALARMS)
+    return any(abs(t - incident.time) < DETECT_WINDOW_S and c in codes for t, c in alarms)
+
+
 def _report(
     lanes: list[SimLane], hours: float, real_s: float, misbehave: float, faults: float
 ) -> dict[str, object]:
@@ -197,10 +220,7 @@ def _report(
             stages.setdefault(f"{a}->{b}", []).append(tb - ta)
     caused = [i for lane in lanes for i in lane.emulated.world.oracle.by("controller")]
     driver = [(lane, i) for lane in lanes for i in lane.emulated.world.oracle.by("driver")]
-    detected = sum(
-        any(abs(t - i.time) < 120 and c in DETECTING_ALARMS for t, c in lane.alarms)
-        for lane, i in driver
-    )
+    detected = sum(detected_by_alarm(i, lane.alarms) for lane, i in driver)
     through = sum(len(lane.emulated.world.departed) for lane in lanes)
     return {
         "lanes": len(lanes),

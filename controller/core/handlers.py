@@ -23,7 +23,15 @@ from controller.core.events import (
     TransactionCommitted,
 )
 from controller.core.image import PresenceEdges
-from controller.core.types import ApproachStage, BarrierState, Decision, LaneState, Motion, Side
+from controller.core.types import (
+    ApproachStage,
+    BarrierState,
+    Decision,
+    LaneState,
+    Motion,
+    Side,
+    Signal,
+)
 from controller.core.vehicles import ApproachVehicle, DeckVehicle
 
 MOVING = (BarrierState.OPENING, BarrierState.CLOSING)
@@ -86,11 +94,19 @@ class Handlers(LaneBase):
             self.start_timer(f"clear_hold:{side}", now + self.params.clear_hold_s)
         for side in self.edges.rose:
             self.cancel_timer(f"clear_hold:{side}")
-            if deck is not None and side == Side.ENTRY:
+            if deck is not None and side == Side.ENTRY and self._from_the_deck(deck):
+                self.reversed_off_deck(deck)
+            elif deck is not None and side == Side.ENTRY:
                 self._entry_pulse(deck, now)
             elif deck is not None and self.state in (LaneState.RELEASING, LaneState.LEAVING):
                 deck.reached_exit = True
                 deck.times.setdefault("exit_arm", now)
+
+    def _from_the_deck(self, deck: DeckVehicle) -> bool:
+        """Presence rising at the entry arm behind a blocked beam_in, after the deck vehicle
+        was fully on the deck: it is backing off the deck (a vehicle from the approach side
+        reaches the arm loop before beam_in)."""
+        return deck.on_deck and self.image.signal(Signal.BEAM_IN)
 
     def _entry_pulse(self, deck: DeckVehicle, now: float) -> None:
         if self.image.fully_closed(Side.ENTRY):

@@ -151,8 +151,11 @@ GUARDS: dict[LaneState, tuple[Guard, ...]] = {
     S.ADMITTING: (_g("g_held", S.HOLD), _g("g_entry_open", S.ENTERING)),
     S.ENTERING: (_g("g_held", S.HOLD), _g("g_entry_passed", S.WEIGHING)),
     S.WEIGHING: (_g("g_held", S.HOLD), _g("g_weigh", S.COMMITTING, S.HOLD)),
-    S.RELEASING: (_g("g_exit_open", S.LEAVING),),
-    S.LEAVING: (_g("g_vehicle_left", S.CLEARING, S.HOLD),),
+    S.RELEASING: (_g("g_left_backwards", S.CLEARING), _g("g_exit_open", S.LEAVING)),
+    S.LEAVING: (
+        _g("g_left_backwards", S.CLEARING),
+        _g("g_vehicle_left", S.CLEARING, S.HOLD),
+    ),
     S.CLEARING: (_g("g_closed_up", S.IDLE, S.CLOSED),),
     S.CLOSED: (_g("g_intruder", S.HOLD),),
 }

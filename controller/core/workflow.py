@@ -112,6 +112,19 @@ class Workflow(LaneBase):
         reached = deck is not None and deck.reached_exit
         return S.LEAVING if reached or self.image.fully_open(Side.EXIT) else None
 
+    def g_left_backwards(self, now: float) -> LaneState | None:
+        """The decided vehicle reversed off the deck and out through the entry: nobody is
+        left to release, so the exit stays shut and the lane closes up."""
+        deck = self.deck
+        if deck is None or not deck.reversed_off or deck.reached_exit:
+            return None
+        if not self.image.deck_empty():
+            return None
+        self.event("vehicle_departed", transaction_id=deck.transaction_id, direction="entry")
+        self.deck = None
+        self.save_context()
+        return S.CLEARING
+
     def g_vehicle_left(self, now: float) -> LaneState | None:
         deck, image = self.deck, self.image
         if deck is None or not deck.reached_exit or s1_close(self, Side.EXIT, now):
@@ -152,10 +165,12 @@ class Workflow(LaneBase):
     # ------------------------------------------------------------------ driver alarms
     def watch_driver(self, now: float) -> None:
         """Detect and alarm what a driver does wrong that holds the lane up (DESIGN 10):
-        stopping under an arm, stopping with the truck not fully on the deck."""
+        stopping under an arm, stopping with the truck not fully on the deck, reversing off
+        the deck (see also handlers: presence rising at the entry from the deck side)."""
         deck, image = self.deck, self.image
         if deck is None:
             return
+        self._watch_deck_side(deck)
         for side, states in ((Side.ENTRY, UNDER_ENTRY), (Side.EXIT, UNDER_EXIT)):
             if self.state in states and image.present_for(side, now) > STOPPED_UNDER_ARM_S:
                 self._driver_alarm(
@@ -170,6 +185,21 @@ class Workflow(LaneBase):
                 "vehicle_not_fully_on_deck",
                 "the vehicle stopped with a deck beam blocked: reposition sign on",
             )
+
+    def _watch_deck_side(self, deck: DeckVehicle) -> None:
+        """Note when the deck vehicle is fully on the deck; a deck that is empty afterwards,
+        the exit closed all along, means it left backwards (when the rising edge at the
+        entry arm was missed, e.g. while the I/O module was silent)."""
+        image = self.image
+        if not image.fully_closed(Side.EXIT):
+            deck.exit_opened = True  # from here on it may have left forwards
+        if not image.fresh_io_and_scale:
+            return
+        kg = image.weight_kg or 0.0
+        if image.beams_clear and not image.presence(Side.ENTRY) and kg >= self.params.on_deck_kg:
+            deck.on_deck = True
+        elif deck.on_deck and not deck.exit_opened and image.deck_empty():
+            self.reversed_off_deck(deck)
 
     def _driver_alarm(self, deck: DeckVehicle, code: str, message: str) -> None:
         if code not in deck.alarmed:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import pytest
 
 from emulators.world import Behaviour, Phase, Truck, World
 
@@ -133,3 +136,111 @@ def test_sensors_follow_the_geometry_while_entering() -> None:
     run(world, 10)
     assert phase(truck) == Phase.ON_DECK
     assert ("half_on_deck", "driver") in {(i.kind, i.caused_by) for i in world.oracle.incidents}
+
+
+def signal(panel: HandPanel, name: str) -> bool:
+    """Read a sensor afresh (as `phase`)."""
+    return panel.signals[name]
+
+
+def until(world: World, done: Callable[[], bool], limit_s: float, dt: float = 0.05) -> bool:
+    for _ in range(round(limit_s / dt)):
+        if done():
+            return True
+        world.advance(dt)
+    return done()
+
+
+def admitted(world: World, panel: HandPanel, truck: Truck) -> None:
+    """`truck`, first at the stop line, is let in: green with the arm up, red at the arm."""
+    assert until(world, lambda: truck.phase == Phase.AT_STOP, 30)
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    assert until(world, lambda: panel.signals["entry_arm_loop"], 10)
+    panel.lights["entry"] = False
+    assert until(world, lambda: truck.phase == Phase.ON_DECK, 15)
+
+
+def test_a_truck_reversing_off_the_deck_leaves_through_the_entry_as_the_queue_makes_room() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=6)
+    truck = world.spawn(world.make_truck(Behaviour.REVERSE_OFF_DECK))
+    waiting = world.spawn(world.make_truck())
+    truck.reverse_after_s = 3.0
+    admitted(world, panel, truck)
+    assert not signal(panel, "beam_in")
+    run(world, 3.5)
+    assert phase(truck) == Phase.BACKING
+    assert panel.load == truck.gross_kg
+    assert not world.oracle.incidents
+    assert until(world, lambda: signal(panel, "entry_arm_loop"), 10)
+    assert signal(panel, "beam_in")
+    kinds = {(i.kind, i.caused_by) for i in world.oracle.incidents}
+    assert kinds == {("reversed_off_deck", "driver")}
+    assert until(world, lambda: waiting.front < world.geo.approach_loop[0], 5)  # makes room
+    assert until(world, lambda: world.turned_away == [truck], 30)  # out the wrong way
+    assert truck.left_on_green is None
+    assert until(world, lambda: phase(waiting) == Phase.AT_STOP, 30)  # back at the stop line
+    assert until(world, lambda: waiting.front >= world.geo.stop_line - 0.01, 30)
+    assert panel.signals["approach_loop"]
+    assert panel.load == 0
+    assert not world.oracle.by("controller")
+
+
+def test_a_reversing_truck_stops_short_of_a_closed_entry_arm_and_gives_in_to_green() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=7)
+    truck = world.spawn(world.make_truck(Behaviour.REVERSE_OFF_DECK))
+    truck.reverse_after_s = 3.0
+    admitted(world, panel, truck)
+    panel.arms["entry"] = 0  # closed behind it
+    run(world, 15)
+    assert phase(truck) == Phase.BACKING
+    assert truck.body[0] == pytest.approx(
+        world.geo.entry_arm + 0.4
+    )  # on the loop, short of the arm
+    assert panel.signals["entry_arm_loop"]
+    assert panel.signals["beam_in"]
+    assert not panel.photocells["entry"]
+    assert 0 < panel.load < truck.gross_kg
+    assert [i.kind for i in world.oracle.by("driver")] == ["reversed_off_deck"]
+    panel.arms["exit"], panel.lights["exit"] = 100, True
+    assert until(world, lambda: world.departed == [truck], 30)  # forwards after all, on green
+    assert truck.left_on_green
+    assert not world.oracle.by("controller")
+
+
+def test_an_arm_closing_onto_a_misbehaving_truck_already_under_it_is_the_controllers() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=8)
+    truck = world.spawn(world.make_truck(Behaviour.STOP_UNDER_ARM))
+    run(world, 25)
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    run(world, 3)
+    panel.lights["entry"] = False
+    run(world, 6)
+    assert panel.photocells["entry"]  # stopped with its rear under the arm
+    panel.closing["entry"] = True
+    run(world, 0.1)
+    assert [(i.kind, i.caused_by) for i in world.oracle.incidents if i.truck == truck.ident] == [
+        ("stopped_under_arm", "driver"),
+        ("entry_arm_onto_truck", "controller"),
+    ]
+
+
+def test_a_misbehaving_truck_moving_under_an_arm_already_closing_is_the_drivers() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=9)
+    first = world.spawn(world.make_truck())
+    second = world.spawn(world.make_truck(Behaviour.TAILGATE))
+    run(world, 25)
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    run(world, 3)
+    panel.lights["entry"], panel.closing["entry"] = False, True  # closing, not yet down
+    run(world, 12)
+    assert first.entered_on_green
+    onto = [i for i in world.oracle.incidents if i.kind == "entry_arm_onto_truck"]
+    assert onto
+    assert {(i.truck, i.caused_by) for i in onto} == {
+        (first.ident, "controller"),
+        (second.ident, "driver"),
+    }
