@@ -9,7 +9,7 @@ are level-triggered and come from the output stage in lane.py.
 from __future__ import annotations
 
 from controller.core.base import LaneBase
-from controller.core.commands import DisableAutoClose, SetInventory
+from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
 from controller.core.events import (
     AdmissionCapacityChanged,
     BarrierReported,
@@ -244,6 +244,8 @@ class Handlers(LaneBase):
             self.admissions_allowed = event.admissions_allowed
             if not event.admissions_allowed:
                 self.alarm("journal_admission_limit", event.reason or "journal past its limit")
+            else:
+                self.emit(ClearAlarm("journal_admission_limit"))
             self.event("admissions_changed", allowed=event.admissions_allowed)
         return None
 

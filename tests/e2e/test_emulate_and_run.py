@@ -62,7 +62,7 @@ async def process(*args: str, ready: str) -> AsyncIterator[asyncio.subprocess.Pr
     )
     assert proc.stdout is not None
     try:
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(60):  # generous: a loaded 2-core machine starts slowly
             while ready not in (line := (await proc.stdout.readline()).decode()):
                 assert line, "the process ended before it was ready"
         yield proc
