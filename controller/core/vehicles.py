@@ -38,6 +38,7 @@ class DeckVehicle:
     admitted_with_s3: bool = False  # S2: the entry opened for it with S3 and S12 holding
     reached_entry: bool = False
     entry_pulses: int = 0
+    on_scale: bool = False  # the scale has shown it on the deck (at least on_deck_kg)
     on_deck: bool = False  # seen fully on the deck: beams clear, weight on, entry arm clear
     exit_opened: bool = False  # the exit was not closed at some time: it may leave forwards
     reversed_off: bool = False  # left the deck backwards, towards the entry (a driver alarm)

@@ -26,6 +26,7 @@ from controller.core.types import (
     ApproachStage,
     Aspect,
     Decision,
+    Device,
     LaneState,
     Motion,
     MoveReason,
@@ -187,18 +188,21 @@ class Workflow(LaneBase):
             )
 
     def _watch_deck_side(self, deck: DeckVehicle) -> None:
-        """Note when the deck vehicle is fully on the deck; a deck that is empty afterwards,
-        the exit closed all along, means it left backwards (when the rising edge at the
-        entry arm was missed, e.g. while the I/O module was silent)."""
+        """Note when the deck vehicle is on the scale and when it is fully on the deck; a
+        deck empty after it was on the scale, the exit closed all along, means it left
+        backwards (when the rising edge at the entry arm was missed, e.g. while the I/O
+        module was silent, even all the time it was on the deck)."""
         image = self.image
         if not image.fully_closed(Side.EXIT):
             deck.exit_opened = True  # from here on it may have left forwards
+        kg = image.weight_kg or 0.0
+        if image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg:
+            deck.on_scale = True
         if not image.fresh_io_and_scale:
             return
-        kg = image.weight_kg or 0.0
         if image.beams_clear and not image.presence(Side.ENTRY) and kg >= self.params.on_deck_kg:
             deck.on_deck = True
-        elif deck.on_deck and not deck.exit_opened and image.deck_empty():
+        elif deck.on_scale and not deck.exit_opened and image.deck_empty():
             self.reversed_off_deck(deck)
 
     def _driver_alarm(self, deck: DeckVehicle, code: str, message: str) -> None:

@@ -147,6 +147,35 @@ def test_a_departure_missed_while_the_io_was_silent_is_still_seen() -> None:
     assert not [m for m in moves(lane) if m.side == Side.EXIT and m.motion == Motion.OPEN]
 
 
+def test_on_and_off_the_deck_while_the_io_was_silent_is_still_seen() -> None:
+    truck = Truck("E1", 24000)
+    lane = ScriptedLane()
+    lane.run_for(2.0)
+    lane.arrive(truck)
+    assert lane.run_until(lambda: lane.lights[0] == Aspect.GREEN, 30)
+    lane.run_for(1.0)
+    lane.set_inputs(approach_loop=False, entry_arm_loop=True)  # it reaches the arm
+    lane.run_for(1.0)
+    lane.feed(DeviceHealthChanged(lane.now, Device.IO, healthy=False))  # silent from here
+    lane.load_kg = float(truck.gross_kg)  # on the deck: only the scale sees it
+    lane.run_for(3)
+    lane.load_kg = 0.0  # and off again, backwards
+    lane.run_for(3)
+    assert REVERSED not in alarms(lane)
+    lane.set_inputs(entry_arm_loop=False)  # the I/O module answers again: all clear
+    lane.feed(DeviceHealthChanged(lane.now, Device.IO, healthy=True))
+    lane.run_for(1)
+    assert REVERSED in alarms(lane)
+    assert state(lane) == LaneState.FAULT  # silent longer than latch_s
+    officer(lane, OperatorAction.RESET)
+    assert state(lane) == LaneState.HOLD
+    assert lane.core.deck is not None
+    assert lane.core.deck.hold_reason == "vehicle reversed off the deck"
+    officer(lane, OperatorAction.RELEASE)
+    assert lane.run_until(lambda: state(lane) == LaneState.IDLE, 30)
+    assert not [m for m in moves(lane) if m.side == Side.EXIT and m.motion == Motion.OPEN]
+
+
 def test_a_deck_emptied_after_the_exit_opened_is_not_taken_for_a_reversal() -> None:
     truck = Truck("E1", 24000, Decision.INSPECT)
     lane = fully_on_deck(truck)
