@@ -46,6 +46,8 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.bus
+	$(BIN)/python -m bench.lane
+	$(BIN)/python -m bench.bridge
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_state_diagram.py
