@@ -150,12 +150,18 @@ class Operator(LaneBase):
         deck = self.deck
         if not self._gate(cmd) or deck is None:
             return None
+        if deck.committed:
+            return LaneState.RELEASING  # its record is durable already: never commit twice
         outcome = Outcome.CLEARED if deck.gross_kg is not None else Outcome.RELEASED_UNWEIGHED
         return self.commit(deck, outcome, cmd.reason or "released by officer", cmd.now)
 
     def op_reject(self, cmd: OperatorCommanded) -> LaneState | None:
         deck = self.deck
         if not self._gate(cmd) or deck is None:
+            return None
+        if deck.committed:  # a committed record is never rewritten: the vehicle is released
+            refused = "its transaction is already committed: release it"
+            self.event("operator_refused", action=cmd.action.value, refused=refused)
             return None
         return self.commit(deck, Outcome.REJECTED, cmd.reason or "rejected by officer", cmd.now)
 

@@ -67,7 +67,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
     table[S.CLOSED, K.OP_MODE_AUTO] = _t("op_mode_auto", S.IDLE)
     for state in (S.IDLE, S.CLOSED, S.HOLD, S.CLEARING):
         table[state, K.OP_MODE_MAINTENANCE] = _t("op_mode_maintenance", S.MAINTENANCE)
-    table[S.HOLD, K.OP_RELEASE] = _t("op_release", S.COMMITTING)
+    table[S.HOLD, K.OP_RELEASE] = _t("op_release", S.COMMITTING, S.RELEASING)
     table[S.HOLD, K.OP_REJECT] = _t("op_reject", S.COMMITTING)
     _degraded(table)
     _latched(table, S.FAULT)
