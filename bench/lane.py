@@ -134,10 +134,13 @@ WIRE_PHYSICS = {  # emulation overrides of the real-time runs: a ~10 s truck cyc
     "scale_settle_s": 0.5,
 }
 WIRE_CLEARANCE_MEDIAN_S = 1.0  # keeps clearance off the shorter cycle's critical path
-WIRE_TICK_S = 0.0113  # physics step of the real-time runs: off the 50 ms polling grid
+# physics step of the real-time runs (~32 Hz; `gatectl simulate` steps at 20 Hz): off the
+# 50 ms polling grid, and light enough that the emulators sharing the loop weigh little
+WIRE_TICK_S = 0.0313
 WIRE_LINK_TIMEOUT_S = 0.3  # as `gatectl run` opens its Modbus links
 STAGGER_S = 4.0  # the lanes' runtimes start spread over this long
 STOP_TIMEOUT_S = 2.0  # a cancelled task still running after this is reported as stuck
+STALL_S = 600.0  # no vehicle out in the last ten simulated minutes: the lane stalled
 REACTION_MISS_S = 2.0  # a green still on this long after presence at its arm: a miss
 SILENT = {  # wire FaultBook -> the devices that go silent with it, and how long
     "scale": ((Device.SCALE,), 1.0),
@@ -283,6 +286,7 @@ class GroundTruthController:
         self.reached = {Side.ENTRY: False, Side.EXIT: False}
         self.green = {Side.ENTRY: False, Side.EXIT: False}
         self.asked: dict[str, str] = {}  # request id -> tag
+        self.asked_tags: set[str] = set()
         self.granted: set[str] = set()
         self.rose: set[Side] = set()
         self.written: int | None = None
@@ -335,9 +339,10 @@ class GroundTruthController:
     def _identify(self, trucks: list[Truck]) -> None:
         readable = set(self.lane.rfid.readable())
         for truck in trucks:
-            if truck.tag in readable and truck.tag_hex not in self.asked.values():
+            if truck.tag in readable and truck.tag_hex not in self.asked_tags:
                 request_id = f"gt-{next(self._ids)}"
                 self.asked[request_id] = truck.tag_hex
+                self.asked_tags.add(truck.tag_hex)
                 lane_id = self.lane.spec.lane_id
                 self.clearance.request(lane_id, request_id, truck.tag_hex, self._decided)
 
@@ -412,13 +417,28 @@ class CapacityRun:
     controller: str
     hours: float
     vehicles: int
-    controller_caused: tuple[str, ...]
-    driver_caused: tuple[str, ...] = ()
+    controller_caused: int  # incidents the world's oracle blames on the controller
+    kinds: tuple[str, ...] = ()  # their kinds
+    driver_caused: int = 0
     cycle_s_p50: float | None = None
+    timeline: tuple[tuple[float, int], ...] = ()  # (virtual s, vehicles departed by then)
+    alarms: tuple[tuple[float, str], ...] = ()
 
     @property
     def vehicles_per_hour(self) -> float:
         return self.vehicles / self.hours
+
+    def departed_by(self, t: float) -> int:
+        return max((n for at, n in self.timeline if at <= t), default=0)
+
+    @property
+    def stalled_at(self) -> float | None:
+        """When the last vehicle left, if none left in the last STALL_S of the run."""
+        last = max((at for at, n in self.timeline if n == self.vehicles), default=None)
+        if self.vehicles == 0 or last is None:
+            return None
+        first = min(at for at, n in self.timeline if n == self.vehicles)
+        return first if self.hours * 3600 - first > STALL_S else None
 
 
 async def _ground_truth(hours: float, seed: int, pipelined: bool) -> CapacityRun:
@@ -453,14 +473,17 @@ async def _ground_truth(hours: float, seed: int, pipelined: bool) -> CapacityRun
     await asyncio.gather(*tasks, return_exceptions=True)
     clearance.cancel_all()
     oracle = lane.world.oracle
+    caused = oracle.by("controller")
     gaps = [b - a for a, b in itertools.pairwise(controller.departures)]
     return CapacityRun(
         "ideal" if pipelined else "sequential",
         hours,
         len(lane.world.departed),
-        tuple(i.kind for i in oracle.by("controller")),
-        tuple(i.kind for i in oracle.by("driver")),
+        len(caused),
+        tuple(sorted({i.kind for i in caused})),
+        len(oracle.by("driver")),
         percentile(gaps, 0.5),
+        tuple((at, n) for n, at in enumerate(controller.departures, start=1)),
     )
 
 
@@ -470,16 +493,30 @@ def ground_truth_capacity(hours: float, seed: int = 0, *, pipelined: bool) -> Ca
 
 
 def real_capacity(hours: float, seed: int = 0) -> CapacityRun:
-    """One lane under the real runtime, through `gatectl simulate`'s machinery."""
-    report = run_virtual(_simulate(1, hours, seed, 0.0, 0.0, Progress(disable=True)))
+    """One lane under the real runtime, through `gatectl simulate`'s machinery (its
+    departures and alarms sampled every simulated minute)."""
+    timeline: list[tuple[float, int]] = []
+    alarms: list[tuple[float, str]] = []
+
+    def probe(elapsed: float, lanes: list[SimLane]) -> None:
+        timeline.append((elapsed, len(lanes[0].emulated.world.departed)))
+        alarms[:] = lanes[0].alarms
+
+    report = run_virtual(
+        _simulate(1, hours, seed, 0.0, 0.0, Progress(disable=True), on_minute=probe)
+    )
     detail = report["controller_caused_detail"]
     cycle = report["cycle_s_p50"]
     return CapacityRun(
         "real",
         hours,
         int(str(report["vehicles_processed"])),
+        int(str(report["controller_caused_violations"])),
         tuple(str(d) for d in detail) if isinstance(detail, list) else (),
-        cycle_s_p50=float(cycle) if isinstance(cycle, int | float) else None,
+        int(str(report["driver_incidents_caused"])),
+        float(cycle) if isinstance(cycle, int | float) else None,
+        tuple(timeline),
+        tuple(alarms),
     )
 
 
@@ -529,6 +566,10 @@ class WireIo(IoModel):
         if self.on_write is not None:
             self.on_write(now, before, after)
         return True
+
+    def finish(self, now: float) -> None:
+        """At the end of a run: a reaction still open past REACTION_MISS_S is a miss."""
+        self._sweep(now)
 
     def _sweep(self, now: float) -> None:
         for green, since in list(self.pending.items()):
@@ -673,6 +714,8 @@ async def traffic_run(
         unhealthy = _unhealthy(lanes)
         cpu_s, wall_s = await _cpu_over(window_s)
         unhealthy = _unhealthy(lanes) - unhealthy
+        for lane in lanes:
+            lane.io.finish(loop.time())
         stuck = await _stop(tasks, lanes)
         return LoadRun(
             count,
@@ -833,6 +876,9 @@ class Row:
     unit: str = ""
 
 
+PartResult = tuple[list[Row], dict[str, object]]  # a part's rows, and its details
+
+
 @dataclass
 class Settings:
     quick: bool
@@ -847,22 +893,45 @@ class Settings:
         return 1.0 if self.quick else 24.0
 
 
-def part_capacity(s: Settings) -> tuple[list[Row], dict[str, object]]:
+def part_capacity(s: Settings) -> PartResult:
     real = real_capacity(s.capacity_hours, s.seed)
     ideal = ground_truth_capacity(s.capacity_hours, s.seed, pipelined=True)
     seq = ground_truth_capacity(s.capacity_hours, s.seed, pipelined=False)
     vs_ideal = real.vehicles_per_hour / ideal.vehicles_per_hour
     vs_seq = real.vehicles_per_hour / seq.vehicles_per_hour
-    violations = len(real.controller_caused) + len(ideal.controller_caused)
-    violations += len(seq.controller_caused)
+    violations = real.controller_caused + ideal.controller_caused + seq.controller_caused
+    stall = real.stalled_at
     rows = [
         Row("capacity_real_veh_per_h", round(real.vehicles_per_hour, 1), unit="veh/h"),
         Row("capacity_ideal_veh_per_h", round(ideal.vehicles_per_hour, 1), unit="veh/h"),
         Row("capacity_sequential_veh_per_h", round(seq.vehicles_per_hour, 1), unit="veh/h"),
         Row("capacity_real_vs_ideal", round(vs_ideal, 3), ">= 0.97", vs_ideal >= 0.97),
         Row("capacity_real_vs_sequential", round(vs_seq, 3), ">= 1.10", vs_seq >= 1.10),
-        Row("capacity_controller_caused_violations", violations, "0", violations == 0),
+        Row(
+            "capacity_real_stalled_at_h",
+            None if stall is None else round(stall / 3600, 2),
+            "no stall (no vehicle out for 10 min)",
+            stall is None,
+            "h",
+        ),
     ]
+    if stall is not None:  # the same comparison over the time the real lane flowed
+        n_real, n_ideal, n_seq = (r.departed_by(stall) for r in (real, ideal, seq))
+        rows += [
+            Row(
+                "capacity_real_vs_ideal_until_stall",
+                round(n_real / n_ideal, 3),
+                ">= 0.97",
+                n_real / n_ideal >= 0.97,
+            ),
+            Row(
+                "capacity_real_vs_sequential_until_stall",
+                round(n_real / n_seq, 3),
+                ">= 1.10",
+                n_real / n_seq >= 1.10,
+            ),
+        ]
+    rows.append(Row("capacity_controller_caused_violations", violations, "0", violations == 0))
     details: dict[str, object] = {
         "capacity": {
             run.controller: {
@@ -870,7 +939,14 @@ def part_capacity(s: Settings) -> tuple[list[Row], dict[str, object]]:
                 "vehicles": run.vehicles,
                 "vehicles_per_hour": round(run.vehicles_per_hour, 2),
                 "cycle_s_p50": run.cycle_s_p50,
-                "controller_caused": list(run.controller_caused),
+                "controller_caused": run.controller_caused,
+                "controller_caused_kinds": list(run.kinds),
+                "stalled_at_s": run.stalled_at,
+                "departed_by_hour": [run.departed_by(h * 3600.0) for h in range(1, 25)][
+                    : math.ceil(run.hours)
+                ],
+                "alarms": sorted({code for _, code in run.alarms}),
+                "first_alarms": [(round(at), code) for at, code in run.alarms[:5]],
             }
             for run in (real, ideal, seq)
         }
@@ -895,7 +971,7 @@ def _reaction_rows(run: LoadRun, prefix: str) -> list[Row]:
     ]
 
 
-def part_safe(s: Settings) -> tuple[list[Row], dict[str, object]]:
+def part_safe(s: Settings) -> PartResult:
     reps = 7 if s.quick else 25  # per lane, 8 lanes
     run = run_real(safe_state_run(8, reps, s.seed))
     samples = run.samples
@@ -947,7 +1023,7 @@ def part_safe(s: Settings) -> tuple[list[Row], dict[str, object]]:
     return rows, details
 
 
-def part_scale(s: Settings) -> tuple[list[Row], dict[str, object]]:
+def part_scale(s: Settings) -> PartResult:
     """(d), and (b) from its 8-lane run (with a longer window)."""
     baseline, warmup, window = (1.5, 5.0, 3.0) if s.quick else (10.0, 10.0, 30.0)
     rows: list[Row] = []
@@ -1081,9 +1157,15 @@ class MemoryProbe:
     rss: list[tuple[float, int]] = field(default_factory=list)  # (elapsed, VmRSS kB)
     harness: dict[str, int] = field(default_factory=dict)
     peak_kb: int = 0  # ru_maxrss before the probe's own sizing at the end
+    # lane -> (vehicles departed, when that count was first seen)
+    last_departure: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def __call__(self, elapsed: float, lanes: list[SimLane]) -> None:
         self.rss.append((elapsed, vm_rss_kb()))
+        for lane in lanes:
+            count = len(lane.emulated.world.departed)
+            if self.last_departure.get(lane.lane_id, (-1, 0.0))[0] != count:
+                self.last_departure[lane.lane_id] = (count, elapsed)
         self.peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if elapsed >= self.warmup_s and "warm" not in self.harness:
             self.harness["warm"] = harness_bytes(lanes)
@@ -1093,8 +1175,16 @@ class MemoryProbe:
     def at(self, elapsed: float) -> int:
         return next((kb for t, kb in self.rss if t >= elapsed), self.rss[-1][1])
 
+    def stalled(self) -> dict[str, float]:
+        """Lanes no vehicle left in the last STALL_S, with the hour their last one left."""
+        return {
+            lane: round(at / 3600, 2)
+            for lane, (_, at) in sorted(self.last_departure.items())
+            if self.end_s - at > STALL_S
+        }
 
-def part_sim(s: Settings) -> tuple[list[Row], dict[str, object]]:
+
+def part_sim(s: Settings) -> PartResult:
     hours = s.sim_hours
     probe = MemoryProbe(warmup_s=max(600.0, hours * 3600 / 24), end_s=hours * 3600)
     start_kb = vm_rss_kb()
@@ -1107,6 +1197,7 @@ def part_sim(s: Settings) -> tuple[list[Row], dict[str, object]]:
     other_mb = end - warm - harness_mb
     speed = float(str(report["speed_x_real_time"]))
     caused = int(str(report["controller_caused_violations"]))
+    stalled = probe.stalled()
     rows = [
         Row("sim_8_lanes_speed_x_real_time", round(speed, 1), ">= 60x", speed >= 60, "x"),
         Row("sim_rss_after_warmup_mb", round(warm, 1), "<= 100 MB", warm <= 100, "MB"),
@@ -1122,6 +1213,13 @@ def part_sim(s: Settings) -> tuple[list[Row], dict[str, object]]:
             "MB",
         ),
         Row("sim_controller_caused_violations", caused, "0", caused == 0),
+        Row(
+            "sim_lanes_stalled",
+            len(stalled),
+            "0 (no vehicle out for 10 min)",
+            not stalled,
+            "lanes",
+        ),
     ]
     details: dict[str, object] = {
         "simulation": {
@@ -1135,13 +1233,14 @@ def part_sim(s: Settings) -> tuple[list[Row], dict[str, object]]:
                 if t % 3600 < 60 or t == probe.rss[-1][0]
             },
             "harness_retained_mb": {k: round(v / 2**20, 2) for k, v in probe.harness.items()},
+            "stalled_lanes_last_departure_h": stalled,
             "report": report,
         }
     }
     return rows, details
 
 
-PARTS: dict[str, Callable[[Settings], tuple[list[Row], dict[str, object]]]] = {
+PARTS: dict[str, Callable[[Settings], PartResult]] = {
     "capacity": part_capacity,
     "scale": part_scale,  # (b) and (d)
     "safe": part_safe,
@@ -1168,7 +1267,7 @@ class PartProcess:
         self.process = subprocess.Popen(command)  # noqa: S603 - this module, by path
         self.timeout_s = 600 if settings.quick else PART_TIMEOUT_S[name]
 
-    def result(self) -> tuple[list[Row], dict[str, object]]:
+    def result(self) -> PartResult:
         try:
             code = self.process.wait(self.timeout_s)
         except subprocess.TimeoutExpired:
@@ -1182,23 +1281,61 @@ class PartProcess:
         return [Row(**row) for row in data["rows"]], details
 
 
-def run_all(settings: Settings) -> tuple[list[Row], dict[str, object]]:
+def run_all(settings: Settings) -> dict[str, PartResult]:
     """Capacity runs in virtual time, so its figures do not depend on the CPU it gets: it
     runs on the second core alongside safe state and scale (single-threaded, one core at
     most). The simulation, whose figure is its speed, runs alone."""
-    results: dict[str, tuple[list[Row], dict[str, object]]] = {}
+    results: dict[str, PartResult] = {}
     with tempfile.TemporaryDirectory() as tmp:
         background = PartProcess("capacity", settings, Path(tmp))
         for name in ("safe", "scale"):
             results[name] = PartProcess(name, settings, Path(tmp)).result()
         results["capacity"] = background.result()
         results["sim"] = PartProcess("sim", settings, Path(tmp)).result()
-    rows: list[Row] = []
-    details: dict[str, object] = {}
-    for name in PARTS:
-        rows += results[name][0]
-        details.update(results[name][1])
-    return rows, details
+    return results
+
+
+def run_some(settings: Settings, names: list[str]) -> dict[str, PartResult]:
+    """The named parts again, one after the other, each alone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return {name: PartProcess(name, settings, Path(tmp)).result() for name in names}
+
+
+def _part_of(figure: str) -> str:
+    prefix = figure.split("_", 1)[0]
+    return {"reaction": "scale"}.get(prefix, prefix)
+
+
+def write_results(settings: Settings, results: dict[str, PartResult]) -> None:
+    """bench/results/lane.json; parts not run this time are kept from the file, if it
+    holds a run in the same mode."""
+    out = RESULTS / "lane.json"
+    old: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+    mode = "quick" if settings.quick else "full"
+    if old.get("mode") != mode:
+        old = {}
+    when = machine_info()["when"]
+    runs: dict[str, object] = dict(old.get("part_runs", {}))
+    figures = [f for f in old.get("figures", []) if _part_of(f["figure"]) not in results]
+    details: dict[str, object] = dict(old.get("details", {}))
+    for name, (rows, part_details) in results.items():
+        runs[name] = when
+        figures += [r.__dict__ | {"verdict": _verdict(r.ok)} for r in rows]
+        details.update(part_details)
+    order = list(PARTS)
+    figures.sort(key=lambda f: order.index(_part_of(f["figure"])))
+    payload = {
+        "machine": machine_info(),
+        "mode": mode,
+        "seed": settings.seed,
+        "part_runs": runs,
+        "figures": figures,
+        "details": details,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print_table([Row(**{k: v for k, v in f.items() if k != "verdict"}) for f in figures])
+    print(f"wrote {out}")
 
 
 def _verdict(ok: bool | None) -> str:
@@ -1219,6 +1356,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--part", choices=sorted(PARTS), help="run one part in this process")
     parser.add_argument("--out", type=Path, help="with --part: write its rows here as JSON")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--only",
+        help="comma-separated parts to run again; the others are kept from lane.json",
+    )
     args = parser.parse_args(argv)
     settings = Settings(args.quick, args.seed)
     if args.part:
@@ -1230,19 +1371,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             print_table(rows)
         return
-    all_rows, all_details = run_all(settings)
-    print_table(all_rows)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "lane.json"
-    payload = {
-        "machine": machine_info(),
-        "mode": "quick" if args.quick else "full",
-        "seed": args.seed,
-        "figures": [r.__dict__ | {"verdict": _verdict(r.ok)} for r in all_rows],
-        "details": all_details,
-    }
-    out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    print(f"wrote {out}")
+    if args.only:
+        names = [n.strip() for n in args.only.split(",")]
+        unknown = sorted(set(names) - set(PARTS))
+        if unknown:
+            parser.error(f"--only: no part {unknown}; parts: {', '.join(PARTS)}")
+        write_results(settings, run_some(settings, names))
+    else:
+        write_results(settings, run_all(settings))
 
 
 if __name__ == "__main__":
