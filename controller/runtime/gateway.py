@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
+import logging
+import os
 import signal
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 
@@ -21,6 +25,9 @@ from controller.maintenance.server import Caller, MaintenanceServer, Operation
 from controller.runtime.lane import LaneRuntime
 
 RECENT = 1000
+STOP_DEADLINE_S = 8.0
+STOP_OVERDUE_EXIT = 70  # EX_SOFTWARE: the stop did not finish by itself
+log = logging.getLogger(__name__)
 
 
 class Gateway:
@@ -116,3 +123,15 @@ class Gateway:
 def _cancel(task: asyncio.Task[object] | None) -> None:
     if task is not None:
         task.cancel()
+    # The clean stop (all-red writes, journal backlog, broker goodbye) is bounded piece by
+    # piece; should it still not end, exit anyway rather than ignore SIGTERM: the I/O
+    # modules' watchdogs hold the lights red and every commit is already durable.
+    overdue = threading.Timer(STOP_DEADLINE_S, _stop_overdue)
+    overdue.daemon = True
+    overdue.start()
+
+
+def _stop_overdue() -> None:
+    log.error("clean stop overdue after %.0f s: exiting; the threads were:", STOP_DEADLINE_S)
+    faulthandler.dump_traceback(all_threads=True)
+    os._exit(STOP_OVERDUE_EXIT)
