@@ -111,10 +111,16 @@ class EmulatedLane:
         return [self.world, *self.barriers.values(), self.scale, self.rfid]
 
     @asynccontextmanager
-    async def serve(self, hub: MemoryHub | None = None) -> AsyncIterator[EmulatedLane]:
-        """Serve every device on its configured endpoint and run the physics."""
+    async def serve(
+        self, hub: MemoryHub | None = None, physics: list[Model] | None = None
+    ) -> AsyncIterator[EmulatedLane]:
+        """Serve every device on its configured endpoint and run the physics: on tickers
+        of its own, or, given `physics` (a list another ticker advances on an unscaled
+        clock: many lanes in one simulation), by joining that list while served."""
         spec = self.spec
         self.clock = clock = EmulatedClock(spec.time_scale)
+        if physics is not None and spec.time_scale != 1.0:
+            raise ValueError("a shared physics ticker runs unscaled; time_scale must be 1")
         async with AsyncExitStack() as stack:
             await self._serve_modbus(stack, hub, spec.io_url, IoInterface(self.io), "io")
             await self._serve_barriers(stack, hub)
@@ -123,17 +129,27 @@ class EmulatedLane:
             await self._serve_serial(stack, hub, spec.scale_url, scale, "scale")
             reader = RfidInterface(self.rfid, spec.rfid_address)
             await self._serve_serial(stack, hub, spec.rfid_url, reader, "rfid")
-            loop = asyncio.get_running_loop()
-            tickers = [
-                loop.create_task(run_models(self.models, clock, period_s=self.tick_s)),
-                loop.create_task(run_models([self.io], EmulatedClock(), period_s=self.tick_s)),
-            ]
+            mine = [*self.models, self.io]
+            tickers = [] if physics is not None else self._tickers(clock)
+            if physics is not None:
+                physics.extend(mine)
             try:
                 yield self
             finally:
+                if physics is not None:
+                    physics[:] = [m for m in physics if all(m is not x for x in mine)]
                 for ticker in tickers:
                     ticker.cancel()
                 await asyncio.gather(*tickers, return_exceptions=True)
+
+    def _tickers(self, clock: EmulatedClock) -> list[asyncio.Task[None]]:
+        loop, tick = asyncio.get_running_loop(), self.tick_s
+        if clock.time_scale == 1.0:  # one clock serves all: one ticker
+            return [loop.create_task(run_models([*self.models, self.io], clock, tick))]
+        return [
+            loop.create_task(run_models(self.models, clock, period_s=tick)),
+            loop.create_task(run_models([self.io], EmulatedClock(), period_s=tick)),
+        ]
 
     async def _serve_barriers(self, stack: AsyncExitStack, hub: MemoryHub | None) -> None:
         spec, entry, exit_ = self.spec, self.barriers["entry"], self.barriers["exit"]

@@ -140,6 +140,7 @@ class World:
         self.now = 0.0
         self._ids = 0
         self._under: dict[tuple[str, int], bool] = {}  # under an arm: it was closing on arrival
+        self._sensed: tuple[tuple[int, float], ...] | None = None  # the layout last sensed
 
     # ------------------------------------------------------------------ trucks
     def make_truck(self, behaviour: Behaviour = Behaviour.OBEY) -> Truck:
@@ -339,6 +340,11 @@ class World:
 
     # ------------------------------------------------------------------ sensors
     def _sense(self) -> None:
+        # sensors see only where the trucks are: a queue standing still changes nothing
+        layout = tuple((t.ident, t.front) for t in self.trucks)
+        if layout == self._sensed:
+            return
+        self._sensed = layout
         geo, panel = self.geo, self.panel
         bodies = [t.body for t in self.trucks]
         zones = {

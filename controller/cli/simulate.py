@@ -38,6 +38,7 @@ from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import MemoryJournal
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
+from emulators.base import EmulatedClock, Model, run_models
 from emulators.faults import FaultKind, FaultSpec
 from emulators.lane import EmulatedLane
 from emulators.world import Behaviour, Incident
@@ -87,6 +88,7 @@ async def _lane(
     links: ModbusLinks,
     misbehave: float,
     stack: AsyncExitStack,
+    physics: list[Model] | None = None,
 ) -> SimLane:
     config = memory_lane(f"L{index + 1:02d}")
     journal = MemoryJournal()
@@ -104,13 +106,18 @@ async def _lane(
         median_s=3.0,
         seed=seed + index,
     )
-    await stack.enter_async_context(emulated.serve(hub))
+    await stack.enter_async_context(emulated.serve(hub, physics))
     setup = await lane_setup(config, links=links, hub=hub)
     ids = (f"{config.id}-{i}" for i in itertools.count(1))
     runtime = LaneRuntime(setup, journal, clearance, new_id=ids.__next__)
     lane = SimLane(config.id, emulated, runtime, journal, clearance)
     runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
     return lane
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _virtual_wall_clock() -> float:
@@ -260,8 +267,15 @@ async def _simulate(
     """The simulation itself; `on_minute` (for bench/lane.py's memory figures) is called
     with the simulated seconds elapsed and the lanes after every simulated minute."""
     hub, links = MemoryHub(), ModbusLinks()
+    physics: list[Model] = []  # every lane's models, on one ticker: one timer a step
     async with AsyncExitStack() as stack:
-        lanes = [await _lane(i, seed, hub, links, misbehave, stack) for i in range(lanes_n)]
+        lanes = [
+            await _lane(i, seed, hub, links, misbehave, stack, physics) for i in range(lanes_n)
+        ]
+        ticker = asyncio.get_running_loop().create_task(
+            run_models(physics, EmulatedClock(), SIM_TICK_S), name="physics"
+        )
+        stack.push_async_callback(_cancelled, ticker)
         loop, start_real = asyncio.get_running_loop(), time.perf_counter()
         start = loop.time()
         task = progress.add_task("simulating", total=hours * 3600)

@@ -1,9 +1,13 @@
 """Device freshness (S7): who spoke last, and who has gone quiet for too long.
 
 Each device has a `fresh_s` budget. A successful poll marks it fresh; the lane's freshness
-task asks `stale(now)` often enough (a quarter of the smallest budget, at most 50 ms) that
-lights go red well within `safe_ms` (250 ms) of the budget running out, whatever the cause:
-timeouts, CRC errors, silence, or an event-loop stall (the check runs on the same loop).
+task sleeps until `next_check(now)`: the moment the first healthy device would run out of
+budget (just after it), never longer than the smallest budget (a device that turns healthy
+while it sleeps cannot run out before it wakes). So a stale device is found at its
+deadline, not up to a check period later, and a lane whose devices answer wakes its
+checker a few times a second instead of twenty. Whatever the cause (timeouts, CRC errors,
+silence, or an event-loop stall: the check runs on the same loop), lights go red well
+within `safe_ms` (250 ms) of the budget running out.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from controller.core.types import Device
+
+CHECK_MARGIN_S = 0.001  # stale means strictly older than the budget: look just after it
 
 
 @dataclass(slots=True)
@@ -26,9 +32,14 @@ class Freshness:
     def __init__(self, budgets: Mapping[Device, float]) -> None:
         self._status = {device: _Status(fresh_s) for device, fresh_s in budgets.items()}
 
-    @property
-    def check_period(self) -> float:
-        return min(0.05, min(s.fresh_s for s in self._status.values()) / 4)
+    def next_check(self, now: float) -> float:
+        """When to look next: just after the first healthy device's budget runs out."""
+        statuses = self._status.values()
+        soonest = now + min(s.fresh_s for s in statuses)
+        for status in statuses:
+            if status.healthy and status.last_ok is not None:
+                soonest = min(soonest, status.last_ok + status.fresh_s + CHECK_MARGIN_S)
+        return max(soonest, now)
 
     def ok(self, device: Device, now: float) -> bool:
         """Record a good exchange; True when the device just became healthy."""

@@ -130,9 +130,9 @@ class LaneRuntime:
         return result
 
     async def _check_freshness(self) -> None:
-        period = self.freshness.check_period
+        loop, freshness = asyncio.get_running_loop(), self.freshness
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(freshness.next_check(loop.time()) - loop.time())
             for device, reason in self.freshness.stale(self.now()):
                 self.feed(DeviceHealthChanged(self.now(), device, healthy=False, reason=reason))
 

@@ -2,7 +2,7 @@
 
 Theory of operation: each device has one task. It polls at absolute deadlines (so sleep
 overshoot does not drift the period), executes pending commands as soon as they arrive
-(an asyncio.Event wakes it between polls, which keeps reaction time near one poll
+(a `Wakeup` wakes it between polls, which keeps reaction time near one poll
 period), and reports to the lane only what changed. Every good exchange refreshes the
 device's freshness; failures are counted and left to the freshness check (S7), never
 raised out of the task: a device that misbehaves degrades its lane, it does not crash it.
@@ -32,12 +32,44 @@ async def _until(deadline: float) -> None:
     await asyncio.sleep(max(0.0, deadline - loop.time()))
 
 
-async def _wait_or_wake(wake: asyncio.Event, deadline: float) -> None:
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout_at(deadline):
-            await wake.wait()
-    del loop
+class Wakeup:
+    """A flag a device loop sleeps on until its next poll deadline or until set.
+
+    An asyncio.Event under asyncio.timeout_at would do, at the price of a timeout scope
+    per wait; the poll loops wait 20-40 times a second per lane, so this costs one future
+    and one timer handle per wait instead. Setting it when nobody waits leaves it set:
+    the next wait returns at once (a command that arrives mid-poll is not missed)."""
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._set = True
+        _release(self._waiter)
+
+    def clear(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    async def wait_until(self, deadline: float) -> None:
+        if self._set:
+            return
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        handle = loop.call_at(deadline, _release, waiter)
+        try:
+            await waiter
+        finally:
+            handle.cancel()
+            self._waiter = None
+
+
+def _release(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 class IoLoop:
@@ -49,7 +81,7 @@ class IoLoop:
         self.wanted: tuple[bool, ...] | None = None
         self.written: tuple[bool, ...] | None = None
         self.inputs: dict[str, bool] = {}
-        self.wake = asyncio.Event()
+        self.wake = Wakeup()
         self.mismatch_since: float | None = None
 
     def set_lights(self, entry: Aspect, exit_: Aspect, reposition: bool, reverse: bool) -> None:
@@ -80,7 +112,7 @@ class IoLoop:
                     continue
                 self.wake.clear()
                 if self.wanted == self.written:
-                    await _wait_or_wake(self.wake, deadline)
+                    await self.wake.wait_until(deadline)
         finally:
             await self._all_red()
 
@@ -157,7 +189,7 @@ class BarrierLoop:
         self.port = lane.setup.barriers[side]
         self.device = BARRIER_DEVICE[side]
         self.pending: deque[Motion | str] = deque()
-        self.wake = asyncio.Event()
+        self.wake = Wakeup()
         self.last: BarrierReported | None = None
 
     def command(self, motion: Motion | str) -> None:
@@ -174,7 +206,7 @@ class BarrierLoop:
             deadline = max(deadline + period, loop.time() - period)
             self.wake.clear()
             if not self.pending:
-                await _wait_or_wake(self.wake, deadline)
+                await self.wake.wait_until(deadline)
 
     async def _execute(self, what: Motion | str) -> None:
         port = self.port
@@ -226,7 +258,6 @@ class ScaleLoop:
     def __init__(self, lane: LaneRuntime) -> None:
         self.lane = lane
         self.zero_requested = False
-        self.wake = asyncio.Event()
 
     def zero(self) -> None:
         self.zero_requested = True

@@ -4,8 +4,10 @@ byte pipe that stands in for a serial line.
 Theory of operation: no bytes cross for Modbus; the request is handed to the registered
 `ModbusResponder` as a PDU-level `ModbusRequest`, and its answer or refusal is mapped to
 exactly what the pymodbus link would give a driver (values, `DeviceRefused`,
-`DeviceTimeout`, `DeviceBroken`). A yield to the loop per request keeps the in-memory
-path cooperative, so many simulated lanes interleave as on real links. The pipe is two
+`DeviceTimeout`, `DeviceBroken`). An answer costs no turn of the event loop (the
+callers are poll loops that wait between polls anyway, and a simulation polls 40 times a
+lane-second); silence costs the link's timeout, so a unit needs no timeout of its own.
+The pipe is two
 ends over asyncio queues; closing one end breaks the other's reads.
 """
 
@@ -46,7 +48,6 @@ class MemoryModbusLink:
         where = f"memory://{self.name}/{unit}"
         if self.closed:
             raise DeviceClosed(where, "link closed")
-        await asyncio.sleep(0)
         responder = self.hub.modbus.get(self.name)
         if responder is None:
             raise DeviceBroken(where, "nothing served at this name")
@@ -62,6 +63,10 @@ class MemoryModbusLink:
 
 
 class MemoryUnit:
+    # a silent responder costs exactly the link's timeout and then raises, so the drivers
+    # need no timeout scope of their own around each call (one per poll, 40 a lane-second)
+    bounded = True
+
     def __init__(self, link: MemoryModbusLink, device_id: int) -> None:
         self._link, self._id = link, device_id
 

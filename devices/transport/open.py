@@ -22,7 +22,7 @@ def modbus_unit(
     if isinstance(parsed, MemoryUrl):
         if hub is None:
             raise ConfigError("url", f"{url!r}: memory:// needs an in-process emulator hub")
-        return MemoryModbusLink(hub, parsed.name).unit(unit)
+        return MemoryModbusLink(hub, parsed.name, links.timeout_s).unit(unit)
     if isinstance(parsed, ModbusTcpUrl | ModbusRtuUrl):
         return links.link(parsed, unit).unit(unit)
     raise ConfigError("url", f"{url!r}: not a Modbus endpoint")

@@ -35,6 +35,20 @@ def test_golden_vectors() -> None:
     assert crc16_mcrf4xx(ONE_TAG) == 0
 
 
+def _crc_bit_by_bit(data: bytes) -> int:
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+    return crc
+
+
+@given(st.binary(max_size=64))
+def test_table_crc_matches_the_bitwise_definition(data: bytes) -> None:
+    assert crc16_mcrf4xx(data) == _crc_bit_by_bit(data)
+
+
 def test_no_tag_and_error_statuses() -> None:
     empty = decode_response("rfid", encode_inventory_reply(0, []))
     assert parse_inventory("rfid", empty) == ()
