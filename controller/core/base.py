@@ -81,6 +81,16 @@ class LaneBase:
             self.cancel_timer("clearance")
             self.emit(SetInventory(active=False))
 
+    def rearm_approach(self, now: float, **why: object) -> None:
+        """A truck is standing on the approach loop and nobody is identifying it (the
+        lane booted under it, or a fault or a mode dropped it): start again, as if it had
+        just arrived. Without this it would wait unidentified until it drove off."""
+        if self.approach is not None or not self.image.approach_occupied:
+            return
+        self.approach = ApproachVehicle(started_at=now)
+        self.emit(SetInventory(active=True))
+        self.event("vehicle_approached", **why)
+
     def request_clearance(self, approach: ApproachVehicle, tag: str, now: float, by: str) -> None:
         approach.tag, approach.identified_by = tag, by
         approach.request_id = self.new_id()
@@ -114,6 +124,8 @@ class LaneBase:
         """Enter `target` (already validated against the table) and run its entry actions."""
         previous, self.state = self.state, target
         self.event("state_changed", previous=previous.value, state=target.value)
+        if previous in APPROACH_DROPPED and target not in APPROACH_DROPPED:
+            self.rearm_approach(now, again=True)
         if self.deck is not None:
             self.deck.stage = target
             self.deck.times.setdefault(target.value, now)
@@ -143,6 +155,11 @@ class LaneBase:
         self.go(LaneState.FAULT, now)
 
 
+# states whose entry (or whose commands) drop the approach vehicle: leaving one for a
+# working state identifies a truck still standing on the approach loop again
+APPROACH_DROPPED = frozenset(
+    {LaneState.FAULT, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.CLOSED}
+)
 STALL_WATCHED = frozenset(
     {
         LaneState.BOOTING,

@@ -263,10 +263,7 @@ class Handlers(LaneBase):
             return None
         self.cancel_timer("boot")
         self.outputs_written = False  # force the all-red write now that every device has spoken
-        if self.image.approach_occupied:  # a truck already waiting at the stop line
-            self.approach = ApproachVehicle(started_at=event.now)
-            self.emit(SetInventory(active=True))
-            self.event("vehicle_approached", at_boot=True)
+        self.rearm_approach(event.now, at_boot=True)  # a truck already at the stop line
         return self.reconcile(event.now)
 
     def reconcile(self, now: float) -> LaneState:

@@ -9,7 +9,7 @@ the workflow's (S11), so maintenance cannot bypass S1-S3.
 
 from __future__ import annotations
 
-from controller.core.base import LaneBase
+from controller.core.base import APPROACH_DROPPED, LaneBase
 from controller.core.commands import (
     ClearAlarm,
     Command,
@@ -77,6 +77,8 @@ class Operator(LaneBase):
         if not self._gate(cmd):
             return None
         self.draining = False
+        if self.state not in APPROACH_DROPPED:  # closing dropped it; the truck stayed
+            self.rearm_approach(cmd.now, again=True)
         if self.state == LaneState.CLOSED:
             return LaneState.IDLE
         if self.state == LaneState.MAINTENANCE:

@@ -1,0 +1,79 @@
+"""A truck standing on the approach loop is identified again after whatever dropped its
+approach record (a fault, maintenance, an emergency, closing the lane) is over; before,
+it waited unidentified until it drove off the loop and came back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from controller.core.commands import RequestClearance, SetInventory
+from controller.core.events import InvariantViolated, OperatorCommanded, TagsRead
+from controller.core.lane import LaneCore
+from controller.core.types import LaneState, OperatorAction, Role
+from tests.core.test_boot_open_arms import QUIET as AT_STOP_LINE  # approach loop occupied
+from tests.core.test_boot_open_arms import booted_with_open_arms
+
+TAG = "E200001122334455"
+
+
+def officer(now: float, action: OperatorAction) -> OperatorCommanded:
+    return OperatorCommanded(now, action, "officer.t", Role.OFFICER, authenticated=True)
+
+
+def requests(commands: Sequence[object]) -> list[str]:
+    return [c.tag for c in commands if isinstance(c, RequestClearance)]
+
+
+def inventory_on(commands: Sequence[object]) -> bool:
+    return any(isinstance(c, SetInventory) and c.active for c in commands)
+
+
+def idle_with_a_truck_identified() -> LaneCore:
+    core, _ = booted_with_open_arms(0.1, AT_STOP_LINE)
+    core.handle(TagsRead(0.2, (TAG,)))
+    assert core.approach is not None
+    assert core.approach.tag == TAG
+    return core
+
+
+def fault_then_reset(core: LaneCore) -> list[object]:
+    core.handle(InvariantViolated(1.0, "S1", "injected by the test"))
+    assert core.state == LaneState.FAULT
+    assert core.approach is None
+    return list(core.handle(officer(2.0, OperatorAction.RESET)))
+
+
+def maintenance_then_auto(core: LaneCore) -> list[object]:
+    core.handle(officer(1.0, OperatorAction.MODE_MAINTENANCE))
+    assert core.state == LaneState.MAINTENANCE
+    assert core.approach is None
+    return list(core.handle(officer(2.0, OperatorAction.MODE_AUTO)))
+
+
+def closed_then_auto(core: LaneCore) -> list[object]:
+    core.handle(officer(1.0, OperatorAction.MODE_CLOSED))
+    assert core.approach is None
+    return list(core.handle(officer(2.0, OperatorAction.MODE_AUTO)))
+
+
+@pytest.mark.parametrize(
+    "interruption", [fault_then_reset, maintenance_then_auto, closed_then_auto]
+)
+def test_the_waiting_truck_is_identified_again(interruption: object) -> None:
+    core = idle_with_a_truck_identified()
+    out = interruption(core)  # type: ignore[operator]
+    assert core.state not in (LaneState.FAULT, LaneState.MAINTENANCE, LaneState.CLOSED)
+    assert core.approach is not None
+    assert core.approach.tag is None
+    assert inventory_on(out)
+    assert requests(core.handle(TagsRead(3.0, (TAG,)))) == [TAG]
+
+
+def test_an_empty_approach_loop_is_not_rearmed() -> None:
+    core, _ = booted_with_open_arms(0.1, {**AT_STOP_LINE, "approach_loop": False})
+    assert core.approach is None
+    out = fault_then_reset(core)
+    assert core.approach is None
+    assert not inventory_on(out)
