@@ -35,7 +35,7 @@ class Behaviour(StrEnum):
     OBEY = "obey"
     TAILGATE = "tailgate"  # follows the truck ahead through the entry, ignoring the light
     STOP_UNDER_ARM = "stop_under_arm"  # stops with its rear under the entry arm for a while
-    HALF_ON_DECK = "half_on_deck"  # stops with its rear over beam_in until told to move
+    HALF_ON_DECK = "half_on_deck"  # rear over beam_in until told to move or shown green
     SWAPPED_TAG = "swapped_tag"  # carries a tag whose manifest weight is not its own
     REVERSE_OFF_DECK = "reverse_off_deck"  # backs off the deck and out through the entry
 
@@ -255,8 +255,10 @@ class World:
                 truck.dwell_s += dt
             return stop
         if truck.behaviour == Behaviour.HALF_ON_DECK and not truck.repositioned:
-            if self.panel.sign("sign_reposition"):
-                truck.repositioned = True  # told to move up: the driver does, all the way
+            if self.panel.sign("sign_reposition") or self.panel.green("exit"):
+                # told to move up, or waved through by an officer's release: the driver
+                # moves, all the way
+                truck.repositioned = True
             return geo.beam_in + truck.length_m - 0.4  # past the arm, rear still on beam_in
         return geo.deck_stop
 

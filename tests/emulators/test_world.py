@@ -244,3 +244,20 @@ def test_a_misbehaving_truck_moving_under_an_arm_already_closing_is_the_drivers(
         (first.ident, "controller"),
         (second.ident, "driver"),
     }
+
+
+def test_a_truck_stopped_half_on_the_deck_drives_on_when_an_officer_shows_it_green() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=8)
+    truck = world.spawn(world.make_truck(Behaviour.HALF_ON_DECK))
+    assert until(world, lambda: truck.phase == Phase.AT_STOP, 30)
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    assert until(world, lambda: panel.signals["entry_arm_loop"], 10)
+    panel.lights["entry"] = False
+    run(world, 20)
+    assert phase(truck) == Phase.ENTERING  # stopped with its rear on the deck's edge
+    assert panel.signals["beam_in"]
+    assert "half_on_deck" in [i.kind for i in world.oracle.by("driver")]
+    panel.arms["exit"], panel.lights["exit"] = 100, True  # released: out through the exit
+    assert until(world, lambda: world.departed == [truck], 40)
+    assert truck.left_on_green
