@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from controller.core.commands import (
     CancelTimer,
+    ClearAlarm,
     Command,
     CommitTransaction,
     PersistFault,
@@ -51,6 +52,7 @@ class LaneBase:
         self.zero_retry_at = 0.0
         self.zero_alarmed = False
         self.auto_close_asked: set[Side] = set()
+        self.conditions: dict[str, str] = {}  # condition alarms standing, code -> message
         self.out: list[Command] = []
 
     # ------------------------------------------------------------------ outputs
@@ -61,8 +63,30 @@ class LaneBase:
         self.out.append(PublishEvent(type_, data))
 
     def alarm(self, code: str, message: str) -> None:
+        if code in CONDITION_ALARMS:
+            if code in self.conditions:
+                return  # still standing: one alarm per condition, not one per flap
+            self.conditions[code] = message
         self.out.append(RaiseAlarm(code, message))
         self.event("alarm", code=code, message=message)
+
+    def clear_condition(self, code: str) -> None:
+        if self.conditions.pop(code, None) is not None:
+            self.emit(ClearAlarm(code))
+            self.event("alarm_cleared", code=code)
+
+    def watch_conditions(self, now: float) -> None:
+        """data_stale stands until every device has been fresh for ALARM_SETTLE_S (an I/O
+        link that drops every other second is one alarm, not one a second); lane_held
+        until the lane leaves holding for good."""
+        if "data_stale" in self.conditions:
+            settling = "settle:data_stale" in self.timers
+            if self.image.all_fresh and not settling:
+                self.start_timer("settle:data_stale", now + ALARM_SETTLE_S)
+            elif not self.image.all_fresh and settling:
+                self.cancel_timer("settle:data_stale")
+        if "lane_held" in self.conditions and self.state not in HOLDING:
+            self.clear_condition("lane_held")
 
     def start_timer(self, timer_id: str, deadline: float) -> None:
         self.timers[timer_id] = deadline
@@ -160,6 +184,11 @@ class LaneBase:
 APPROACH_DROPPED = frozenset(
     {LaneState.FAULT, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.CLOSED}
 )
+# alarms for a condition rather than an incident: raised once, cleared when it is over
+CONDITION_ALARMS = frozenset({"data_stale", "lane_held"})
+ALARM_SETTLE_S = 5.0
+# a held lane stays held through a data loss or a fault and its reset back to HOLD
+HOLDING = frozenset({LaneState.HOLD, LaneState.DEGRADED, LaneState.FAULT})
 STALL_WATCHED = frozenset(
     {
         LaneState.BOOTING,

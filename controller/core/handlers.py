@@ -196,6 +196,8 @@ class Handlers(LaneBase):
             return self._fail_to(now, f"S9: devices not reporting at boot: {missing}")
         elif kind == "position" and self.state == LaneState.WEIGHING and self.deck is not None:
             self.deck.hold_reason = self.deck.hold_reason or "position_timeout"
+        elif kind == "settle" and self.image.all_fresh:
+            self.clear_condition(arg)
         elif kind == "stall":
             self.alarm("lane_stalled", f"no progress in state {self.state} for stall_alarm_s")
         return None

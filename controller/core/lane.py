@@ -103,6 +103,7 @@ class LaneCore(Handlers, Operator, Workflow):
         if self.state in ZEROING_STATES:
             self.auto_zero(now)
         self.watch_driver(now)
+        self.watch_conditions(now)
 
     def _finish(self, now: float) -> list[Command]:
         result: list[Command] = []
