@@ -15,6 +15,7 @@ import faulthandler
 import logging
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -126,12 +127,19 @@ def _cancel(task: asyncio.Task[object] | None) -> None:
     # The clean stop (all-red writes, journal backlog, broker goodbye) is bounded piece by
     # piece; should it still not end, exit anyway rather than ignore SIGTERM: the I/O
     # modules' watchdogs hold the lights red and every commit is already durable.
-    overdue = threading.Timer(STOP_DEADLINE_S, _stop_overdue)
+    loop = asyncio.get_running_loop()
+    overdue = threading.Timer(STOP_DEADLINE_S, _stop_overdue, args=(loop,))
     overdue.daemon = True
     overdue.start()
 
 
-def _stop_overdue() -> None:
+def _stop_overdue(loop: asyncio.AbstractEventLoop) -> None:
     log.error("clean stop overdue after %.0f s: exiting; the threads were:", STOP_DEADLINE_S)
     faulthandler.dump_traceback(all_threads=True)
+    # and the tasks still pending, to name what the stop waits for (read from this thread
+    # while the loop may run: best effort, for the record of a process about to exit)
+    with contextlib.suppress(Exception):
+        for task in list(asyncio.all_tasks(loop)):
+            log.error("task %s still pending:", task.get_name())
+            task.print_stack(limit=8, file=sys.stderr)
     os._exit(STOP_OVERDUE_EXIT)
