@@ -26,7 +26,7 @@ def test_an_overdue_stop_dumps_the_pending_tasks_and_exits_70(
     async def waits_forever() -> None:
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(gateway.os, "_exit", exit_)
+    monkeypatch.setattr("os._exit", exit_)
     loop = asyncio.new_event_loop()
     try:
         task = loop.create_task(waits_forever(), name="L01:journal")
