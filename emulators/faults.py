@@ -102,6 +102,8 @@ class FaultBook:
         self._armed = [a for a in self._armed if kind is not None and a.spec.kind != kind]
 
     def _expire(self, now: float) -> None:
+        if not self._armed:
+            return  # asked on every frame: an empty book costs nothing
         self._armed = [
             a for a in self._armed if a.spec.duration_s is None or now - a.since < a.spec.duration_s
         ]

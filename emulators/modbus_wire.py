@@ -51,7 +51,12 @@ class WirePlan:
 _REPLACING = (FaultKind.NO_REPLY, FaultKind.MODBUS_EXCEPTION, FaultKind.GARBAGE)
 
 
+CLEAN = WirePlan()  # no fault fired: the common case, asked for on every request
+
+
 def plan_for(fired: list[FaultSpec]) -> WirePlan:
+    if not fired:
+        return CLEAN
     kinds = {spec.kind: spec for spec in fired}
     exception = kinds.get(FaultKind.MODBUS_EXCEPTION)
     garbage = kinds.get(FaultKind.GARBAGE)

@@ -31,8 +31,19 @@ BITS_PER_BYTE = 10  # start + 8 data + stop
 class SerialDevice(Protocol):
     frame_period_s: float
 
+    @property
+    def streaming(self) -> bool:
+        """True while it may emit continuous output (a reader in answer mode never does:
+        its ticker sleeps until a command arrives instead of waking 20 times a second)."""
+        ...
+
     def receive(self, data: bytes, now: float = 0.0) -> list[bytes]: ...
     def continuous(self) -> bytes | None: ...
+
+
+async def _until_kicked(kick: asyncio.Event) -> None:
+    kick.clear()
+    await kick.wait()
 
 
 class FrameFaults:
@@ -79,6 +90,7 @@ class SerialPtyServer:
         self._fds: tuple[int, int] | None = None
         self._line_free_at = 0.0
         self._ticker: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
         self._pending: set[asyncio.TimerHandle] = set()
         self.bytes_in = self.bytes_out = 0
 
@@ -122,12 +134,16 @@ class SerialPtyServer:
         self.bytes_in += len(data)
         for reply in self.device.receive(data, self.clock.now()):
             self._send(reply)
+        self._kick.set()  # a command may have started the device streaming
 
     async def _continuous(self) -> None:
         loop = asyncio.get_running_loop()
         period = self.device.frame_period_s / self.clock.time_scale
         deadline = loop.time()
         while True:
+            if not self.device.streaming:
+                await _until_kicked(self._kick)
+                deadline = loop.time()
             deadline += period
             await asyncio.sleep(max(0.0, deadline - loop.time()))
             if self._line_free_at > loop.time():
@@ -173,6 +189,7 @@ class SerialMemoryServer:
         self._shaper = FrameFaults(self.faults)
         self._end: ByteStream | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._kick = asyncio.Event()
 
     async def __aenter__(self) -> Self:
         device_end, controller_end = memory_pipe(self.name)
@@ -198,6 +215,7 @@ class SerialMemoryServer:
                 data = await end.read()
                 for reply in self.device.receive(data, self.clock.now()):
                     await self._send(end, reply)
+                self._kick.set()  # a command may have started the device streaming
 
     async def _continuous(self, end: ByteStream) -> None:
         loop = asyncio.get_running_loop()
@@ -205,6 +223,9 @@ class SerialMemoryServer:
         deadline = loop.time()
         with contextlib.suppress(DeviceError):
             while True:
+                if not self.device.streaming:
+                    await _until_kicked(self._kick)
+                    deadline = loop.time()
                 deadline += period
                 await asyncio.sleep(max(0.0, deadline - loop.time()))
                 frame = self.device.continuous()

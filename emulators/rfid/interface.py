@@ -41,6 +41,10 @@ class RfidInterface:
         self._parser = RfidCommandParser("rfid-emulator")
         self.frame_period_s = FRAME_PERIOD_S
 
+    @property
+    def streaming(self) -> bool:
+        return self.model.mode == WorkMode.SCAN
+
     def receive(self, data: bytes, now: float = 0.0) -> list[bytes]:
         """Bytes from the host (arrived at `now`) in, replies out."""
         replies: list[bytes] = []

@@ -54,6 +54,10 @@ class ScaleInterface:
         self._sma = SmaCommandParser("scale-emulator")
         self._repeating = False  # SMA R: repeat the weight reply until the next command
 
+    @property
+    def streaming(self) -> bool:
+        return self.protocol == "toledo" or self._repeating
+
     def continuous(self) -> bytes | None:
         """The frame due at this frame tick (Toledo always; SMA only after R), or None."""
         if self.protocol == "toledo":
