@@ -16,7 +16,13 @@ import pytest
 import serial
 
 from controller.errors import DeviceProtocolError
-from devices.rfid.codec import RfidCommand, RfidStreamParser, encode_command, parse_inventory
+from devices.rfid.codec import (
+    RfidCommand,
+    RfidStreamParser,
+    decode_response,
+    encode_command,
+    parse_inventory,
+)
 from devices.scale.codec import ToledoStreamParser, decode_toledo
 from devices.transport.base import MemoryHub
 from emulators.base import EmulatedClock
@@ -236,3 +242,18 @@ async def test_the_memory_adapter_applies_wire_faults() -> None:
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.2):
                 await stream.read()
+
+
+async def test_a_reader_switched_to_scan_mode_starts_pushing() -> None:
+    """A reader in answer mode has no push ticker running; the command that switches it to
+    scan mode wakes it."""
+    hub, reader = MemoryHub(), one_tag_reader()
+    async with SerialMemoryServer(hub, "rfid", reader, EmulatedClock()):
+        stream = hub.serial["rfid"]
+        await stream.write(encode_command(0, RfidCommand.WORK_MODE, b"\x01"))
+        async with asyncio.timeout(2):
+            assert decode_response("r", await stream.read()).status == 0
+        reader.model.advance(0.5)  # a scan round finds the tag
+        async with asyncio.timeout(2):
+            pushed = await stream.read()
+    assert pushed.startswith(bytes.fromhex("11 00 EE 00") + EPC)
