@@ -250,6 +250,9 @@ async def test_a_reader_switched_to_scan_mode_starts_pushing() -> None:
     hub, reader = MemoryHub(), one_tag_reader()
     async with SerialMemoryServer(hub, "rfid", reader, EmulatedClock()):
         stream = hub.serial["rfid"]
+        await stream.write(INVENTORY)  # answered: the push ticker has started, idle, by now
+        async with asyncio.timeout(2):
+            assert await stream.read() == ONE_TAG_REPLY
         await stream.write(encode_command(0, RfidCommand.WORK_MODE, b"\x01"))
         async with asyncio.timeout(2):
             assert decode_response("r", await stream.read()).status == 0
