@@ -8,10 +8,24 @@ closed ourselves (`DeviceClosed`) from one that broke, as trio does. Foreign exc
 (pymodbus, pyserial, OSError) are mapped at the boundary and kept as `__cause__`.
 
 This module is a leaf: it imports nothing of ours, so every layer (devices included, by
-an explicit import-linter carve-out) may raise these.
+an explicit import-linter carve-out) may raise these. It also keeps the one guard for a
+cancellation a foreign library dropped (`reraise_lost_cancellation`).
 """
 
 from __future__ import annotations
+
+import asyncio
+
+
+def reraise_lost_cancellation() -> None:
+    """Call right after awaiting a library that waits with asyncio.wait_for (pymodbus for
+    every reply, aiomqtt for every PUBACK): on Python 3.11 wait_for returns a result that
+    completed in the same loop turn as a cancellation of its caller and drops the
+    cancellation (CPython gh-86296, fixed in 3.12). A poll loop cancelled at that moment
+    would run on and hang a clean stop; this raises the cancellation again."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class GateError(Exception):

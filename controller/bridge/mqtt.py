@@ -41,7 +41,7 @@ from controller.bridge.payloads import (
 )
 from controller.bridge.reception import Reception
 from controller.bridge.verify import Kind
-from controller.errors import ConfigError
+from controller.errors import ConfigError, reraise_lost_cancellation
 from controller.runtime.ports import DecisionSink
 
 log = logging.getLogger(__name__)
@@ -285,6 +285,7 @@ class Bridge:
 
     async def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         await self.client.publish(topic, payload, qos=1, retain=retain, timeout=10)
+        reraise_lost_cancellation()
 
     # ------------------------------------------------------------------ incoming
     async def _inbox(self) -> None:

@@ -8,6 +8,7 @@ the link). Both of pymodbus's error channels are folded into ours: an exception 
 response of the wrong shape `DeviceProtocolError`. pymodbus may hand a late reply to the
 next request after a timeout (its issues #538, #1509), so after a timeout the link drops
 the connection and reconnects before the next request: late bytes die with the old one.
+A cancellation that races a reply is raised again (Python 3.11's wait_for drops it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from controller.errors import (
     DeviceProtocolError,
     DeviceRefused,
     DeviceTimeout,
+    reraise_lost_cancellation,
 )
 from devices.transport.url import ModbusRtuUrl, ModbusTcpUrl
 
@@ -103,6 +105,7 @@ class ModbusLink:
             client = await self._connected()
             try:
                 response = await request(client)
+                reraise_lost_cancellation()
             except ModbusIOException as error:
                 self._stale = True
                 raise DeviceTimeout(self.name, f"{what}: no answer") from error
