@@ -66,6 +66,7 @@ DETECTING_ALARMS = frozenset(
 # incidents that a hold for another reason would not explain: only their own alarm counts
 DETECTED_BY = {"reversed_off_deck": frozenset({"vehicle_reversed_off_deck"})}
 DETECT_WINDOW_S = 120.0
+KEEP_EVENTS = 500  # per lane, for a look at the end; the report counts what it needs live
 
 
 @dataclass
@@ -91,7 +92,7 @@ async def _lane(
     physics: list[Model] | None = None,
 ) -> SimLane:
     config = memory_lane(f"L{index + 1:02d}")
-    journal = MemoryJournal()
+    journal = MemoryJournal(keep_events=KEEP_EVENTS)
     emulated = EmulatedLane(
         spec_from_config(config),
         seed=seed + index,

@@ -48,16 +48,25 @@ class ClearancePort(Protocol):
 
 @dataclass(slots=True)
 class MemoryJournal:
-    """The journal's contract kept in memory (tests, demo, simulation)."""
+    """The journal's contract kept in memory (tests, demo, simulation). With `keep_events`,
+    only about the last that many events of each lane are kept (and every one counted): a
+    simulated day of eight lanes journals half a million events, which a gateway keeps on
+    disk, not in RAM."""
 
     events: dict[str, list[tuple[str, Mapping[str, object]]]] = field(default_factory=dict)
     transactions: dict[str, TransactionRecord] = field(default_factory=dict)
     contexts: dict[str, DeckContext | None] = field(default_factory=dict)
     faults: dict[str, str | None] = field(default_factory=dict)
     full: bool = False  # tests set it to stand for a journal past its admission limit
+    keep_events: int | None = None
+    event_count: int = 0
 
     async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None:
-        self.events.setdefault(lane, []).append((type_, dict(data)))
+        kept = self.events.setdefault(lane, [])
+        kept.append((type_, dict(data)))
+        self.event_count += 1
+        if self.keep_events is not None and len(kept) >= 2 * self.keep_events:
+            del kept[: -self.keep_events]  # trimmed in halves: amortised O(1) an event
 
     async def commit_transaction(self, record: TransactionRecord) -> None:
         stored = self.transactions.setdefault(record.transaction_id, record)
