@@ -78,7 +78,8 @@ class LaneBase:
     def watch_conditions(self, now: float) -> None:
         """data_stale stands until every device has been fresh for ALARM_SETTLE_S (an I/O
         link that drops every other second is one alarm, not one a second); lane_held
-        until the lane leaves holding for good."""
+        until the lane leaves holding for good; clearance_timeout until the waiting
+        vehicle has its answer or is gone (its requests are retried meanwhile)."""
         if "data_stale" in self.conditions:
             settling = "settle:data_stale" in self.timers
             if self.image.all_fresh and not settling:
@@ -87,6 +88,13 @@ class LaneBase:
                 self.cancel_timer("settle:data_stale")
         if "lane_held" in self.conditions and self.state not in HOLDING:
             self.clear_condition("lane_held")
+        if "clearance_timeout" in self.conditions and not self._awaiting_clearance():
+            self.clear_condition("clearance_timeout")
+
+    def _awaiting_clearance(self) -> bool:
+        approach = self.approach
+        waiting = (ApproachStage.REQUESTED, ApproachStage.TIMED_OUT)
+        return approach is not None and approach.stage in waiting
 
     def start_timer(self, timer_id: str, deadline: float) -> None:
         self.timers[timer_id] = deadline
@@ -117,11 +125,23 @@ class LaneBase:
 
     def request_clearance(self, approach: ApproachVehicle, tag: str, now: float, by: str) -> None:
         approach.tag, approach.identified_by = tag, by
+        self._ask(approach, tag, now)
+        self.event("vehicle_identified", tag=tag, request_id=approach.request_id, by=by)
+
+    def retry_clearance(self, now: float) -> None:
+        """No answer came in time: ask again, as a new request (a late answer to the old
+        one is ignored: it is no longer the outstanding request, S6)."""
+        approach = self.approach
+        if approach is None or approach.stage != ApproachStage.TIMED_OUT or not approach.tag:
+            return
+        self._ask(approach, approach.tag, now)
+        self.event("clearance_retried", tag=approach.tag, request_id=approach.request_id)
+
+    def _ask(self, approach: ApproachVehicle, tag: str, now: float) -> None:
         approach.request_id = self.new_id()
         approach.stage = ApproachStage.REQUESTED
         self.emit(RequestClearance(approach.request_id, tag))
         self.start_timer("clearance", now + self.params.clearance_timeout_s)
-        self.event("vehicle_identified", tag=tag, request_id=approach.request_id, by=by)
 
     def reversed_off_deck(self, deck: DeckVehicle) -> None:
         """The deck vehicle leaves the deck backwards, towards the entry (DESIGN 10: a truck
@@ -185,7 +205,7 @@ APPROACH_DROPPED = frozenset(
     {LaneState.FAULT, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.CLOSED}
 )
 # alarms for a condition rather than an incident: raised once, cleared when it is over
-CONDITION_ALARMS = frozenset({"data_stale", "lane_held"})
+CONDITION_ALARMS = frozenset({"data_stale", "lane_held", "clearance_timeout"})
 ALARM_SETTLE_S = 5.0
 # a held lane stays held through a data loss or a fault and its reset back to HOLD
 HOLDING = frozenset({LaneState.HOLD, LaneState.DEGRADED, LaneState.FAULT})

@@ -186,6 +186,9 @@ class Handlers(LaneBase):
         if kind == "clearance" and self.approach is not None:
             self.approach.stage = ApproachStage.TIMED_OUT
             self.alarm("clearance_timeout", f"no clearance decision for {self.approach.tag}")
+            self.start_timer("clearance_retry", now + self.params.clearance_retry_s)
+        elif kind == "clearance_retry":
+            self.retry_clearance(now)
         elif kind in ("stroke", "stroke_start"):
             what = "did not start" if kind == "stroke_start" else "did not finish"
             return self._fail_to(now, f"S8: {arg} barrier stroke {what} in time")

@@ -22,6 +22,7 @@ class LaneParams:
     position_timeout_s: float = 60.0
     stall_alarm_s: float = 120.0
     clearance_timeout_s: float = 10.0
+    clearance_retry_s: float = 5.0  # after a timeout, ask again (a new request) this much later
     boot_timeout_s: float = 5.0
     # weighing
     empty_kg: float = 200
