@@ -215,11 +215,13 @@ def _report(
 ) -> dict[str, object]:
     records = [r for lane in lanes for r in lane.journal.transactions.values()]
     cycles: list[float] = []  # the lane's cycle: from one vehicle's decision to the next's
+    gaps: list[float] = []  # each lane's longest time without a decided vehicle (a stall)
     for lane in lanes:
         decided = sorted(
             dict(r.stage_times).get("decided", 0.0) for r in lane.journal.transactions.values()
         )
         cycles += [b - a for a, b in itertools.pairwise(decided)]
+        gaps.append(max(b - a for a, b in itertools.pairwise([0.0, *decided, hours * 3600])))
     stages: dict[str, list[float]] = {}
     for record in records:
         times = dict(record.stage_times)
@@ -247,6 +249,8 @@ def _report(
         "holds_released_by_officer": sum(lane.releases for lane in lanes),
         "driver_incidents_caused": len(driver),
         "driver_incidents_detected": detected,
+        "vehicles_per_lane": [len(lane.emulated.world.departed) for lane in lanes],
+        "longest_gap_min_per_lane": [round(gap / 60, 1) for gap in gaps],
         "final_states": [lane.runtime.snapshot()["state"] for lane in lanes],
         "alarms_raised": sorted({code for lane in lanes for _, code in lane.alarms}),
         "driver_incident_kinds": sorted({i.kind for _, i in driver}),

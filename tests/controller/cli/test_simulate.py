@@ -25,6 +25,9 @@ def test_an_obedient_queue_flows_at_the_lane_cycle(tmp_path: Path) -> None:
     assert report["controller_caused_violations"] == 0
     assert report["vehicles_processed"] >= 10  # 6 minutes at about 27 s per vehicle
     assert report["driver_incidents_caused"] == 0
+    assert report["vehicles_per_lane"] == [report["vehicles_processed"]]
+    gap = report["longest_gap_min_per_lane"][0]  # type: ignore[index]
+    assert 0.3 < gap < 1.5  # the first vehicle's approach, then a 27 s cycle: no stall
 
 
 def test_faults_and_misbehaviour_cause_no_controller_violation(tmp_path: Path) -> None:
