@@ -29,7 +29,7 @@ from controller.bridge.signing import Signer
 from controller.bridge.verify import MemorySeqStore, SeqStore, Verifier
 from controller.clearance import ManifestEntry
 from controller.core.types import Decision
-from controller.errors import ConfigError, reraise_lost_cancellation
+from controller.errors import ConfigError, keeping_cancellation
 from controller.runtime.ports import DecisionSink
 
 log = logging.getLogger(__name__)
@@ -218,8 +218,7 @@ async def serve_central(
                 async for message in client.messages:
                     answer = _answer(central, str(message.topic), message.payload)
                     if answer is not None:
-                        await client.publish(answer[0], answer[1], qos=1)
-                        reraise_lost_cancellation()
+                        await keeping_cancellation(client.publish(answer[0], answer[1], qos=1))
         except aiomqtt.MqttError as error:
             log.warning("central: %s; reconnecting", error)
         await asyncio.sleep(retry_s)

@@ -9,23 +9,32 @@ closed ourselves (`DeviceClosed`) from one that broke, as trio does. Foreign exc
 
 This module is a leaf: it imports nothing of ours, so every layer (devices included, by
 an explicit import-linter carve-out) may raise these. It also keeps the one guard for a
-cancellation a foreign library dropped (`reraise_lost_cancellation`).
+cancellation a foreign library dropped (`keeping_cancellation`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-def reraise_lost_cancellation() -> None:
-    """Call right after awaiting a library that waits with asyncio.wait_for (pymodbus for
-    every reply, aiomqtt for every PUBACK): on Python 3.11 wait_for returns a result that
-    completed in the same loop turn as a cancellation of its caller and drops the
-    cancellation (CPython gh-86296, fixed in 3.12). A poll loop cancelled at that moment
-    would run on and hang a clean stop; this raises the cancellation again."""
+async def keeping_cancellation(call: Awaitable[T]) -> T:
+    """Await `call`, a library that waits with asyncio.wait_for (pymodbus for every reply,
+    aiomqtt for every PUBACK), without losing a cancellation: on Python 3.11 wait_for
+    returns a result that completed in the same loop turn as a cancellation of its caller
+    and drops the cancellation (CPython gh-86296, fixed in 3.12). A poll loop cancelled at
+    that moment would run on and hang a clean stop. A cancellation requested while `call`
+    ran and not delivered is raised here. (Only one requested meanwhile: 3.11's TaskGroup
+    can leave a stale request counted on a task that carries on, e.g. after a reconnect.)"""
     task = asyncio.current_task()
-    if task is not None and task.cancelling():
+    before = 0 if task is None else task.cancelling()
+    result = await call
+    if task is not None and task.cancelling() > before:
         raise asyncio.CancelledError
+    return result
 
 
 class GateError(Exception):

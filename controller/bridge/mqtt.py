@@ -41,7 +41,7 @@ from controller.bridge.payloads import (
 )
 from controller.bridge.reception import Reception
 from controller.bridge.verify import Kind
-from controller.errors import ConfigError, reraise_lost_cancellation
+from controller.errors import ConfigError, keeping_cancellation
 from controller.runtime.ports import DecisionSink
 
 log = logging.getLogger(__name__)
@@ -284,8 +284,9 @@ class Bridge:
             await asyncio.sleep(STATE_PERIOD_S)
 
     async def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        await self.client.publish(topic, payload, qos=1, retain=retain, timeout=10)
-        reraise_lost_cancellation()
+        await keeping_cancellation(
+            self.client.publish(topic, payload, qos=1, retain=retain, timeout=10)
+        )
 
     # ------------------------------------------------------------------ incoming
     async def _inbox(self) -> None:

@@ -28,7 +28,7 @@ from controller.errors import (
     DeviceProtocolError,
     DeviceRefused,
     DeviceTimeout,
-    reraise_lost_cancellation,
+    keeping_cancellation,
 )
 from devices.transport.url import ModbusRtuUrl, ModbusTcpUrl
 
@@ -104,8 +104,7 @@ class ModbusLink:
         async with self._lock:
             client = await self._connected()
             try:
-                response = await request(client)
-                reraise_lost_cancellation()
+                response = await keeping_cancellation(request(client))
             except ModbusIOException as error:
                 self._stale = True
                 raise DeviceTimeout(self.name, f"{what}: no answer") from error
