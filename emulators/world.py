@@ -141,6 +141,7 @@ class World:
         self._ids = 0
         self._under: dict[tuple[str, int], bool] = {}  # under an arm: it was closing on arrival
         self._sensed: tuple[tuple[int, float], ...] | None = None  # the layout last sensed
+        self._green_at: dict[str, float] = {}  # side -> when its light was last seen green
 
     # ------------------------------------------------------------------ trucks
     def make_truck(self, behaviour: Behaviour = Behaviour.OBEY) -> Truck:
@@ -170,6 +171,9 @@ class World:
     def advance(self, dt: float) -> None:
         if dt <= 0:
             return
+        for side in SIDES:
+            if self.panel.green(side):
+                self._green_at[side] = self.now
         self.now += dt
         for index, truck in enumerate(self.trucks):
             ahead = self.trucks[index - 1] if index > 0 else None
@@ -321,15 +325,22 @@ class World:
         # permission is judged where the driver commits: at the arm loop's near edge (the
         # light turns red as the truck reaches the loop, before its front passes the arm)
         if old < geo.entry_arm_loop[0] <= new:
-            truck.entered_on_green = self.panel.green("entry")
+            truck.entered_on_green = self._permitted("entry")
             if not truck.entered_on_green:
                 self.oracle.record(now, "entered_on_red", truck.ident, "driver")
         if old < geo.exit_arm_loop[0] <= new:
-            truck.left_on_green = self.panel.green("exit")
+            truck.left_on_green = self._permitted("exit")
             if not truck.left_on_green:
                 self.oracle.record(now, "left_on_red", truck.ident, "driver")
             elif not self.committed(truck.tag_hex):
                 self.oracle.record(now, "released_uncommitted", truck.ident, "controller")
+
+    def _permitted(self, side: str) -> bool:
+        """Green now, or green less than a reaction time ago: a driver already rolling
+        when the light turns red (a data loss turns every light red at once) cannot stop
+        at the line, and crossing then is not running a red light."""
+        since = self.now - self._green_at.get(side, -1e9)
+        return self.panel.green(side) or since < self.phys.driver_reaction_s
 
     def _retire(self) -> None:
         gone = [t for t in self.trucks if t.phase == Phase.GONE]

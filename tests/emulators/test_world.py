@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -261,3 +261,33 @@ def test_a_truck_stopped_half_on_the_deck_drives_on_when_an_officer_shows_it_gre
     panel.arms["exit"], panel.lights["exit"] = 100, True  # released: out through the exit
     assert until(world, lambda: world.departed == [truck], 40)
     assert truck.left_on_green
+
+
+def leaving_truck(seed: int) -> tuple[World, HandPanel, Truck]:
+    panel = HandPanel()
+    world = World(panel, seed=seed)
+    truck = world.spawn(world.make_truck())
+    admitted(world, panel, truck)
+    panel.arms["entry"] = 0
+    panel.arms["exit"], panel.lights["exit"] = 100, True
+    assert until(world, lambda: truck.phase == Phase.LEAVING, 10)
+    return world, panel, truck
+
+
+def test_a_light_turning_red_under_a_rolling_truck_is_not_running_it() -> None:
+    world, panel, truck = leaving_truck(seed=9)
+    panel.lights["exit"] = False  # red as it rolls off: the line is 0.3 s ahead
+    assert until(world, lambda: world.departed == [truck], 30)
+    assert truck.left_on_green
+    assert world.oracle.by("driver") == []
+
+
+def test_a_truck_that_had_time_to_stop_and_did_not_ran_the_red() -> None:
+    world, panel, truck = leaving_truck(seed=9)
+    world.phys = replace(world.phys, truck_speed_mps=0.3)  # it crawls: 3 s to the line
+    line = world.geo.exit_arm_loop[0]
+    assert truck.front < line - world.phys.truck_speed_mps * world.phys.driver_reaction_s
+    panel.lights["exit"] = False
+    assert until(world, lambda: world.departed == [truck], 600)
+    assert truck.left_on_green is False
+    assert [i.kind for i in world.oracle.by("driver")] == ["left_on_red"]
