@@ -113,6 +113,17 @@ class LaneBase:
             self.cancel_timer("clearance")
             self.emit(SetInventory(active=False))
 
+    @property
+    def working_state(self) -> LaneState:
+        """The state, or in DEGRADED the one it will resume: what a sensor edge seen
+        while another device is stale means. An edge is consumed when it is seen; one
+        ignored because the lane was DEGRADED would never come again (a vehicle that
+        reached the entry arm then was never marked as past it, and the entry turned
+        green again behind it on resume)."""
+        if self.state == LaneState.DEGRADED and self.resume_state is not None:
+            return self.resume_state
+        return self.state
+
     def rearm_approach(self, now: float, **why: object) -> None:
         """A truck is standing on the approach loop and nobody is identifying it (the
         lane booted under it, or a fault or a mode dropped it): start again, as if it had

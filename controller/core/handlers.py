@@ -98,7 +98,10 @@ class Handlers(LaneBase):
                 self.reversed_off_deck(deck)
             elif deck is not None and side == Side.ENTRY:
                 self._entry_pulse(deck, now)
-            elif deck is not None and self.state in (LaneState.RELEASING, LaneState.LEAVING):
+            elif deck is not None and self.working_state in (
+                LaneState.RELEASING,
+                LaneState.LEAVING,
+            ):
                 deck.reached_exit = True
                 deck.times.setdefault("exit_arm", now)
 
@@ -112,8 +115,8 @@ class Handlers(LaneBase):
         if self.image.fully_closed(Side.ENTRY):
             self.alarm("presence_at_closed_entry", "presence under the closed entry arm")
             return
-        if deck.stage not in (LaneState.ADMITTING, LaneState.ENTERING, LaneState.WEIGHING):
-            return
+        if self.working_state not in (LaneState.ADMITTING, LaneState.ENTERING, LaneState.WEIGHING):
+            return  # (DEGRADED counts as the state it resumes: an edge seen then is real)
         deck.entry_pulses += 1
         deck.reached_entry = True
         deck.times.setdefault("entry_arm", now)

@@ -32,6 +32,7 @@ from controller.core.types import (
     MoveReason,
     Outcome,
     Side,
+    Signal,
 )
 from controller.core.vehicles import DeckVehicle
 
@@ -172,6 +173,7 @@ class Workflow(LaneBase):
         if deck is None:
             return
         self._watch_deck_side(deck)
+        self._infer_entry_passage(deck, now)
         for side, states in ((Side.ENTRY, UNDER_ENTRY), (Side.EXIT, UNDER_EXIT)):
             if self.state in states and image.present_for(side, now) > STOPPED_UNDER_ARM_S:
                 self._driver_alarm(
@@ -186,6 +188,22 @@ class Workflow(LaneBase):
                 "vehicle_not_fully_on_deck",
                 "the vehicle stopped with a deck beam blocked: reposition sign on",
             )
+
+    def _infer_entry_passage(self, deck: DeckVehicle, now: float) -> None:
+        """The admitted vehicle is on the deck (beam_in blocked, or the scale carries it)
+        but its passage under the entry arm was never seen (the I/O module and the entry
+        barrier were both silent while it passed): it is past the arm all the same, so
+        the entry light goes red and the entry closes behind it as usual."""
+        if self.working_state != S.ENTERING or deck.reached_entry:
+            return
+        image, kg = self.image, self.image.weight_kg or 0.0
+        beam = image.fresh(Device.IO) and image.signal(Signal.BEAM_IN)
+        weighed = image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg
+        if beam or weighed:
+            deck.reached_entry = True
+            deck.entry_pulses = max(deck.entry_pulses, 1)
+            deck.times.setdefault("entry_arm", now)
+            self.event("entry_passage_inferred", by="beam_in" if beam else "scale")
 
     def _watch_deck_side(self, deck: DeckVehicle) -> None:
         """Note when the deck vehicle is on the scale and when it is fully on the deck; a
