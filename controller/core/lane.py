@@ -100,6 +100,8 @@ class LaneCore(Handlers, Operator, Workflow):
             else:
                 self.fail(now, f"{guard.check}: {self.state} -> {target} not in the table")
             break
+        if self.state == LaneState.IDLE:  # a truck on the approach loop nobody identifies:
+            self.rearm_approach(now, again=True)  # its arrival edge came while another was on it
         if self.state in ZEROING_STATES:
             self.auto_zero(now)
         self.watch_driver(now)

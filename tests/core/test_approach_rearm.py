@@ -14,12 +14,17 @@ from controller.core.lane import LaneCore
 from controller.core.types import LaneState, OperatorAction, Role
 from tests.core.test_boot_open_arms import QUIET as AT_STOP_LINE  # approach loop occupied
 from tests.core.test_boot_open_arms import booted_with_open_arms
+from tests.core.test_steps import booted
 
 TAG = "E200001122334455"
 
 
 def officer(now: float, action: OperatorAction) -> OperatorCommanded:
     return OperatorCommanded(now, action, "officer.t", Role.OFFICER, authenticated=True)
+
+
+def approaching(core: LaneCore) -> bool:
+    return core.approach is not None
 
 
 def requests(commands: Sequence[object]) -> list[str]:
@@ -77,3 +82,16 @@ def test_an_empty_approach_loop_is_not_rearmed() -> None:
     out = fault_then_reset(core)
     assert core.approach is None
     assert not inventory_on(out)
+
+
+def test_an_idle_lane_identifies_a_truck_that_arrived_while_another_was_on_the_loop() -> None:
+    """The approach loop stayed occupied from one truck to the next (one backing away over
+    it as the next moved up): no arrival edge, and the lane sat idle with a queue."""
+    lane = booted()
+    lane.set_inputs(approach_loop=True)
+    lane.core.approach = None  # dropped when the vehicle it was for went; the loop stayed on
+    out = lane.feed(TagsRead(lane.now, ()))  # any step of the idle lane
+    assert lane.core.state == LaneState.IDLE
+    assert approaching(lane.core)
+    assert inventory_on(out)
+    assert requests(lane.feed(TagsRead(lane.now, (TAG,)))) == [TAG]
