@@ -38,6 +38,7 @@ from controller.core.vehicles import DeckVehicle
 
 S = LaneState
 NO_OPINION = frozenset({S.BOOTING, S.FAULT, S.DEGRADED, S.MAINTENANCE})
+GONE_UNSEEN_S = 20.0  # a released truck clears the deck and the exit arm in about 10 s
 STOPPED_UNDER_ARM_S = 15.0  # a 16.5 m truck clears an arm loop in about 6.5 s at 10 km/h
 UNDER_ENTRY = frozenset({S.ENTERING, S.WEIGHING})
 UNDER_EXIT = frozenset({S.LEAVING})
@@ -129,6 +130,12 @@ class Workflow(LaneBase):
 
     def g_vehicle_left(self, now: float) -> LaneState | None:
         deck, image = self.deck, self.image
+        if deck is not None and not deck.reached_exit and self._gone_unseen(deck, now):
+            self.alarm("departure_not_seen", "the released vehicle is no longer in the lane")
+            self.event("vehicle_departed", transaction_id=deck.transaction_id, seen=False)
+            self.deck = None
+            self.save_context()
+            return S.CLEARING
         if deck is None or not deck.reached_exit or s1_close(self, Side.EXIT, now):
             return None
         if image.deck_empty():
@@ -143,6 +150,19 @@ class Workflow(LaneBase):
         self.deck = DeckVehicle.unknown(self.new_id(), now, "second vehicle on the deck at exit")
         self.alarm("tailgating", self.deck.hold_reason)
         return S.HOLD
+
+    def _gone_unseen(self, deck: DeckVehicle, now: float) -> bool:
+        """The released vehicle left without passing the exit arm's sensors (it was gone
+        before a restart recorded it on the deck, or left while they were silent): the
+        deck empty and nothing at either arm, on fresh data, for GONE_UNSEEN_S."""
+        image = self.image
+        fresh = image.presence_data_fresh(Side.ENTRY) and image.presence_data_fresh(Side.EXIT)
+        empty = fresh and image.deck_empty() and not any(image.presence(s) for s in Side)
+        if not empty:
+            deck.empty_since = None
+            return False
+        deck.empty_since = deck.empty_since if deck.empty_since is not None else now
+        return now - deck.empty_since >= GONE_UNSEEN_S
 
     def g_closed_up(self, now: float) -> LaneState | None:
         image = self.image
