@@ -135,6 +135,8 @@ class Workflow(LaneBase):
             self.event("vehicle_departed", transaction_id=deck.transaction_id, seen=False)
             self.deck = None
             self.save_context()
+            if self.approach is not None:  # its tag is unbound now: read it afresh (it may
+                self.emit(SetInventory(active=True))  # be the truck at the stop line)
             return S.CLEARING
         if deck is None or not deck.reached_exit or s1_close(self, Side.EXIT, now):
             return None

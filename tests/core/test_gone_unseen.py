@@ -27,12 +27,15 @@ def released() -> ScriptedLane:
 def test_a_vehicle_gone_without_passing_the_exit_sensors_is_let_go() -> None:
     lane = released()
     lane.load_kg = 0.0  # gone, and no exit arm presence was ever seen
+    lane.set_inputs(approach_loop=True)  # the next truck waits at the stop line
+    lane.inventory = False  # (its tag's sightings so far went nowhere: watch for a restart)
     lane.run_for(GONE_UNSEEN_S * 0.8)
     assert state(lane) == LaneState.LEAVING  # not at once: it may still be rolling off
     lane.run_for(GONE_UNSEEN_S * 0.4)
     assert state(lane) in (LaneState.CLEARING, LaneState.IDLE)
     assert [e.data["code"] for e in events(lane, "alarm")][-1] == "departure_not_seen"
     assert events(lane, "vehicle_departed")[-1].data["seen"] is False
+    assert lane.inventory  # the reader's debounce restarts: a tag that was bound is news
     assert lane.run_until(lambda: state(lane) == LaneState.IDLE, 60)
 
 
