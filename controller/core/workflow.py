@@ -123,27 +123,21 @@ class Workflow(LaneBase):
             return None
         if not self.image.deck_empty():
             return None
-        self.event("vehicle_departed", transaction_id=deck.transaction_id, direction="entry")
-        self.deck = None
-        self.save_context()
+        self._let_go(deck, direction="entry")
         return S.CLEARING
 
     def g_vehicle_left(self, now: float) -> LaneState | None:
         deck, image = self.deck, self.image
         if deck is not None and not deck.reached_exit and self._gone_unseen(deck, now):
             self.alarm("departure_not_seen", "the released vehicle is no longer in the lane")
-            self.event("vehicle_departed", transaction_id=deck.transaction_id, seen=False)
-            self.deck = None
-            self.save_context()
+            self._let_go(deck, seen=False)
             if self.approach is not None:  # its tag is unbound now: read it afresh (it may
                 self.emit(SetInventory(active=True))  # be the truck at the stop line)
             return S.CLEARING
         if deck is None or not deck.reached_exit or s1_close(self, Side.EXIT, now):
             return None
         if image.deck_empty():
-            self.event("vehicle_departed", transaction_id=deck.transaction_id)
-            self.deck = None
-            self.save_context()
+            self._let_go(deck)
             return S.CLEARING
         kg = image.weight_kg or 0.0
         if image.beams_clear and kg < self.params.on_deck_kg:
@@ -152,6 +146,12 @@ class Workflow(LaneBase):
         self.deck = DeckVehicle.unknown(self.new_id(), now, "second vehicle on the deck at exit")
         self.alarm("tailgating", self.deck.hold_reason)
         return S.HOLD
+
+    def _let_go(self, deck: DeckVehicle, **detail: object) -> None:
+        """The deck vehicle has left the lane (the detail says how): forget it, durably."""
+        self.event("vehicle_departed", transaction_id=deck.transaction_id, **detail)
+        self.deck = None
+        self.save_context()
 
     def _gone_unseen(self, deck: DeckVehicle, now: float) -> bool:
         """The released vehicle left without passing the exit arm's sensors (it was gone
