@@ -128,6 +128,14 @@ class SensorImage:
         barrier = self.barriers.get(side)
         return self.inputs.get(ARM_LOOP[side], False) or (barrier is not None and barrier.presence)
 
+    def fresh_presence(self, side: Side) -> bool:
+        """Presence at `side` as a device still answering reports it (the arm loop on the
+        I/O module, or the barrier's photocell)."""
+        barrier = self.barriers.get(side)
+        loop = self.fresh(Device.IO) and self.inputs.get(ARM_LOOP[side], False)
+        cell = barrier is not None and barrier.presence and self.fresh(BARRIER_DEVICE[side])
+        return loop or cell
+
     def presence_data_fresh(self, side: Side) -> bool:
         needed = (Device.IO, BARRIER_DEVICE[side])
         return all(d in self.reported and d not in self.unhealthy for d in needed)

@@ -197,7 +197,8 @@ class Workflow(LaneBase):
         self._watch_deck_side(deck)
         self._infer_entry_passage(deck, now)
         for side, states in ((Side.ENTRY, UNDER_ENTRY), (Side.EXIT, UNDER_EXIT)):
-            if self.state in states and image.present_for(side, now) > STOPPED_UNDER_ARM_S:
+            watched = self.working_state in states or self.state == S.FAULT
+            if watched and self._stood_under(side, now):
                 self._driver_alarm(
                     deck,
                     f"vehicle_stopped_under_{side}_arm",
@@ -210,6 +211,13 @@ class Workflow(LaneBase):
                 "vehicle_not_fully_on_deck",
                 "the vehicle stopped with a deck beam blocked: reposition sign on",
             )
+
+    def _stood_under(self, side: Side, now: float) -> bool:
+        """A vehicle has stood under the arm at `side` for longer than a slow truck takes
+        to pass, as a device still answering sees it (a presence last reported by a
+        device gone silent proves nothing about now)."""
+        image = self.image
+        return image.fresh_presence(side) and image.present_for(side, now) > STOPPED_UNDER_ARM_S
 
     def _infer_entry_passage(self, deck: DeckVehicle, now: float) -> None:
         """The admitted vehicle is on the deck (beam_in blocked, or the scale carries it)
