@@ -8,7 +8,7 @@ are level-triggered and come from the output stage in lane.py.
 
 from __future__ import annotations
 
-from controller.core.base import LaneBase
+from controller.core.base import APPROACH_DROPPED, LaneBase
 from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
 from controller.core.events import (
     AdmissionCapacityChanged,
@@ -126,7 +126,9 @@ class Handlers(LaneBase):
 
     # ------------------------------------------------------------------ approach
     def _approach_edges(self, now: float) -> None:
-        if self.edges.approach_rose and self.state not in (LaneState.CLOSED,):
+        # no approach record while identification is off (a tag read then is ignored,
+        # and a truck read on and on is never news again): leaving re-arms it instead
+        if self.edges.approach_rose and self.state not in APPROACH_DROPPED:
             self.drop_approach()
             self.approach = ApproachVehicle(started_at=now)
             self.emit(SetInventory(active=True))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from controller.core.commands import RequestClearance, SetInventory
-from controller.core.events import InvariantViolated, OperatorCommanded, TagsRead
+from controller.core.events import InputsChanged, InvariantViolated, OperatorCommanded, TagsRead
 from controller.core.lane import LaneCore
 from controller.core.types import LaneState, OperatorAction, Role
 from tests.core.test_boot_open_arms import QUIET as AT_STOP_LINE  # approach loop occupied
@@ -95,3 +95,46 @@ def test_an_idle_lane_identifies_a_truck_that_arrived_while_another_was_on_the_l
     assert approaching(lane.core)
     assert inventory_on(out)
     assert requests(lane.feed(TagsRead(lane.now, (TAG,)))) == [TAG]
+
+
+EMPTY_LOOP = {**AT_STOP_LINE, "approach_loop": False}
+
+
+def arriving_during(
+    core: LaneCore, start: OperatorAction | None, end: OperatorAction
+) -> list[object]:
+    """The lane is interrupted (a fault when `start` is None), a truck arrives on the
+    approach loop meanwhile and its tag is read (and ignored: nobody identifies now), then
+    the interruption ends."""
+    if start is None:
+        core.handle(InvariantViolated(1.0, "S1", "injected by the test"))
+    else:
+        core.handle(officer(1.0, start))
+    assert core.state in (LaneState.FAULT, LaneState.MAINTENANCE, LaneState.CLOSED)
+    arrived = list(core.handle(InputsChanged(1.5, AT_STOP_LINE)))
+    assert core.approach is None  # no approach record while identification is off
+    assert not inventory_on(arrived)
+    assert requests(core.handle(TagsRead(1.6, (TAG,)))) == []
+    return list(core.handle(officer(2.0, end)))
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (None, OperatorAction.RESET),
+        (OperatorAction.MODE_MAINTENANCE, OperatorAction.MODE_AUTO),
+    ],
+)
+def test_a_truck_that_arrived_during_an_interruption_is_identified_after_it(
+    start: OperatorAction | None, end: OperatorAction
+) -> None:
+    """The 24-hour simulation found a lane idle for hours: the truck's arrival edge during a
+    fault made an approach record, its tag read then was ignored and, being read on and on,
+    was never news to the reader's debounce again; the reset found the record there and so
+    did not wake inventory (which restarts the debounce)."""
+    core, _ = booted_with_open_arms(0.1, EMPTY_LOOP)
+    out = arriving_during(core, start, end)
+    assert core.state not in (LaneState.FAULT, LaneState.MAINTENANCE, LaneState.CLOSED)
+    assert approaching(core)
+    assert inventory_on(out)  # the reader's debounce starts afresh: the tag is news again
+    assert requests(core.handle(TagsRead(3.0, (TAG,)))) == [TAG]
