@@ -44,5 +44,9 @@ async def test_a_cancelled_wait_ends_cancelled_and_a_later_set_is_harmless() -> 
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert task.cancelled()
-    wake.set()  # nobody waits: harmless
-    assert wake.is_set()
+    wake.set()  # nobody waits: kept for the next wait, which returns at once
+    await wake.wait_until(loop.time() + 1)
+    assert loop.time() == pytest.approx(0.01)
+    wake.clear()  # then a wait ends at its own deadline, neither at once nor later
+    await wake.wait_until(loop.time() + 0.05)
+    assert loop.time() == pytest.approx(0.06)
