@@ -300,7 +300,7 @@ class GroundTruthController:
     # ------------------------------------------------------------------ the ticker's model
     def advance(self, dt: float) -> None:
         now = self.clock()
-        departed = len(self.world.departed)
+        departed = self.world.departed_count
         if departed > len(self.departures):
             self.departures += [now] * (departed - len(self.departures))
         self._sense(now)
@@ -482,7 +482,7 @@ async def _ground_truth(hours: float, seed: int, pipelined: bool) -> CapacityRun
     return CapacityRun(
         "ideal" if pipelined else "sequential",
         hours,
-        len(lane.world.departed),
+        lane.world.departed_count,
         len(caused),
         tuple(sorted({i.kind for i in caused})),
         len(oracle.by("driver")),
@@ -503,7 +503,7 @@ def real_capacity(hours: float, seed: int = 0) -> CapacityRun:
     alarms: list[tuple[float, str]] = []
 
     def probe(elapsed: float, lanes: list[SimLane]) -> None:
-        timeline.append((elapsed, len(lanes[0].emulated.world.departed)))
+        timeline.append((elapsed, lanes[0].emulated.world.departed_count))
         alarms[:] = lanes[0].alarms
 
     report = run_virtual(
@@ -714,7 +714,7 @@ async def traffic_run(
             loop.create_task(_staggered(lane.runtime, rng.uniform(0, STAGGER_S))) for lane in lanes
         ]
         await asyncio.sleep(warmup_s)
-        departed = sum(len(lane.emulated.world.departed) for lane in lanes)
+        departed = sum(lane.emulated.world.departed_count for lane in lanes)
         unhealthy = _unhealthy(lanes)
         cpu_s, wall_s = await _cpu_over(window_s)
         unhealthy = _unhealthy(lanes) - unhealthy
@@ -727,7 +727,7 @@ async def traffic_run(
             cpu_s,
             [r for lane in lanes for r in lane.io.reactions],
             sum(lane.io.missed for lane in lanes),
-            sum(len(lane.emulated.world.departed) for lane in lanes) - departed,
+            sum(lane.emulated.world.departed_count for lane in lanes) - departed,
             [i.kind for lane in lanes for i in lane.emulated.world.oracle.by("controller")],
             stuck,
             unhealthy,
@@ -1145,7 +1145,7 @@ def harness_bytes(lanes: list[SimLane]) -> int:
         total += sampled_size(list(journal.transactions.items()))
         total += sampled_size(world.departed) + sampled_size(world.turned_away)
         total += sampled_size(world.oracle.incidents)
-        logs: list[object] = [emulated.io.output_log, journal.contexts, journal.faults]
+        logs: list[object] = [emulated.io.output_log, journal.contexts, journal.faults, lane.stats]
         logs += [barrier.movements for barrier in emulated.barriers.values()]
         total += deep_size(*logs)
     return total
@@ -1167,7 +1167,7 @@ class MemoryProbe:
     def __call__(self, elapsed: float, lanes: list[SimLane]) -> None:
         self.rss.append((elapsed, vm_rss_kb()))
         for lane in lanes:
-            count = len(lane.emulated.world.departed)
+            count = lane.emulated.world.departed_count
             if self.last_departure.get(lane.lane_id, (-1, 0.0))[0] != count:
                 self.last_departure[lane.lane_id] = (count, elapsed)
         self.peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -71,6 +71,7 @@ class EmulatedLane:
         seed: int = 0,
         committed: Callable[[str], bool] = lambda _tag: True,
         tick_s: float = 0.01,
+        keep_gone: int | None = None,
     ) -> None:
         self.spec = spec
         self.tick_s = tick_s  # physics step; simulations use a coarser one
@@ -98,7 +99,9 @@ class EmulatedLane:
             truck_speed_mps=spec.truck_speed_kmh / 3.6,
             driver_reaction_s=spec.driver_reaction_s,
         )
-        self.world = World(panel, physics=physics, seed=seed, committed=committed)
+        self.world = World(
+            panel, physics=physics, seed=seed, committed=committed, keep_gone=keep_gone
+        )
         self.clock: EmulatedClock | None = None
         # wire faults per endpoint (the devices' own physical faults live in their models)
         self.wire = {name: FaultBook(seed) for name in ("io", "rs485", "scale", "rfid")}

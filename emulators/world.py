@@ -127,15 +127,23 @@ class World:
         physics: Physics | None = None,
         seed: int = 0,
         committed: Callable[[str], bool] = lambda _tag: True,
+        keep_gone: int | None = None,
     ) -> None:
+        if keep_gone is not None and keep_gone < 1:
+            raise ValueError(f"keep_gone: must be at least 1, not {keep_gone}")
         self.panel = panel
         self.geo = geometry or Geometry()
         self.phys = physics or Physics()
         self.rng = random.Random(seed)  # noqa: S311 - simulation dice
         self.committed = committed
         self.trucks: list[Truck] = []
+        # the trucks that left, newest last; with `keep_gone`, only about that many of
+        # each (a simulated day or an emulator left running would keep every truck)
         self.departed: list[Truck] = []
         self.turned_away: list[Truck] = []
+        self.departed_count = 0
+        self.turned_away_count = 0
+        self.keep_gone = keep_gone
         self.oracle = Oracle()
         self.now = 0.0
         self._ids = 0
@@ -346,10 +354,18 @@ class World:
         gone = [t for t in self.trucks if t.phase == Phase.GONE]
         if gone:
             for truck in gone:
-                (self.departed if truck.left_on_green is not None else self.turned_away).append(
-                    truck
-                )
+                if truck.left_on_green is not None:
+                    self.departed_count += 1
+                    self._keep(self.departed, truck)
+                else:
+                    self.turned_away_count += 1
+                    self._keep(self.turned_away, truck)
             self.trucks = [t for t in self.trucks if t.phase != Phase.GONE]
+
+    def _keep(self, trucks: list[Truck], truck: Truck) -> None:
+        trucks.append(truck)
+        if self.keep_gone is not None and len(trucks) >= 2 * self.keep_gone:
+            del trucks[: -self.keep_gone]  # trimmed in halves: amortised O(1) a truck
 
     # ------------------------------------------------------------------ sensors
     def _sense(self) -> None:

@@ -49,6 +49,7 @@ class Status(_Request):
     op: Literal["status"]
 
 
+KEEP_GONE = 100  # departed trucks kept per lane for a look; the status counts them all
 WIRE_OF = {
     "io": "io",
     "entry_barrier": "rs485",
@@ -71,7 +72,9 @@ class Faultable(Protocol):
 class Emulation:
     def __init__(self, config: GatewayConfig, time_scale: float | None, seed: int) -> None:
         self.lanes = {
-            lane.id: EmulatedLane(spec_from_config(lane, time_scale), seed=seed + index)
+            lane.id: EmulatedLane(
+                spec_from_config(lane, time_scale), seed=seed + index, keep_gone=KEEP_GONE
+            )
             for index, lane in enumerate(config.lanes)
         }
         self.rng = random.Random(seed)  # noqa: S311 - arrival process
@@ -126,8 +129,8 @@ class Emulation:
         world = lane.world
         return {
             "queue": world.queue_length,
-            "departed": len(world.departed),
-            "turned_away": len(world.turned_away),
+            "departed": world.departed_count,
+            "turned_away": world.turned_away_count,
             "incidents": [(i.kind, i.caused_by) for i in world.oracle.incidents],
             "io": {"outputs": lane.io.outputs, "watchdog_tripped": lane.io.tripped},
             "barriers": {

@@ -100,7 +100,7 @@ async def _traffic(
         if interactive
         else _NoLive() as live
     ):
-        while len(world.departed) + len(world.turned_away) < vehicles:
+        while world.departed_count + world.turned_away_count < vehicles:
             if world.queue_length < 2 and spawned < vehicles:
                 world.spawn(world.make_truck())
                 spawned += 1
@@ -172,8 +172,8 @@ def _summary(demo: DemoLane, console: Console) -> None:
     console.print(table)
     world = demo.emulated.world if demo.emulated else None
     caused = world.oracle.by("controller") if world else []
-    through = len(world.departed) if world else 0
-    turned = len(world.turned_away) if world else 0
+    through = world.departed_count if world else 0
+    turned = world.turned_away_count if world else 0
     console.print(
         f"vehicles through: {through}; denied and reversed out: {turned}; "
         f"controller-caused safety incidents: {len(caused)}"

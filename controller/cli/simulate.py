@@ -17,7 +17,6 @@ import asyncio
 import itertools
 import json
 import random
-import statistics
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -30,6 +29,7 @@ from rich.progress import Progress
 
 from controller.central import InProcessClearance, in_process_clearance
 from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
+from controller.cli.sim_stats import Histogram, LaneStats
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
 from controller.core.types import LaneState, OperatorAction, Role
@@ -66,7 +66,10 @@ DETECTING_ALARMS = frozenset(
 # incidents that a hold for another reason would not explain: only their own alarm counts
 DETECTED_BY = {"reversed_off_deck": frozenset({"vehicle_reversed_off_deck"})}
 DETECT_WINDOW_S = 120.0
-KEEP_EVENTS = 500  # per lane, for a look at the end; the report counts what it needs live
+# kept per lane for a look at the end; the report folds in what it needs as it comes
+KEEP_EVENTS = 500
+KEEP_TRANSACTIONS = 200
+KEEP_GONE = 200  # departed trucks
 
 
 @dataclass
@@ -76,6 +79,7 @@ class SimLane:
     runtime: LaneRuntime
     journal: MemoryJournal
     clearance: InProcessClearance
+    stats: LaneStats
     alarms: list[tuple[float, str]] = field(default_factory=list)
     faults_injected: int = 0
     resets: int = 0
@@ -92,12 +96,15 @@ async def _lane(
     physics: list[Model] | None = None,
 ) -> SimLane:
     config = memory_lane(f"L{index + 1:02d}")
-    journal = MemoryJournal(keep_events=KEEP_EVENTS)
+    journal = MemoryJournal(keep_events=KEEP_EVENTS, keep_transactions=KEEP_TRANSACTIONS)
+    stats = LaneStats()
+    journal.on_commit.append(stats.record)
     emulated = EmulatedLane(
         spec_from_config(config),
         seed=seed + index,
         committed=committed_check(journal),
         tick_s=SIM_TICK_S,
+        keep_gone=KEEP_GONE,
     )
     clearance = in_process_clearance(
         world_manifest(emulated.world),
@@ -111,7 +118,7 @@ async def _lane(
     setup = await lane_setup(config, links=links, hub=hub)
     ids = (f"{config.id}-{i}" for i in itertools.count(1))
     runtime = LaneRuntime(setup, journal, clearance, new_id=ids.__next__)
-    lane = SimLane(config.id, emulated, runtime, journal, clearance)
+    lane = SimLane(config.id, emulated, runtime, journal, clearance, stats)
     runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
     return lane
 
@@ -129,12 +136,13 @@ def _virtual_wall_clock() -> float:
 def committed_check(journal: MemoryJournal) -> Callable[[str], bool]:
     """The oracle's S5 question: was this truck's transaction committed? A vehicle the
     controller never identified (a tailgater found on the deck) is covered by one
-    officer-committed record without a tag, each such record covering one truck."""
+    officer-committed record without a tag, each such record covering one truck. The
+    newest records are searched first: a truck leaving was decided minutes ago."""
     used: set[str] = set()
 
     def check(tag: str) -> bool:
         records = journal.transactions.values()
-        if any(r.tag == tag for r in records):
+        if any(r.tag == tag for r in reversed(records)):
             return True
         spare = next((r for r in records if r.tag is None and r.transaction_id not in used), None)
         if spare is not None:
@@ -213,25 +221,19 @@ def detected_by_alarm(incident: Incident, alarms: list[tuple[float, str]]) -> bo
 def _report(
     lanes: list[SimLane], hours: float, real_s: float, misbehave: float, faults: float
 ) -> dict[str, object]:
-    records = [r for lane in lanes for r in lane.journal.transactions.values()]
-    cycles: list[float] = []  # the lane's cycle: from one vehicle's decision to the next's
-    gaps: list[float] = []  # each lane's longest time without a decided vehicle (a stall)
-    for lane in lanes:
-        decided = sorted(
-            dict(r.stage_times).get("decided", 0.0) for r in lane.journal.transactions.values()
-        )
-        cycles += [b - a for a, b in itertools.pairwise(decided)]
-        gaps.append(max(b - a for a, b in itertools.pairwise([0.0, *decided, hours * 3600])))
-    stages: dict[str, list[float]] = {}
-    for record in records:
-        times = dict(record.stage_times)
-        ordered = sorted(times.items(), key=lambda kv: kv[1])
-        for (a, ta), (b, tb) in itertools.pairwise(ordered):
-            stages.setdefault(f"{a}->{b}", []).append(tb - ta)
+    end_s = hours * 3600
+    gaps = [lane.stats.decisions.finish(end_s) for lane in lanes]  # a stall shows here
+    # the lane's cycle: from one vehicle's decision to the next's
+    cycles = Histogram.merged(lane.stats.decisions.cycles for lane in lanes)
+    names = sorted({name for lane in lanes for name in lane.stats.stages})
+    stages = {
+        name: Histogram.merged(lane.stats.stages.get(name, Histogram()) for lane in lanes)
+        for name in names
+    }
     caused = [i for lane in lanes for i in lane.emulated.world.oracle.by("controller")]
     driver = [(lane, i) for lane in lanes for i in lane.emulated.world.oracle.by("driver")]
     detected = sum(detected_by_alarm(i, lane.alarms) for lane, i in driver)
-    through = sum(len(lane.emulated.world.departed) for lane in lanes)
+    through = sum(lane.emulated.world.departed_count for lane in lanes)
     return {
         "lanes": len(lanes),
         "hours": hours,
@@ -240,16 +242,16 @@ def _report(
         "vehicles_processed": through,
         "vehicles_per_hour_per_lane": through / hours / len(lanes),
         "vehicles_per_hour_gate": through / hours,
-        "transactions": len(records),
-        "cycle_s_p50": statistics.median(cycles) if cycles else None,
-        "cycle_s_p95": statistics.quantiles(cycles, n=20)[-1] if len(cycles) >= 20 else None,
-        "stage_s_p50": {k: round(statistics.median(v), 2) for k, v in sorted(stages.items())},
+        "transactions": sum(lane.journal.transaction_count for lane in lanes),
+        "cycle_s_p50": _rounded(cycles.quantile(0.5)),
+        "cycle_s_p95": _rounded(cycles.quantile(0.95)),
+        "stage_s_p50": {k: _rounded(v.quantile(0.5)) for k, v in stages.items()},
         "faults_injected": sum(lane.faults_injected for lane in lanes),
         "fault_resets_by_officer": sum(lane.resets for lane in lanes),
         "holds_released_by_officer": sum(lane.releases for lane in lanes),
         "driver_incidents_caused": len(driver),
         "driver_incidents_detected": detected,
-        "vehicles_per_lane": [len(lane.emulated.world.departed) for lane in lanes],
+        "vehicles_per_lane": [lane.emulated.world.departed_count for lane in lanes],
         "longest_gap_min_per_lane": [round(gap / 60, 1) for gap in gaps],
         "final_states": [lane.runtime.snapshot()["state"] for lane in lanes],
         "alarms_raised": sorted({code for lane in lanes for _, code in lane.alarms}),
@@ -258,6 +260,10 @@ def _report(
         "controller_caused_detail": sorted({i.kind for i in caused}),
         "speed_x_real_time": hours * 3600 / real_s if real_s else None,
     }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 2)
 
 
 async def _simulate(

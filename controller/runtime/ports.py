@@ -7,6 +7,7 @@ the demo and simulations.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -49,9 +50,10 @@ class ClearancePort(Protocol):
 @dataclass(slots=True)
 class MemoryJournal:
     """The journal's contract kept in memory (tests, demo, simulation). With `keep_events`,
-    only about the last that many events of each lane are kept (and every one counted): a
-    simulated day of eight lanes journals half a million events, which a gateway keeps on
-    disk, not in RAM."""
+    only about the last that many events of each lane are kept (and every one counted),
+    with `keep_transactions` only about the last that many transactions: a simulated day
+    of eight lanes journals half a million events and 25,000 transactions, which a
+    gateway keeps on disk, not in RAM. `on_commit` hears of each newly committed one."""
 
     events: dict[str, list[tuple[str, Mapping[str, object]]]] = field(default_factory=dict)
     transactions: dict[str, TransactionRecord] = field(default_factory=dict)
@@ -59,7 +61,16 @@ class MemoryJournal:
     faults: dict[str, str | None] = field(default_factory=dict)
     full: bool = False  # tests set it to stand for a journal past its admission limit
     keep_events: int | None = None
+    keep_transactions: int | None = None
     event_count: int = 0
+    transaction_count: int = 0
+    on_commit: list[Callable[[TransactionRecord], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for name in ("keep_events", "keep_transactions"):
+            kept = getattr(self, name)
+            if kept is not None and kept < 1:
+                raise ValueError(f"{name}: must be at least 1, not {kept}")
 
     async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None:
         kept = self.events.setdefault(lane, [])
@@ -69,9 +80,22 @@ class MemoryJournal:
             del kept[: -self.keep_events]  # trimmed in halves: amortised O(1) an event
 
     async def commit_transaction(self, record: TransactionRecord) -> None:
-        stored = self.transactions.setdefault(record.transaction_id, record)
-        if stored != record:
-            raise ValueError(f"transaction {record.transaction_id} committed twice, differently")
+        stored = self.transactions.get(record.transaction_id)
+        if stored is not None:  # a retried commit: the same again is no news
+            if stored != record:
+                raise ValueError(
+                    f"transaction {record.transaction_id}: committed twice, differently"
+                )
+            return
+        self.transactions[record.transaction_id] = record
+        self.transaction_count += 1
+        for listener in self.on_commit:
+            listener(record)
+        keep = self.keep_transactions
+        if keep is not None and len(self.transactions) >= 2 * keep:
+            # the oldest go first (insertion order); a retried commit comes within seconds
+            for old in list(itertools.islice(self.transactions, len(self.transactions) - keep)):
+                del self.transactions[old]
 
     async def save_context(self, lane: str, context: DeckContext | None) -> None:
         self.contexts[lane] = context

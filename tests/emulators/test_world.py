@@ -291,3 +291,20 @@ def test_a_truck_that_had_time_to_stop_and_did_not_ran_the_red() -> None:
     assert until(world, lambda: world.departed == [truck], 600)
     assert truck.left_on_green is False
     assert [i.kind for i in world.oracle.by("driver")] == ["left_on_red"]
+
+
+def test_a_world_keeping_few_gone_trucks_counts_every_one() -> None:
+    panel = HandPanel()
+    world = World(panel, seed=5, keep_gone=2)
+    panel.arms.update(entry=100, exit=100)
+    panel.lights.update(entry=True, exit=True)
+    trucks = [world.spawn(world.make_truck()) for _ in range(6)]
+    assert until(world, lambda: world.departed_count == 6, 600)
+    assert 2 <= len(world.departed) < 4
+    assert world.departed == trucks[-len(world.departed) :]  # the newest, in order
+    assert world.turned_away_count == 0
+
+
+def test_a_world_must_keep_at_least_one_gone_truck() -> None:
+    with pytest.raises(ValueError, match="keep_gone"):
+        World(HandPanel(), keep_gone=0)
