@@ -3,10 +3,10 @@ reaction and safe-state latencies on the wire, CPU per lane, simulation speed an
 
 Run: .venv/bin/python -m bench.lane [--quick]      (one part alone: --part NAME)
 
-(a) capacity: one lane, saturated queue, default physics, virtual time (looptime). The
-    real controller is the runtime through `gatectl simulate`'s machinery. The two
-    yardsticks drive the same emulated lane (World and device models, same seed, same
-    20 Hz physics ticker, same traffic rule, same in-process clearance service and so the
+(a) capacity: one lane, saturated queue, default physics, virtual time (the simulation's
+    own loop). The real controller is the runtime through `gatectl simulate`'s machinery.
+    The two yardsticks drive the same emulated lane (World and device models, same seed,
+    same 20 Hz physics ticker, same traffic rule, same in-process clearance service and so the
     same clearance-latency distribution) from its ground truth, with zero latency: every
     physics tick they read the devices' true state into the core's own `SensorImage` and
     judge with the core's own predicates (S1 clear-hold, S3, S4 stable weight, S12 zero)
@@ -73,7 +73,6 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-import looptime
 from rich.progress import Progress
 
 from bench.common import RESULTS, machine_info
@@ -112,6 +111,7 @@ from controller.runtime.build import lane_setup
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.loops import barrier_report
 from controller.runtime.ports import MemoryJournal, VerifiedDecision
+from controller.runtime.virtual_loop import VirtualTimeLoop
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.base import EmulatedClock, run_models
@@ -157,7 +157,7 @@ SILENT = {  # wire FaultBook -> the devices that go silent with it, and how long
 
 def run_virtual(coro: Coroutine[Any, Any, T]) -> T:
     """Run `coro` on a virtual-time loop, as `gatectl simulate` does."""
-    loop = looptime.new_event_loop(start=0.0, noop_cycles=1)
+    loop = VirtualTimeLoop()
     try:
         result: T = loop.run_until_complete(coro)
         return result

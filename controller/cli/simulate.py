@@ -1,5 +1,6 @@
 """`gatectl simulate`: many emulated lanes through the full polling stack in one
-virtual-time event loop (looptime), with officers, faults and misbehaving drivers.
+virtual-time event loop (controller/runtime/virtual_loop.py), with officers, faults and
+misbehaving drivers.
 
 Theory of operation: each lane is the real runtime (drivers, in-memory transports)
 against its emulated devices and world, with a saturated queue of trucks and an
@@ -23,7 +24,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import looptime
 from rich.console import Console
 from rich.progress import Progress
 
@@ -36,6 +36,7 @@ from controller.core.types import LaneState, OperatorAction, Role
 from controller.runtime.build import lane_setup
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import MemoryJournal
+from controller.runtime.virtual_loop import VirtualTimeLoop
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.base import EmulatedClock, Model, run_models
@@ -44,6 +45,7 @@ from emulators.lane import EmulatedLane
 from emulators.world import Behaviour, Incident
 
 SIM_EPOCH_S = 1_800_000_000.0  # 2027-01-15, any fixed origin works
+END_SLACK_S = 1e-6  # the clock's rounding at the end of a run
 SIM_TICK_S = 0.05  # physics at 20 Hz: a truck moves 14 cm a step, under the loops' response
 MISBEHAVIOURS = (
     Behaviour.TAILGATE,
@@ -300,8 +302,11 @@ async def _simulate(
                     tg.create_task(_officer(lane)),
                     tg.create_task(_faults(lane, faults, rng)),
                 ]
-            while loop.time() - start < hours * 3600:
-                await asyncio.sleep(60)
+            end = start + hours * 3600
+            # to the end exactly, a minute at a time (the last maybe shorter): a loop on
+            # "before the end" ran a minute too many when the clock's sum fell a hair short
+            while (left := end - loop.time()) > END_SLACK_S:
+                await asyncio.sleep(min(60.0, left))
                 progress.update(task, completed=loop.time() - start)
                 if on_minute is not None:
                     on_minute(loop.time() - start, lanes)
@@ -321,7 +326,7 @@ def simulate(
     json_out: Path | None,
     console: Console,
 ) -> int:
-    loop = looptime.new_event_loop(start=0.0, noop_cycles=1)
+    loop = VirtualTimeLoop()
     try:
         with Progress(console=console, transient=True) as progress:
             report = loop.run_until_complete(

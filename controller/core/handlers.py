@@ -24,6 +24,7 @@ from controller.core.events import (
 )
 from controller.core.image import PresenceEdges
 from controller.core.types import (
+    SIDES,
     ApproachStage,
     BarrierState,
     Decision,
@@ -264,7 +265,7 @@ class Handlers(LaneBase):
         image = self.image
         if not all(image.fresh(d) for d in self.params.devices):
             return None
-        auto_close = [s for s in Side if (b := image.barriers.get(s)) is not None and b.auto_close]
+        auto_close = [s for s in SIDES if (b := image.barriers.get(s)) is not None and b.auto_close]
         for side in auto_close:
             if side not in self.auto_close_asked:
                 self.auto_close_asked.add(side)

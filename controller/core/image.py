@@ -23,7 +23,15 @@ from controller.core.events import (
     WeightReported,
 )
 from controller.core.params import LaneParams
-from controller.core.types import ARM_LOOP, BARRIER_DEVICE, BarrierState, Device, Side, Signal
+from controller.core.types import (
+    ARM_LOOP,
+    BARRIER_DEVICE,
+    SIDES,
+    BarrierState,
+    Device,
+    Side,
+    Signal,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +106,8 @@ class SensorImage:
         self._first_seen_clear(now)
         if before == after:
             return NO_EDGES
-        rose = tuple(s for s, b, a in zip(Side, before, after, strict=False) if a and not b)
-        fell = tuple(s for s, b, a in zip(Side, before, after, strict=False) if b and not a)
+        rose = tuple(s for s, b, a in zip(SIDES, before, after, strict=False) if a and not b)
+        fell = tuple(s for s, b, a in zip(SIDES, before, after, strict=False) if b and not a)
         for side in fell:
             self.clear_since[side] = now
         for side in rose:
@@ -111,7 +119,7 @@ class SensorImage:
         """Clear from the first moment both of a side's presence sources are known and
         clear (at boot nothing 'fell'): S1's hold then runs from there, so an arm found
         open over an empty lane closes once `clear_hold_ms` has really been seen."""
-        for side in Side:
+        for side in SIDES:
             known = ARM_LOOP[side] in self.inputs and side in self.barriers
             if known and self.clear_since[side] is None and not self.presence(side):
                 self.clear_since[side] = now

@@ -18,6 +18,7 @@ from controller.core.commands import Command, MoveBarrier, SetLights, ZeroScale
 from controller.core.image import SensorImage
 from controller.core.params import LaneParams
 from controller.core.types import (
+    SIDES,
     Aspect,
     BarrierState,
     Decision,
@@ -206,10 +207,10 @@ def check_command(view: LaneView, command: Command, now: float) -> Violation | N
 def check_lane(view: LaneView, now: float) -> list[Violation]:
     """What must hold after every step (S1 reaction, S2, S7, fault lights)."""
     found: list[Violation] = []
-    for side, aspect in zip(Side, view.lights, strict=True):
+    for side, aspect in zip(SIDES, view.lights, strict=True):
         if aspect == Aspect.GREEN and (bad := s2_green(view, side)) is not None:
             found.append(Violation("S2", f"{side} is green: {bad.message}"))
-    for side in Side:
+    for side in SIDES:
         closing = view.image.barrier_state(side) == BarrierState.CLOSING
         commanded = view.commanded[side]
         if not view.image.presence(side):

@@ -33,7 +33,7 @@ from controller.core.invariants import Violation, s1_close
 from controller.core.operator import Operator
 from controller.core.params import LaneParams
 from controller.core.table import GUARDS, TABLE
-from controller.core.types import BarrierState, LaneState, Motion, MoveReason, Side
+from controller.core.types import SIDES, BarrierState, LaneState, Motion, MoveReason, Side
 from controller.core.vehicles import DeckVehicle
 from controller.core.workflow import Workflow
 
@@ -118,7 +118,7 @@ class LaneCore(Handlers, Operator, Workflow):
 
     # ------------------------------------------------------------------ output stage
     def _outputs(self, now: float) -> None:
-        for side in Side:
+        for side in SIDES:
             self._drive(side, now)
         lights, signs = self.desired_lights(), self.desired_signs(now)
         if not self.outputs_written or lights != self.lights or signs != self.signs:

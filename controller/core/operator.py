@@ -19,6 +19,7 @@ from controller.core.commands import (
 )
 from controller.core.events import OperatorCommanded
 from controller.core.types import (
+    SIDES,
     ApproachStage,
     Aspect,
     LaneState,
@@ -192,7 +193,7 @@ class Operator(LaneBase):
         self.latched_fault, self.fault_reason = None, ""
         self.emit(PersistFault(None))
         self.emit(ClearAlarm("lane_fault"))
-        for side in Side:
+        for side in SIDES:
             self.commanded[side] = None  # re-command from what the devices now report
         if self.deck is None and not self.image.deck_empty():
             self.deck = DeckVehicle.unknown(self.new_id(), cmd.now, "unknown vehicle on deck")

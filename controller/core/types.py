@@ -14,6 +14,10 @@ class Side(StrEnum):
     EXIT = "exit"
 
 
+# iterating an Enum class builds a generator each time; the core does it on every step
+SIDES: tuple[Side, ...] = (Side.ENTRY, Side.EXIT)
+
+
 class Aspect(StrEnum):
     """A signal head shows exactly one aspect: never dark, never red and green together."""
 

@@ -23,6 +23,7 @@ from controller.core.invariants import (
     zero_allowed,
 )
 from controller.core.types import (
+    SIDES,
     ApproachStage,
     Aspect,
     Decision,
@@ -159,7 +160,7 @@ class Workflow(LaneBase):
         deck empty and nothing at either arm, on fresh data, for GONE_UNSEEN_S."""
         image = self.image
         fresh = image.presence_data_fresh(Side.ENTRY) and image.presence_data_fresh(Side.EXIT)
-        empty = fresh and image.deck_empty() and not any(image.presence(s) for s in Side)
+        empty = fresh and image.deck_empty() and not any(image.presence(s) for s in SIDES)
         if not empty:
             deck.empty_since = None
             return False
@@ -308,7 +309,7 @@ class Workflow(LaneBase):
             wanted = (Aspect.GREEN if entry else Aspect.RED, Aspect.GREEN if exit_ else Aspect.RED)
         return tuple(  # type: ignore[return-value]
             Aspect.GREEN if a == Aspect.GREEN and s2_green(self, s) is None else Aspect.RED
-            for s, a in zip(Side, wanted, strict=True)
+            for s, a in zip(SIDES, wanted, strict=True)
         )
 
     def desired_signs(self, now: float) -> tuple[bool, bool]:

@@ -87,9 +87,14 @@ class LaneRuntime:
         self._admissions_open = True  # what the core was last told (it starts open)
         self.steps = 0
         self.listeners: list[Callable[[str, PublishEvent], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def now(self) -> float:
-        return asyncio.get_running_loop().time()
+        # the loop is looked up once: now() runs a few times on every exchange
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        return loop.time()
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:

@@ -25,6 +25,7 @@ from controller.core.events import (
 from controller.core.lane import LaneCore
 from controller.core.table import TABLE
 from controller.core.types import (
+    SIDES,
     Aspect,
     BarrierState,
     Decision,
@@ -130,3 +131,9 @@ def test_every_handler_and_guard_exists() -> None:
 
 def test_state_diagram_is_fresh() -> None:
     assert DIAGRAM.read_text() == render(), "run: make docs (scripts/gen_state_diagram.py)"
+
+
+def test_the_core_iterates_every_side() -> None:
+    # the core loops over SIDES, not the Enum, on every step: a side missing there would
+    # be a side never driven, lit or monitored
+    assert tuple(Side) == SIDES

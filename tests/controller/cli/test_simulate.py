@@ -8,9 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
+from rich.progress import Progress
 
-from controller.cli.simulate import simulate
+from controller.cli.simulate import _simulate, simulate
+from controller.runtime.virtual_loop import VirtualTimeLoop
 
 
 def run(tmp_path: Path, hours: float, faults: float, misbehave: float) -> dict[str, Any]:
@@ -36,3 +39,20 @@ def test_faults_and_misbehaviour_cause_no_controller_violation(tmp_path: Path) -
     assert report["controller_caused_violations"] == 0
     assert report["vehicles_processed"] >= 3
     assert report["faults_injected"] >= 1
+
+
+def test_a_run_lasts_exactly_its_hours_minute_by_minute() -> None:
+    # a loop on "before the end" once ran a minute too many when the clock's sum fell a
+    # hair short of the end; a run shorter than a minute ran a whole one
+    for hours, marks in ((0.1, [60.0 * m for m in range(1, 7)]), (0.005, [18.0])):
+        seen: list[float] = []
+        loop = VirtualTimeLoop(0.1)  # an origin whose sums round
+        try:
+            loop.run_until_complete(
+                _simulate(
+                    1, hours, 3, 0.0, 0.0, Progress(disable=True), lambda t, _: seen.append(t)
+                )
+            )
+        finally:
+            loop.close()
+        assert seen == pytest.approx(marks, abs=1e-6)
