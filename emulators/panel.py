@@ -37,6 +37,9 @@ class ModelPanel:
         self.io, self.inputs, self.outputs = io, inputs, outputs
         self.barriers, self.scale, self.rfid = barriers, scale, rfid
         self._tags: set[bytes] = set()
+        # the lamps' channels by side, looked up once: the drivers look at them every step
+        self._green = {side: outputs[f"{side}_green"] for side in ("entry", "exit")}
+        self._red = {side: outputs[f"{side}_red"] for side in ("entry", "exit")}
 
     def set_signal(self, name: str, active: bool) -> None:
         channel = self.inputs.get(name)
@@ -44,10 +47,10 @@ class ModelPanel:
             self.io.set_input(channel, active)
 
     def green(self, side: str) -> bool:
-        return self.io.output(self.outputs[f"{side}_green"])
+        return self.io.output(self._green[side])
 
     def red(self, side: str) -> bool:
-        return self.io.output(self.outputs[f"{side}_red"])
+        return self.io.output(self._red[side])
 
     def sign(self, name: str) -> bool:
         channel = self.outputs.get(name)

@@ -132,7 +132,14 @@ class World:
         if keep_gone is not None and keep_gone < 1:
             raise ValueError(f"keep_gone: must be at least 1, not {keep_gone}")
         self.panel = panel
-        self.geo = geometry or Geometry()
+        self.geo = geo = geometry or Geometry()
+        # what each sensor covers, once (sensing runs on every step a truck moves)
+        self._signal_zones = (
+            ("approach_loop", geo.approach_loop),
+            ("entry_arm_loop", geo.entry_arm_loop),
+            ("exit_arm_loop", geo.exit_arm_loop),
+        )
+        self._photocells = (("entry", geo.entry_photocell), ("exit", geo.exit_photocell))
         self.phys = physics or Physics()
         self.rng = random.Random(seed)  # noqa: S311 - simulation dice
         self.committed = committed
@@ -375,37 +382,37 @@ class World:
             return
         self._sensed = layout
         geo, panel = self.geo, self.panel
-        bodies = [t.body for t in self.trucks]
-        zones = {
-            "approach_loop": geo.approach_loop,
-            "entry_arm_loop": geo.entry_arm_loop,
-            "exit_arm_loop": geo.exit_arm_loop,
-        }
-        for name, zone in zones.items():
-            panel.set_signal(name, any(overlaps(b, zone) for b in bodies))
-        panel.set_signal("beam_in", any(covers(b, geo.beam_in) for b in bodies))
-        panel.set_signal("beam_out", any(covers(b, geo.beam_out) for b in bodies))
-        panel.set_photocell("entry", any(overlaps(b, geo.entry_photocell) for b in bodies))
-        panel.set_photocell("exit", any(overlaps(b, geo.exit_photocell) for b in bodies))
-        deck = (geo.beam_in, geo.beam_out)
+        # overlaps() and covers() of emulators/geometry.py, inline: this is the world's
+        # hottest loop
+        bodies = [(t.front - t.length_m, t.front) for t in self.trucks]
+        for name, (lo, hi) in self._signal_zones:
+            panel.set_signal(name, any(rear <= hi and lo <= front for rear, front in bodies))
+        beam_in, beam_out = geo.beam_in, geo.beam_out
+        panel.set_signal("beam_in", any(rear < beam_in < front for rear, front in bodies))
+        panel.set_signal("beam_out", any(rear < beam_out < front for rear, front in bodies))
+        for side, (lo, hi) in self._photocells:
+            panel.set_photocell(side, any(rear <= hi and lo <= front for rear, front in bodies))
+        deck = (beam_in, beam_out)
         panel.set_load(sum(t.gross_kg * fraction_inside(t.body, deck) for t in self.trucks))
         panel.set_tags({t.tag: -t.front for t in self.trucks if -geo.rfid_range <= t.front <= 0})
 
     def _watch(self) -> None:
         """The oracle's per-tick checks of what the controller made the devices do."""
-        panel, geo, now = self.panel, self.geo, self.now
+        panel, now = self.panel, self.now
         for side in SIDES:
             if panel.green(side) and not panel.arm_fully_open(side):
                 self.oracle.record(now, f"{side}_green_arm_not_open", 0, "controller")
             else:
                 self.oracle.clear(f"{side}_green_arm_not_open", 0)
-        for side, zone in (("entry", geo.entry_photocell), ("exit", geo.exit_photocell)):
+        under = self._under
+        for side, (lo, hi) in self._photocells:
             closing = panel.arm_closing(side)
             for truck in self.trucks:
-                if not overlaps(truck.body, zone):
-                    self._under.pop((side, truck.ident), None)
+                if not (truck.front - truck.length_m <= hi and lo <= truck.front):  # overlaps
+                    if under:
+                        under.pop((side, truck.ident), None)
                     continue
-                arrived_closing = self._under.setdefault((side, truck.ident), closing)
+                arrived_closing = under.setdefault((side, truck.ident), closing)
                 if closing:
                     blame = self._blame(truck, arrived_closing)
                     self.oracle.record(now, f"{side}_arm_onto_truck", truck.ident, blame)

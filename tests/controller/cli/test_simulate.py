@@ -41,18 +41,18 @@ def test_faults_and_misbehaviour_cause_no_controller_violation(tmp_path: Path) -
     assert report["faults_injected"] >= 1
 
 
-def test_a_run_lasts_exactly_its_hours_minute_by_minute() -> None:
+@pytest.mark.parametrize(
+    ("hours", "marks"), [(0.1, [60.0 * m for m in range(1, 7)]), (0.005, [18.0])]
+)
+def test_a_run_lasts_exactly_its_hours_minute_by_minute(hours: float, marks: list[float]) -> None:
     # a loop on "before the end" once ran a minute too many when the clock's sum fell a
     # hair short of the end; a run shorter than a minute ran a whole one
-    for hours, marks in ((0.1, [60.0 * m for m in range(1, 7)]), (0.005, [18.0])):
-        seen: list[float] = []
-        loop = VirtualTimeLoop(0.1)  # an origin whose sums round
-        try:
-            loop.run_until_complete(
-                _simulate(
-                    1, hours, 3, 0.0, 0.0, Progress(disable=True), lambda t, _: seen.append(t)
-                )
-            )
-        finally:
-            loop.close()
-        assert seen == pytest.approx(marks, abs=1e-6)
+    seen: list[float] = []
+    loop = VirtualTimeLoop(0.1)  # an origin whose sums round
+    try:
+        loop.run_until_complete(
+            _simulate(1, hours, 3, 0.0, 0.0, Progress(disable=True), lambda t, _: seen.append(t))
+        )
+    finally:
+        loop.close()
+    assert seen == pytest.approx(marks, abs=1e-6)
