@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from controller.runtime.virtual_loop import VirtualTimeDeadlock, VirtualTimeLoop
+from controller.runtime.virtual_loop import COMPACT_AT, VirtualTimeDeadlock, VirtualTimeLoop
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ def test_a_loop_with_nothing_to_run_ever_again_raises_instead_of_waiting() -> No
     async def stuck() -> None:
         await asyncio.Event().wait()
 
-    with pytest.raises(VirtualTimeDeadlock, match="nothing ready and no timer"):
+    with pytest.raises(VirtualTimeDeadlock, match="nothing ready and no timer set"):
         run(stuck)
 
 
@@ -69,13 +69,28 @@ def test_threads_are_refused() -> None:
         run(offload)
 
 
-def test_the_clock_never_goes_back() -> None:
-    loop = VirtualTimeLoop(10.0)
-    try:
-        loop.jump(5.0)  # no timer: by the whole wait
-        assert loop.time() == 15.0
-        loop.call_at(12.0, lambda: None)  # already due: the clock stays
-        loop.jump(5.0)
-        assert loop.time() == 15.0
-    finally:
-        loop.close()
+def test_a_timer_set_in_the_past_runs_next_and_the_clock_stays() -> None:
+    async def late() -> tuple[float, float]:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(10.0)
+        done = loop.create_future()
+        loop.call_at(4.0, done.set_result, loop.time())
+        return await done, loop.time()
+
+    assert run(late) == (10.0, 10.0)
+
+
+def test_cancelled_timers_never_run_and_do_not_pile_up() -> None:
+    async def churn() -> tuple[list[int], int]:
+        loop = asyncio.get_running_loop()
+        fired: list[int] = []
+        for n in range(1_000):  # as every exchange's timeout does: set, then cancelled
+            loop.call_later(5.0 + n, fired.append, n).cancel()
+            await asyncio.sleep(0.001)
+        loop.call_later(1.0, fired.append, -1)
+        await asyncio.sleep(2.0)
+        return fired, len(loop._timers)  # type: ignore[attr-defined]
+
+    fired, left = run(churn)
+    assert fired == [-1]
+    assert left <= 2 * COMPACT_AT + 2
