@@ -25,7 +25,7 @@ from enum import IntEnum, StrEnum
 from devices.barrier.codec import BarrierFlags, BarrierState, BarrierStatus
 from emulators.faults import FaultBook, FaultKind
 
-LOG_LENGTH = 4096
+LOG_LENGTH = 256  # the last strokes, for a look: 4096 of 16 barriers held 8 MB
 
 
 class BarrierError(IntEnum):
