@@ -29,7 +29,7 @@ import heapq
 import itertools
 from collections.abc import Callable
 from contextvars import Context
-from typing import Any, NoReturn, TypeVarTuple
+from typing import NoReturn, TypeVarTuple
 
 Ts = TypeVarTuple("Ts")
 COMPACT_AT = 100  # cancelled timers before the heap is worth rebuilding without them
@@ -102,9 +102,6 @@ class VirtualTimeLoop(asyncio.BaseEventLoop):
 
     def _write_to_self(self) -> None:
         return None  # no other thread can be waiting to wake this loop
-
-    def _process_events(self, event_list: list[Any]) -> None:
-        return None  # no I/O: nothing ever becomes ready from outside
 
     def run_in_executor(
         self, executor: object, func: Callable[..., object], *args: object
