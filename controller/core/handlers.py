@@ -209,7 +209,21 @@ class Handlers(LaneBase):
             self.clear_condition(arg)
         elif kind == "stall":
             self.alarm("lane_stalled", f"no progress in state {self.state} for stall_alarm_s")
+            self._hold_parked_under_entry()
         return None
+
+    def _hold_parked_under_entry(self) -> None:
+        """A vehicle parked under the open entry arm stalls ENTERING for good: the arm must
+        not close onto it (S1) and the admitted vehicle is not weighed behind an open entry.
+        It may be the admitted vehicle itself, or a tailgater bumper to bumper behind it
+        (no gap at the loop, so no second pulse). Either way only an officer can resolve
+        it: the lane holds (still red, the arm still open over it) for a release or reject,
+        which lets the vehicles ahead and behind leave forwards. No invariant is relaxed."""
+        deck = self.deck
+        if self.state != LaneState.ENTERING or deck is None or deck.hold_reason:
+            return
+        if self.image.fresh_presence(Side.ENTRY):
+            deck.hold_reason = "vehicle parked under the entry arm"
 
     # ------------------------------------------------------------------ health
     def on_health(self, event: DeviceHealthChanged) -> LaneState | None:
