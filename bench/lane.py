@@ -1159,6 +1159,7 @@ class MemoryProbe:
     warmup_s: float
     end_s: float
     rss: list[tuple[float, int]] = field(default_factory=list)  # (elapsed, VmRSS kB)
+    wall: list[tuple[float, float]] = field(default_factory=list)  # (elapsed, perf_counter)
     harness: dict[str, int] = field(default_factory=dict)
     peak_kb: int = 0  # ru_maxrss before the probe's own sizing at the end
     # lane -> (vehicles departed, when that count was first seen)
@@ -1166,6 +1167,7 @@ class MemoryProbe:
 
     def __call__(self, elapsed: float, lanes: list[SimLane]) -> None:
         self.rss.append((elapsed, vm_rss_kb()))
+        self.wall.append((elapsed, time.perf_counter()))
         for lane in lanes:
             count = lane.emulated.world.departed_count
             if self.last_departure.get(lane.lane_id, (-1, 0.0))[0] != count:
@@ -1178,6 +1180,16 @@ class MemoryProbe:
 
     def at(self, elapsed: float) -> int:
         return next((kb for t, kb in self.rss if t >= elapsed), self.rss[-1][1])
+
+    def speed_by_hour(self) -> list[float]:
+        """Simulated over real seconds, hour by hour: a slowdown over the day shows as a
+        trend, a noisy neighbour on the shared host as single slow hours."""
+        marks = self.wall[:1] + [(t, w) for t, w in self.wall[1:] if t % 3600 < 60]
+        return [
+            round((t1 - t0) / (w1 - w0), 1)
+            for (t0, w0), (t1, w1) in itertools.pairwise(marks)
+            if w1 > w0
+        ]
 
     def stalled(self) -> dict[str, float]:
         """Lanes no vehicle left in the last STALL_S, with the hour their last one left."""
@@ -1237,6 +1249,7 @@ def part_sim(s: Settings) -> PartResult:
                 if t % 3600 < 60 or t == probe.rss[-1][0]
             },
             "harness_retained_mb": {k: round(v / 2**20, 2) for k, v in probe.harness.items()},
+            "speed_x_by_hour": probe.speed_by_hour(),
             "stalled_lanes_last_departure_h": stalled,
             "report": report,
         }

@@ -8,7 +8,7 @@ import functools
 
 import pytest
 
-from bench.lane import CapacityRun, ground_truth_capacity
+from bench.lane import CapacityRun, MemoryProbe, ground_truth_capacity
 
 
 @functools.cache
@@ -26,3 +26,10 @@ def test_a_ground_truth_controller_moves_trucks_safely(pipelined: bool) -> None:
 
 def test_pipelining_is_what_separates_them() -> None:
     assert run(True).vehicles > run(False).vehicles
+
+
+def test_the_memory_probe_reports_speed_hour_by_hour() -> None:
+    probe = MemoryProbe(warmup_s=600.0, end_s=3 * 3600.0)
+    # real seconds at the first minute, then at each simulated hour: 60 s, then 90 s
+    probe.wall = [(60.0, 1.0), (1800.0, 30.0), (3600.0, 60.0), (5400.0, 100.0), (7200.0, 150.0)]
+    assert probe.speed_by_hour() == [round(3540 / 59, 1), 40.0]
