@@ -74,6 +74,15 @@ def s1_close(view: LaneView, side: Side, now: float) -> Violation | None:
     return None
 
 
+def s1_only_reopen(view: LaneView, side: Side) -> Violation | None:
+    """S1's reopen stands: a barrier closing onto presence gets no command but OPEN (a
+    stop, manual or not, would leave it closing, or stopped, over the vehicle)."""
+    image = view.image
+    if image.presence(side) and image.barrier_state(side) == BarrierState.CLOSING:
+        return Violation("S1", f"{side} is closing onto presence: only a reopen")
+    return None
+
+
 def s2_green(view: LaneView, side: Side) -> Violation | None:
     image = view.image
     if view.state in NO_GREEN_STATES:
@@ -177,7 +186,7 @@ def check_move(view: LaneView, move: MoveBarrier, now: float) -> Violation | Non
     if move.motion == Motion.CLOSE:
         return s1_close(view, move.side, now) or s7_movement(view, move)
     if move.motion != Motion.OPEN:
-        return s7_movement(view, move)
+        return s1_only_reopen(view, move.side) or s7_movement(view, move)
     found = s7_movement(view, move)
     if found or move.reason in (MoveReason.SAFETY_REOPEN, MoveReason.EVACUATE):
         return found

@@ -132,9 +132,10 @@ class LaneCore(Handlers, Operator, Workflow):
         )
         # a barrier still reporting a close stroke after our OPEN gets it again on each report
         insisting = state == BarrierState.CLOSING and self.reported_now == side
-        if image.presence(side) and closing and (commanded != Motion.OPEN or insisting):
-            self.emit(MoveBarrier(side, Motion.OPEN, MoveReason.SAFETY_REOPEN))
-            return
+        if image.presence(side) and closing:
+            if commanded != Motion.OPEN or insisting:
+                self.emit(MoveBarrier(side, Motion.OPEN, MoveReason.SAFETY_REOPEN))
+            return  # the reopen stands: no halt, no workflow motion onto the vehicle
         if self.state in (LaneState.FAULT, LaneState.DEGRADED):
             moving = state in (BarrierState.OPENING, BarrierState.CLOSING)
             if moving and side not in self.reopening and commanded != Motion.STOP:

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from controller.core.commands import Command, MoveBarrier
+from controller.core.commands import Command, MoveBarrier, PublishEvent
 from controller.core.interlock import Interlock
-from controller.core.invariants import LaneView, Violation
-from controller.core.types import Motion
+from controller.core.invariants import LaneView, Violation, check_lane
+from controller.core.types import BarrierState, LaneState, Motion, OperatorAction, Role, Side
 from tests.core.machine import LaneMachine
 
 TestLaneCore = LaneMachine.TestCase
@@ -41,3 +41,26 @@ def test_the_property_test_catches_a_broken_interlock(broken: type[Interlock]) -
                 report_multiple_bugs=False,
             ),
         )
+
+
+def test_a_manual_stop_does_not_cancel_the_reopen_over_a_vehicle() -> None:
+    """Found by the long campaign (bench.core --examples 10000): the entry arm reports a
+    close stroke (from an unknown state, so no S8 fault), a technician switches to
+    maintenance, a vehicle arrives under it and the core reopens, then the technician's
+    STOP replaced the reopen and left the arm closing over the vehicle (S1)."""
+    machine = LaneMachine()
+    machine.boot()
+    machine.advance(0.05)
+    machine.barrier_odd(Side.ENTRY, BarrierState.UNKNOWN, 0, presence=False, auto_close=False)
+    machine.advance(0.05)
+    machine.barrier_odd(Side.ENTRY, BarrierState.CLOSING, 0, presence=False, auto_close=False)
+    machine.technician_at_an_occupied_arm(Side.ENTRY, OperatorAction.BARRIER_STOP, Role.TECHNICIAN)
+    assert machine.core.state == LaneState.MAINTENANCE
+    assert machine.core.commanded[Side.ENTRY] == Motion.OPEN
+    assert not check_lane(machine.core, machine.now)
+    [refused] = [
+        c for c in machine.last if isinstance(c, PublishEvent) and c.type == "operator_refused"
+    ]
+    assert "S1" in str(refused.data["refused"])
+    machine.lane_is_safe_after_the_step()
+    machine.nothing_unsafe_left_the_core()
