@@ -70,6 +70,8 @@ class ScriptedLane:
     lights: tuple[Aspect, Aspect] = (Aspect.RED, Aspect.RED)
     inputs: dict[str, bool] = field(default_factory=dict)
     load_kg: float = 0.0
+    lamp_sense_s: float = 0.05  # a red lamp's current sense follows its output this late
+    dark_lamps: set[Side] = field(default_factory=set)  # blown red lamps
     inventory: bool = False
     manifest: dict[str, Truck] = field(default_factory=dict)
     committed: list[TransactionRecord] = field(default_factory=list)
@@ -136,6 +138,7 @@ class ScriptedLane:
     def _do(self, command: Command) -> None:
         if isinstance(command, SetLights):
             self.lights = (command.entry, command.exit)
+            self.at(self.lamp_sense_s, self.sense_lamps)
             signs = [
                 n
                 for n, on in (
@@ -219,6 +222,16 @@ class ScriptedLane:
     def set_inputs(self, **signals: bool) -> None:
         self.inputs.update(signals)
         self.feed(InputsChanged(self.now, signals))
+
+    def sense_lamps(self) -> None:
+        """The red lamps' current sense (wired when the core's params say so): on while
+        the red aspect is lit and the lamp is not blown."""
+        if not self.params.red_lamp_sensed:
+            return
+        lit = {side: a == Aspect.RED for side, a in zip(Side, self.lights, strict=True)}
+        sensed = {f"{s.value}_red_ok": lit[s] and s not in self.dark_lamps for s in Side}
+        if any(self.inputs[name] != on for name, on in sensed.items()):
+            self.set_inputs(**sensed)
 
     def _weigh(self) -> None:
         self.feed(WeightReported(self.now, self.load_kg, motion=False, raw=b"scripted"))

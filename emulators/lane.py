@@ -76,7 +76,15 @@ class EmulatedLane:
         self.spec = spec
         self.tick_s = tick_s  # physics step; simulations use a coarser one
         outputs = spec.outputs
-        self.io = IoModel(safe_pattern=(1 << outputs["entry_red"]) | (1 << outputs["exit_red"]))
+        sensed = {
+            spec.inputs[f"{side}_red_ok"]: outputs[f"{side}_red"]
+            for side in ("entry", "exit")
+            if f"{side}_red_ok" in spec.inputs
+        }
+        self.io = IoModel(
+            safe_pattern=(1 << outputs["entry_red"]) | (1 << outputs["exit_red"]),
+            lamp_sense=sensed,
+        )
         travel = spec.barrier_travel_s
         self.barriers = {"entry": BarrierModel(travel), "exit": BarrierModel(travel)}
         self.scale = ScaleModel(

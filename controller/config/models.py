@@ -109,6 +109,8 @@ class WiringConfig(Strict):
                 raise ValueError(f"{kind}: {missing[0]!r} must be wired")
             if len(set(mapping.values())) != len(mapping):
                 raise ValueError(f"{kind}: two signals on one channel")
+        if ("entry_red_ok" in self.inputs) != ("exit_red_ok" in self.inputs):
+            raise ValueError("inputs: wire 'entry_red_ok' and 'exit_red_ok' together, or neither")
         return self
 
 

@@ -25,7 +25,18 @@ from controller.core.commands import (
 from controller.core.image import SensorImage
 from controller.core.interlock import Interlock
 from controller.core.params import LaneParams
-from controller.core.types import ApproachStage, Aspect, LaneState, Motion, Outcome, Side
+from controller.core.types import (
+    RED_OK,
+    SIDES,
+    ApproachStage,
+    Aspect,
+    Device,
+    LaneState,
+    Motion,
+    Outcome,
+    Side,
+    Signal,
+)
 from controller.core.vehicles import ApproachVehicle, DeckVehicle
 
 
@@ -90,6 +101,34 @@ class LaneBase:
             self.clear_condition("lane_held")
         if "clearance_timeout" in self.conditions and not self._awaiting_clearance():
             self.clear_condition("clearance_timeout")
+
+    def watch_field(self, now: float) -> None:
+        """The lane's own field equipment, as its I/O inputs report it: a red lamp
+        commanded on whose current sense stays off for `field_check_s` is a dark head (S2:
+        a fault, from the timer), and the loop detector's fault relay means the loops'
+        presence proves nothing any more (S1 leans on it): a fault at once. Not in
+        MAINTENANCE (a technician at work), EMERGENCY (the arms stay open) or a fault."""
+        watched = self.state not in FIELD_UNWATCHED
+        for side in SIDES:
+            timer, dark = f"lamp:{side}", watched and self.red_dark(side)
+            if dark and timer not in self.timers:
+                self.start_timer(timer, now + self.params.field_check_s)
+            elif not dark and timer in self.timers:
+                self.cancel_timer(timer)
+        if watched and self.loop_fault():
+            self.fail(now, "loop detector fault relay set: loop presence not trusted")
+
+    def red_dark(self, side: Side) -> bool:
+        """The red lamp at `side` is commanded on and its current sense (when wired, on a
+        fresh I/O module) says it is not lit."""
+        image = self.image
+        if not (self.params.red_lamp_sensed and self.outputs_written and image.fresh(Device.IO)):
+            return False
+        red_on = self.lights[SIDES.index(side)] == Aspect.RED
+        return red_on and not image.signal(RED_OK[side])
+
+    def loop_fault(self) -> bool:
+        return self.image.fresh(Device.IO) and self.image.signal(Signal.LOOP_FAULT)
 
     def _awaiting_clearance(self) -> bool:
         approach = self.approach
@@ -214,6 +253,10 @@ class LaneBase:
 # working state identifies a truck still standing on the approach loop again
 APPROACH_DROPPED = frozenset(
     {LaneState.FAULT, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.CLOSED}
+)
+# the field's own equipment (lamps, loop detectors) is judged in every working state
+FIELD_UNWATCHED = frozenset(
+    {LaneState.BOOTING, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.FAULT}
 )
 # alarms for a condition rather than an incident: raised once, cleared when it is over
 CONDITION_ALARMS = frozenset({"data_stale", "lane_held", "clearance_timeout"})

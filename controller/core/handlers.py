@@ -198,6 +198,8 @@ class Handlers(LaneBase):
         elif kind in ("stroke", "stroke_start"):
             what = "did not start" if kind == "stroke_start" else "did not finish"
             return self._fail_to(now, f"S8: {arg} barrier stroke {what} in time")
+        elif kind == "lamp":
+            return self._fail_to(now, f"S2: {arg} red lamp not lit within field_check_ms")
         elif kind == "latch":
             return self._fail_to(now, f"S7: {arg} data lost longer than latch_ms")
         elif kind == "boot":

@@ -106,6 +106,7 @@ class LaneCore(Handlers, Operator, Workflow):
             self.auto_zero(now)
         self.watch_driver(now)
         self.watch_conditions(now)
+        self.watch_field(now)
 
     def _finish(self, now: float) -> list[Command]:
         result: list[Command] = []

@@ -190,6 +190,9 @@ class Operator(LaneBase):
         if not self.image.all_fresh:
             self.event("reset_refused", why="device data still stale")
             return None
+        if field := self._field_failed():
+            self.event("reset_refused", why=field)
+            return None
         self.latched_fault, self.fault_reason = None, ""
         self.emit(PersistFault(None))
         self.emit(ClearAlarm("lane_fault"))
@@ -201,6 +204,13 @@ class Operator(LaneBase):
             self.deck.hold_reason = self.deck.hold_reason or "reset with a vehicle on the deck"
             return LaneState.HOLD
         return LaneState.CLEARING
+
+    def _field_failed(self) -> str:
+        """Why a reset would only fault again (lamp sense read on the red lights of FAULT)."""
+        if self.loop_fault():
+            return "loop detector fault relay still set"
+        dark = [side.value for side in SIDES if self.red_dark(side)]
+        return f"red lamp not lit: {', '.join(dark)}" if dark else ""
 
 
 _REIDENTIFIABLE = (ApproachStage.WAITING_TAG, ApproachStage.AMBIGUOUS, ApproachStage.TIMED_OUT)

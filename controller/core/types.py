@@ -79,6 +79,7 @@ class Signal(StrEnum):
 
 
 ARM_LOOP = {Side.ENTRY: Signal.ENTRY_ARM_LOOP, Side.EXIT: Signal.EXIT_ARM_LOOP}
+RED_OK = {Side.ENTRY: Signal.ENTRY_RED_OK, Side.EXIT: Signal.EXIT_RED_OK}  # lamp current
 
 
 class Decision(StrEnum):

@@ -11,7 +11,9 @@ The safe pattern is also the power-on output state.
 Time enters only through `advance(dt)`; `now` is the sum of the dt seen, so a `FaultBook`
 shared with the wire adapter must count from the same origin. Sensor-stuck faults change
 what the module reports, not what the world set; a stuck actuator (on one channel, or on
-all when `channel` is None) keeps outputs as they are while writes still succeed.
+all when `channel` is None) keeps outputs as they are while writes still succeed. Lamp
+current senses (`lamp_sense`, when the lane wires `*_red_ok`) read their lamp's output;
+a blown lamp is a sensor-stuck-off fault on the sense channel.
 `output_log` records each change of the output image as (now, pattern), for the world's
 safety oracle.
 """
@@ -19,6 +21,7 @@ safety oracle.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 
 from emulators.faults import FaultBook, FaultKind
 
@@ -34,9 +37,15 @@ class IoModel:
         safe_pattern: int = 0,
         watchdog_ms: int = 0,
         faults: FaultBook | None = None,
+        lamp_sense: Mapping[int, int] | None = None,
     ) -> None:
         if not 1 <= inputs <= 16 or not 1 <= outputs <= 16:
             raise ValueError(f"inputs/outputs: 1..16 channels, got {inputs}/{outputs}")
+        # input channel -> the output whose lamp current it senses (red-lamp supervision)
+        self.lamp_sense = dict(lamp_sense or {})
+        for sense, lamp in self.lamp_sense.items():
+            if not (0 <= sense < inputs and 0 <= lamp < outputs):
+                raise ValueError(f"lamp_sense: input {sense} -> output {lamp} out of range")
         self.input_count = inputs
         self.output_count = outputs
         self.faults = faults or FaultBook()
@@ -62,8 +71,12 @@ class IoModel:
 
     @property
     def inputs(self) -> int:
-        """The input image as the module reports it (sensor faults applied)."""
+        """The input image as the module reports it: the world's inputs, the lamp current
+        senses following their lamps, then sensor faults (stuck off: a blown lamp)."""
         image = self._world_inputs
+        for sense, lamp in self.lamp_sense.items():
+            lit = self._outputs >> lamp & 1
+            image = image | 1 << sense if lit else image & ~(1 << sense)
         for spec in self.faults.all_active(self.now):
             if spec.channel is None or spec.channel >= self.input_count:
                 continue

@@ -73,6 +73,22 @@ def test_unknown_field_names_its_path(tmp_path: Path) -> None:
             "lanes[0].wiring: inputs: two signals on one channel",
         ),
         (
+            {
+                "wiring": {
+                    "inputs": {
+                        "approach_loop": 0,
+                        "entry_arm_loop": 1,
+                        "beam_in": 2,
+                        "beam_out": 3,
+                        "exit_arm_loop": 4,
+                        "entry_red_ok": 5,
+                    },
+                    "outputs": {"entry_red": 0, "entry_green": 1, "exit_red": 2, "exit_green": 3},
+                }
+            },
+            "lanes[0].wiring: inputs: wire 'entry_red_ok' and 'exit_red_ok' together, or neither",
+        ),
+        (
             {"weighing": {"empty_kg": 2000}},
             "lanes[0].weighing: zero_band_kg < empty_kg < on_deck_kg",
         ),

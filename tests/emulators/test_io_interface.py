@@ -10,6 +10,7 @@ from devices.transport.base import (
     ModbusFunction,
     ModbusRequest,
 )
+from emulators.faults import FaultKind, FaultSpec
 from emulators.io.interface import IoInterface
 from emulators.io.model import IoModel
 
@@ -72,3 +73,19 @@ def test_every_request_feeds_the_watchdog_even_a_refused_one() -> None:
         model.advance(0.08)
         refused(io, ModbusRequest(F.READ_INPUT_REGISTERS, 7, 1))
     assert not model.tripped
+
+
+def test_lamp_current_senses_follow_their_lamps_and_a_blown_lamp_reads_off() -> None:
+    model = IoModel(safe_pattern=0b1, lamp_sense={6: 0, 7: 2})
+    io = IoInterface(model)
+    assert io.respond(1, ModbusRequest(F.READ_DISCRETE_INPUTS, 6, 2)) == (1, 0)
+    io.respond(1, ModbusRequest(F.WRITE_MULTIPLE_COILS, 0, 3, (0, 1, 1)))
+    assert io.respond(1, ModbusRequest(F.READ_DISCRETE_INPUTS, 6, 2)) == (0, 1)
+    model.faults.inject(FaultSpec(kind=FaultKind.SENSOR_STUCK_OFF, channel=7), model.now)
+    assert io.respond(1, ModbusRequest(F.READ_DISCRETE_INPUTS, 6, 2)) == (0, 0)
+    assert model.output(2)  # the lamp is driven; only its current is missing
+
+
+def test_a_lamp_sense_outside_the_module_is_refused() -> None:
+    with pytest.raises(ValueError, match="lamp_sense: input 16 -> output 0 out of range"):
+        IoModel(lamp_sense={16: 0})

@@ -115,17 +115,25 @@ class Stepped:
             await self._event.wait()
 
 
+# red-lamp supervision, when a test wires it: each sense reads its red lamp's current
+LAMP_SENSE = {"entry_red_ok": 6, "exit_red_ok": 7}
+
+
 class EmulatedLane:
-    def __init__(self, params: LaneParams | None = None, seed: int = 1) -> None:
+    def __init__(
+        self, params: LaneParams | None = None, seed: int = 1, *, lamp_sense: bool = False
+    ) -> None:
         self.hub = MemoryHub()
-        self.io_model = IoModel(safe_pattern=0b101)
+        self.inputs = INPUTS | LAMP_SENSE if lamp_sense else INPUTS
+        sensed = {6: OUTPUTS["entry_red"], 7: OUTPUTS["exit_red"]} if lamp_sense else {}
+        self.io_model = IoModel(safe_pattern=0b101, lamp_sense=sensed)
         self.barriers = {"entry": BarrierModel(unit=1), "exit": BarrierModel(unit=2)}
         self.scale, self.rfid = LoadScale(), FieldReader()
         self.journal = MemoryJournal()
         self.manifest = Manifest()
         panel = ModelPanel(
             self.io_model,
-            inputs=INPUTS,
+            inputs=self.inputs,
             outputs=OUTPUTS,
             barriers=self.barriers,
             scale=self.scale,
@@ -138,7 +146,7 @@ class EmulatedLane:
         ids = (f"id-{i}" for i in itertools.count(1))
         self.stepped = Stepped()
         self.runtime = LaneRuntime(
-            self._setup(params or LaneParams()),
+            self._setup(params or LaneParams(red_lamp_sensed=lamp_sense)),
             self.journal,
             self.manifest,
             new_id=ids.__next__,
@@ -151,7 +159,7 @@ class EmulatedLane:
         return LaneSetup(
             lane_id=params.lane_id,
             params=params,
-            wiring=Wiring(INPUTS, OUTPUTS),
+            wiring=Wiring(dict(self.inputs), OUTPUTS),
             io=IoDriver(io),
             barriers={
                 Side.ENTRY: BarrierDriver(bus.unit(1), "entry"),

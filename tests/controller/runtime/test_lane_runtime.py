@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from controller.core.types import LaneState
+from emulators.faults import FaultKind, FaultSpec
 from emulators.world import Behaviour
 from tests.controller.runtime.harness import EmulatedLane
 
@@ -67,3 +68,30 @@ async def test_a_tailgater_is_caught_and_held() -> None:
     assert "tailgating" in lane.runtime.alarms
     assert not lane.world.oracle.by("controller")
     assert lane.world.oracle.by("driver")
+
+
+@pytest.mark.looptime
+async def test_red_lamp_supervision_over_the_wire() -> None:
+    """With `*_red_ok` wired, the I/O module's lamp current senses follow the red lamps
+    through a normal crossing (no fault); a blown exit lamp (its sense stuck off) faults
+    the lane within field_check_ms and holds nobody on the deck."""
+    lane = EmulatedLane(lamp_sense=True)
+    task = asyncio.create_task(lane.run())
+    try:
+        await wait_for(lambda: state(lane) == LaneState.IDLE, 10, lane)
+        lane.world.spawn(lane.world.make_truck())
+        await wait_for(lambda: lane.world.departed_count == 1, 120, lane)
+        await wait_for(lambda: state(lane) == LaneState.IDLE, 30, lane)
+        blown = FaultSpec(kind=FaultKind.SENSOR_STUCK_OFF, channel=7)
+        lane.io_model.faults.inject(blown, lane.io_model.now)
+        blown_at = asyncio.get_running_loop().time()
+        await wait_for(lambda: state(lane) == LaneState.FAULT, 5, lane)
+        waited = asyncio.get_running_loop().time() - blown_at
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert lane.runtime.core is not None
+    assert lane.runtime.core.latched_fault == "S2: exit red lamp not lit within field_check_ms"
+    assert 1.0 <= waited <= 1.0 + 0.2  # field_check_s, plus one I/O poll or two
+    assert len(lane.journal.transactions) == 1
+    assert not lane.world.oracle.by("controller")
