@@ -109,12 +109,13 @@ class LaneBase:
         presence proves nothing any more (S1 leans on it): a fault at once. Not in
         MAINTENANCE (a technician at work), EMERGENCY (the arms stay open) or a fault."""
         watched = self.state not in FIELD_UNWATCHED
-        for side in SIDES:
-            timer, dark = f"lamp:{side}", watched and self.red_dark(side)
-            if dark and timer not in self.timers:
-                self.start_timer(timer, now + self.params.field_check_s)
-            elif not dark and timer in self.timers:
-                self.cancel_timer(timer)
+        if self.params.red_lamp_sensed:  # (a check every step: skipped where not wired)
+            for side in SIDES:
+                timer, dark = f"lamp:{side}", watched and self.red_dark(side)
+                if dark and timer not in self.timers:
+                    self.start_timer(timer, now + self.params.field_check_s)
+                elif not dark and timer in self.timers:
+                    self.cancel_timer(timer)
         if watched and self.loop_fault():
             self.fail(now, "loop detector fault relay set: loop presence not trusted")
 
