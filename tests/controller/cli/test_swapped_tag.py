@@ -1,0 +1,56 @@
+"""A truck carrying another vehicle's tag, through the full polling stack: the in-process
+clearance service declares the manifest's weight for the tag, the scale weighs the truck
+as it is, and the lane holds it for an officer instead of clearing it."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+import pytest
+
+from controller.cli.simulate import _lane
+from controller.core.commands import PublishEvent
+from controller.core.types import LaneState
+from devices.transport.base import MemoryHub
+from devices.transport.modbus import ModbusLinks
+from emulators.base import EmulatedClock, Model, run_models
+from emulators.world import Behaviour
+
+
+@pytest.mark.looptime
+async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
+    physics: list[Model] = []
+    async with AsyncExitStack() as stack:
+        lane = await _lane(0, 5, MemoryHub(), ModbusLinks(), 0.0, stack, physics)
+        world = lane.emulated.world
+        truck = world.spawn(world.make_truck(Behaviour.SWAPPED_TAG))
+        held = asyncio.Event()
+
+        def on_event(_lane: str, event: PublishEvent) -> None:
+            if event.type == "state_changed" and event.data["state"] == "hold":
+                held.set()
+
+        lane.runtime.listeners.append(on_event)
+        async with asyncio.TaskGroup() as tg:
+            tasks = [
+                tg.create_task(run_models(physics, EmulatedClock(), 0.05)),
+                tg.create_task(lane.runtime.run()),
+            ]
+            async with asyncio.timeout(120):
+                await held.wait()
+            for task in tasks:
+                task.cancel()
+        lane.clearance.cancel_all()
+    core = lane.runtime.core
+    assert core is not None
+    assert core.state == LaneState.HOLD
+    assert core.deck is not None
+    assert core.deck.tag == truck.tag_hex
+    assert core.deck.gross_kg is not None
+    assert abs(core.deck.gross_kg - truck.gross_kg) <= 100  # weighed as it is
+    assert core.deck.hold_reason == (
+        f"weight out of tolerance: {core.deck.gross_kg} kg vs declared {truck.gross_kg + 8000} kg"
+    )
+    assert not lane.journal.transactions  # nothing committed: an officer decides
+    assert "lane_held" in lane.runtime.alarms
