@@ -138,7 +138,8 @@ class ScriptedLane:
     def _do(self, command: Command) -> None:
         if isinstance(command, SetLights):
             self.lights = (command.entry, command.exit)
-            self.at(self.lamp_sense_s, self.sense_lamps)
+            if self.params.red_lamp_sensed:
+                self.at(self.lamp_sense_s, self.sense_lamps)
             signs = [
                 n
                 for n, on in (
@@ -226,8 +227,6 @@ class ScriptedLane:
     def sense_lamps(self) -> None:
         """The red lamps' current sense (wired when the core's params say so): on while
         the red aspect is lit and the lamp is not blown."""
-        if not self.params.red_lamp_sensed:
-            return
         lit = {side: a == Aspect.RED for side, a in zip(Side, self.lights, strict=True)}
         sensed = {f"{s.value}_red_ok": lit[s] and s not in self.dark_lamps for s in Side}
         if any(self.inputs[name] != on for name, on in sensed.items()):
