@@ -50,10 +50,11 @@ class DemoLane:
     events: list[str] = field(default_factory=list)
     runtime: LaneRuntime | None = None
     emulated: EmulatedLane | None = None
+    started: float = 0.0  # loop time at the start: plain lines say seconds since
 
 
 async def run_live_demo(vehicles: int, time_scale: float, seed: int, console: Console) -> DemoLane:
-    demo = DemoLane()
+    demo = DemoLane(started=asyncio.get_running_loop().time())
     config = memory_lane("L01", time_scale=time_scale)
     hub, links = MemoryHub(), ModbusLinks()
     emulated = EmulatedLane(spec_from_config(config), seed=seed, committed=_committed(demo))
@@ -126,11 +127,11 @@ def _log(demo: DemoLane, console: Console, event: PublishEvent, *, plain: bool) 
     data = dict(event.data)
     text = (f"{data.get('previous')} -> {data.get('state')}" if event.type == "state_changed"
             else " ".join(f"{k}={v}" for k, v in data.items()))  # fmt: skip
-    now = asyncio.get_running_loop().time()
+    elapsed = asyncio.get_running_loop().time() - demo.started
     line = f"{event.type:<22} {text}"
     demo.events.append(line)
     if plain:
-        console.print(f"{now:10.2f}  {line}", highlight=False, soft_wrap=True)
+        console.print(f"{elapsed:9.2f}s  {line}", highlight=False, soft_wrap=True)
 
 
 def _view(demo: DemoLane) -> Table:

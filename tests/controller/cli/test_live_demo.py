@@ -12,7 +12,7 @@ from controller.cli.live import run_live_demo
 from controller.core.types import Outcome
 
 
-@pytest.mark.looptime
+@pytest.mark.looptime(start=5000.0)  # a loop clock far from 0, like a gateway's uptime
 async def test_the_demo_runs_vehicles_through_and_reports() -> None:
     out = io.StringIO()
     demo = await run_live_demo(5, 4.0, 1, Console(file=out, width=120))
@@ -26,4 +26,7 @@ async def test_the_demo_runs_vehicles_through_and_reports() -> None:
     assert world.oracle.by("controller") == []
     text = out.getvalue()
     assert "vehicle_admitted" in text  # plain lines when stdout is not a terminal
+    # each stamped with the seconds since the demo started (the first at boot, under 5 s)
+    first = next(line for line in text.splitlines() if "state_changed" in line)
+    assert 0.0 <= float(first.split("s", 1)[0]) < 5.0
     assert "vehicles through: 4; denied and reversed out: 1" in text
