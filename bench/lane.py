@@ -993,12 +993,13 @@ def part_safe(s: Settings) -> PartResult:
     rows = [
         Row("safe_reps", len(samples), ">= 50", len(samples) >= 50),
         Row("safe_silence_to_red_p50_ms", ms(percentile(silence, 0.5)), unit="ms"),
+        # S7 counts from the data being older than fresh_ms (the stale rows below); from
+        # the start of a silence the time adds the device's fresh_ms (500-1000 ms here)
         Row(
             "safe_silence_to_red_p99_ms",
             ms(p99_silence),
-            f"<= {SAFE_MS} ms from silence start (brief; fresh_ms is 500-1000)",
-            p99_silence is not None and p99_silence * 1000 <= SAFE_MS,
-            "ms",
+            "(includes fresh_ms: S7's figure is safe_stale_to_red)",
+            unit="ms",
         ),
         Row("safe_stale_to_red_p50_ms", ms(percentile(stale, 0.5)), unit="ms"),
         Row(
