@@ -39,6 +39,7 @@ class DeckVehicle:
     reached_entry: bool = False
     entry_pulses: int = 0
     on_scale: bool = False  # the scale has shown it on the deck (at least on_deck_kg)
+    over_beam_in: bool = False  # the I/O module saw it block beam_in: its front was on the deck
     on_deck: bool = False  # seen fully on the deck: beams clear, weight on, entry arm clear
     exit_opened: bool = False  # the exit was not closed at some time: it may leave forwards
     reversed_off: bool = False  # left the deck backwards, towards the entry (a driver alarm)

@@ -237,22 +237,32 @@ class Workflow(LaneBase):
             self.event("entry_passage_inferred", by="beam_in" if beam else "scale")
 
     def _watch_deck_side(self, deck: DeckVehicle) -> None:
-        """Note when the deck vehicle is on the scale and when it is fully on the deck; a
-        deck empty after it was on the scale, the exit closed all along, means it left
-        backwards (when the rising edge at the entry arm was missed, e.g. while the I/O
-        module was silent, even all the time it was on the deck)."""
+        """Note when the deck vehicle is on the scale, over beam_in, and fully on the deck;
+        a deck empty after it was on it, the exit closed all along, means it left backwards
+        (when the rising edge at the entry arm was missed, e.g. while the I/O module was
+        silent, even all the time it was on the deck, or never came: the scale was silent
+        while it drove on and it backed off before standing clear of the arm)."""
         image = self.image
         if not image.fully_closed(Side.EXIT):
             deck.exit_opened = True  # from here on it may have left forwards
         kg = image.weight_kg or 0.0
         if image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg:
             deck.on_scale = True
+        if deck.reached_entry and image.fresh(Device.IO) and image.signal(Signal.BEAM_IN):
+            deck.over_beam_in = True
         if not image.fresh_io_and_scale:
             return
         if image.beams_clear and not image.presence(Side.ENTRY) and kg >= self.params.on_deck_kg:
             deck.on_deck = True
-        elif deck.on_scale and not deck.exit_opened and image.deck_empty():
+        elif not deck.exit_opened and image.deck_empty() and self._was_on_deck(deck):
             self.reversed_off_deck(deck)
+
+    def _was_on_deck(self, deck: DeckVehicle) -> bool:
+        """The scale carried it, or (while the scale was silent) it blocked beam_in and
+        has since gone back past the entry arm too: a front that only poked over beam_in
+        and stands under the arm is not yet off the deck backwards."""
+        gone_back = deck.over_beam_in and not self.image.presence(Side.ENTRY)
+        return deck.on_scale or gone_back
 
     def _driver_alarm(self, deck: DeckVehicle, code: str, message: str) -> None:
         if code not in deck.alarmed:

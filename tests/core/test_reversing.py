@@ -211,3 +211,51 @@ def test_the_alarm_is_raised_once_per_vehicle() -> None:
         lane.run_for(2)
     assert alarms(lane).count(REVERSED) == 1
     assert lane.core.image.barrier_state(Side.ENTRY) == BarrierState.CLOSED
+
+
+# ---------------------------------------------------------------- the scale silent
+# Found by a long run of the stateful world test: the scale went silent as the admitted
+# truck drove on (DEGRADED, then a latched fault), so it was never seen on the scale nor
+# fully on the deck; it backed off at once, the entry arm's loop never clearing between,
+# and nothing alarmed until, minutes later, it counted as a departure not seen.
+
+
+def driven_on_while_the_scale_is_silent() -> ScriptedLane:
+    lane = ScriptedLane()
+    lane.run_for(2.0)
+    lane.arrive(Truck("E1", 20000))
+    assert lane.run_until(lambda: lane.lights[0] == Aspect.GREEN, 30)
+    lane.set_inputs(approach_loop=False, entry_arm_loop=True)
+    lane.feed(DeviceHealthChanged(lane.now, Device.SCALE, healthy=False, reason="silent"))
+    lane.run_for(1.0)
+    lane.set_inputs(beam_in=True)  # its front over the deck's edge
+    lane.run_for(lane.core.params.latch_s + 1)
+    assert state(lane) == LaneState.FAULT
+    lane.set_inputs(beam_in=False)  # and back it goes
+    return lane
+
+
+def scale_answers_again(lane: ScriptedLane) -> None:
+    lane.load_kg = 0.0
+    lane.feed(DeviceHealthChanged(lane.now, Device.SCALE, healthy=True))
+    lane.run_for(1.0)
+
+
+def test_backing_off_while_the_scale_was_silent_is_alarmed_once_it_answers() -> None:
+    lane = driven_on_while_the_scale_is_silent()
+    lane.set_inputs(entry_arm_loop=False)  # back past the arm, towards the approach
+    lane.run_for(1.0)
+    assert REVERSED not in alarms(lane)  # an empty deck is not known with the scale silent
+    scale_answers_again(lane)
+    assert alarms(lane).count(REVERSED) == 1
+    assert lane.core.deck is not None
+    assert lane.core.deck.reversed_off
+
+
+def test_a_front_that_only_poked_over_beam_in_is_not_a_reversal_while_under_the_arm() -> None:
+    lane = driven_on_while_the_scale_is_silent()  # the loop under the arm still occupied
+    scale_answers_again(lane)
+    assert REVERSED not in alarms(lane)
+    lane.set_inputs(entry_arm_loop=False)  # now it has gone back past the arm
+    lane.run_for(1.0)
+    assert REVERSED in alarms(lane)
