@@ -24,7 +24,7 @@ from emulators.base import EmulatedClock, Model, run_models
 from emulators.faults import FaultBook
 from emulators.geometry import Physics
 from emulators.io.interface import IoInterface
-from emulators.io.model import IoModel
+from emulators.io.model import IoModel, lamp_senses
 from emulators.memory import serve_modbus_memory
 from emulators.modbus_tcp import ModbusTcpServer
 from emulators.panel import ModelPanel
@@ -76,14 +76,9 @@ class EmulatedLane:
         self.spec = spec
         self.tick_s = tick_s  # physics step; simulations use a coarser one
         outputs = spec.outputs
-        sensed = {
-            spec.inputs[f"{side}_red_ok"]: outputs[f"{side}_red"]
-            for side in ("entry", "exit")
-            if f"{side}_red_ok" in spec.inputs
-        }
         self.io = IoModel(
             safe_pattern=(1 << outputs["entry_red"]) | (1 << outputs["exit_red"]),
-            lamp_sense=sensed,
+            lamp_sense=lamp_senses(spec.inputs, outputs),
         )
         travel = spec.barrier_travel_s
         self.barriers = {"entry": BarrierModel(travel), "exit": BarrierModel(travel)}

@@ -28,6 +28,16 @@ from emulators.faults import FaultBook, FaultKind
 LOG_LENGTH = 256  # the last output changes, for a look
 
 
+def lamp_senses(inputs: Mapping[str, int], outputs: Mapping[str, int]) -> dict[int, int]:
+    """A wiring's red-lamp current senses, as `IoModel(lamp_sense=...)` takes them: the
+    `*_red_ok` input channel -> its red lamp's output channel (none where not wired)."""
+    return {
+        inputs[f"{side}_red_ok"]: outputs[f"{side}_red"]
+        for side in ("entry", "exit")
+        if f"{side}_red_ok" in inputs
+    }
+
+
 class IoModel:
     def __init__(
         self,

@@ -25,7 +25,7 @@ from emulators.barrier.interface import BarrierBusInterface
 from emulators.barrier.model import BarrierModel
 from emulators.base import EmulatedClock, Model, run_models
 from emulators.io.interface import IoInterface
-from emulators.io.model import IoModel
+from emulators.io.model import IoModel, lamp_senses
 from emulators.memory import serve_modbus_memory
 from emulators.panel import ModelPanel
 from emulators.world import World
@@ -125,8 +125,7 @@ class EmulatedLane:
     ) -> None:
         self.hub = MemoryHub()
         self.inputs = INPUTS | LAMP_SENSE if lamp_sense else INPUTS
-        sensed = {6: OUTPUTS["entry_red"], 7: OUTPUTS["exit_red"]} if lamp_sense else {}
-        self.io_model = IoModel(safe_pattern=0b101, lamp_sense=sensed)
+        self.io_model = IoModel(safe_pattern=0b101, lamp_sense=lamp_senses(self.inputs, OUTPUTS))
         self.barriers = {"entry": BarrierModel(unit=1), "exit": BarrierModel(unit=2)}
         self.scale, self.rfid = LoadScale(), FieldReader()
         self.journal = MemoryJournal()

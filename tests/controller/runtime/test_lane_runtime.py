@@ -10,7 +10,7 @@ import pytest
 from controller.core.types import LaneState
 from emulators.faults import FaultKind, FaultSpec
 from emulators.world import Behaviour
-from tests.controller.runtime.harness import EmulatedLane
+from tests.controller.runtime.harness import LAMP_SENSE, EmulatedLane
 
 
 async def wait_for(condition: Callable[[], bool], limit_s: float, lane: EmulatedLane) -> None:
@@ -82,7 +82,7 @@ async def test_red_lamp_supervision_over_the_wire() -> None:
         lane.world.spawn(lane.world.make_truck())
         await wait_for(lambda: lane.world.departed_count == 1, 120, lane)
         await wait_for(lambda: state(lane) == LaneState.IDLE, 30, lane)
-        blown = FaultSpec(kind=FaultKind.SENSOR_STUCK_OFF, channel=7)
+        blown = FaultSpec(kind=FaultKind.SENSOR_STUCK_OFF, channel=LAMP_SENSE["exit_red_ok"])
         lane.io_model.faults.inject(blown, lane.io_model.now)
         blown_at = asyncio.get_running_loop().time()
         await wait_for(lambda: state(lane) == LaneState.FAULT, 5, lane)
