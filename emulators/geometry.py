@@ -26,6 +26,22 @@ class Geometry:
     queue_gap: float = 3.0
     rfid_range: float = 8.0  # metres before the antenna at the entry arm
 
+    @classmethod
+    def for_deck(cls, deck_length_m: float) -> Geometry:
+        """The default lane with `deck_length_m` between the beams: the exit side (beam,
+        arm, its loop and photocell, the deck stop) moves with beam_out. Rounded to the
+        millimetre, so 18 m gives exactly the default geometry."""
+        beam_out = round(cls().beam_in + deck_length_m, 3)
+        exit_arm = round(beam_out + 1.0, 3)
+        return cls(
+            beam_out=beam_out,
+            exit_arm=exit_arm,
+            exit_arm_loop=(round(exit_arm - 0.5, 3), round(exit_arm + 0.5, 3)),
+            exit_photocell=(round(exit_arm - 0.3, 3), round(exit_arm + 0.3, 3)),
+            deck_stop=round(beam_out - 0.4, 3),
+            gone_after=round(exit_arm + 20.0, 3),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Physics:
@@ -36,7 +52,7 @@ class Physics:
     rfid_first_read_s: float = 0.5
     gross_kg: tuple[int, int] = (12000, 49000)
     length_m: tuple[float, float] = (10.0, 16.5)
-    clearance_median_s: float = 3.0
+    loop_response_s: float = 0.0  # the loop detectors' response time (DESIGN 3: 60 ms)
 
 
 def overlaps(segment: tuple[float, float], zone: tuple[float, float]) -> bool:

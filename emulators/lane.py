@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 from devices.transport.base import MemoryHub, ModbusResponder
 from devices.transport.url import MemoryUrl, ModbusRtuUrl, ModbusTcpUrl, SerialUrl, parse_url
@@ -22,7 +23,7 @@ from emulators.barrier.interface import BarrierBusInterface
 from emulators.barrier.model import BarrierModel
 from emulators.base import EmulatedClock, Model, run_models
 from emulators.faults import FaultBook
-from emulators.geometry import Physics
+from emulators.geometry import Geometry, Physics
 from emulators.io.interface import IoInterface
 from emulators.io.model import IoModel, lamp_senses
 from emulators.memory import serve_modbus_memory
@@ -61,6 +62,11 @@ class LaneSpec:
     rfid_first_read_s: float = 0.5
     truck_speed_kmh: float = 10.0
     driver_reaction_s: float = 1.0
+    loop_response_s: float = 0.0
+    deck_length_m: float = 18.0
+    scale_frame_hz: float = 10.0
+    clearance_median_s: float = 3.0
+    rtu_turnaround_s: float = 0.002
 
 
 class EmulatedLane:
@@ -101,13 +107,27 @@ class EmulatedLane:
             barrier_travel_s=travel,
             truck_speed_mps=spec.truck_speed_kmh / 3.6,
             driver_reaction_s=spec.driver_reaction_s,
+            loop_response_s=spec.loop_response_s,
         )
         self.world = World(
-            panel, physics=physics, seed=seed, committed=committed, keep_gone=keep_gone
+            panel,
+            geometry=Geometry.for_deck(spec.deck_length_m),
+            physics=physics,
+            seed=seed,
+            committed=committed,
+            keep_gone=keep_gone,
+        )
+        protocol: Literal["toledo", "sma"] = "sma" if spec.scale_protocol == "sma" else "toledo"
+        self.scale_port = ScaleInterface(
+            self.scale, protocol, frame_period_s=1 / spec.scale_frame_hz
         )
         self.clock: EmulatedClock | None = None
         # wire faults per endpoint (the devices' own physical faults live in their models)
         self.wire = {name: FaultBook(seed) for name in ("io", "rs485", "scale", "rfid")}
+
+    def rtu_line(self, baud: int) -> LineModel:
+        """The RS-485 bus's timing at `baud`, with the devices' turnaround."""
+        return LineModel(baudrate=baud, turnaround_s=self.spec.rtu_turnaround_s)
 
     @property
     def models(self) -> list[Model]:
@@ -130,9 +150,7 @@ class EmulatedLane:
         async with AsyncExitStack() as stack:
             await self._serve_modbus(stack, hub, spec.io_url, IoInterface(self.io), "io")
             await self._serve_barriers(stack, hub)
-            sma = spec.scale_protocol == "sma"
-            scale = ScaleInterface(self.scale, "sma") if sma else ScaleInterface(self.scale)
-            await self._serve_serial(stack, hub, spec.scale_url, scale, "scale")
+            await self._serve_serial(stack, hub, spec.scale_url, self.scale_port, "scale")
             reader = RfidInterface(self.rfid, spec.rfid_address)
             await self._serve_serial(stack, hub, spec.rfid_url, reader, "rfid")
             mine = [*self.models, self.io]
@@ -191,7 +209,7 @@ class EmulatedLane:
             )
             await stack.enter_async_context(server)
         elif isinstance(parsed, ModbusRtuUrl):
-            line = LineModel(baudrate=parsed.line.baud)
+            line = self.rtu_line(parsed.line.baud)
             await stack.enter_async_context(
                 RtuPtyBus(parsed.path, responder, line=line, clock=clock, faults=faults)
             )

@@ -19,6 +19,7 @@ reversing off the deck towards the entry).
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -157,6 +158,10 @@ class World:
         self._under: dict[tuple[str, int], bool] = {}  # under an arm: it was closing on arrival
         self._sensed: tuple[tuple[int, float], ...] | None = None  # the layout last sensed
         self._green_at: dict[str, float] = {}  # side -> when its light was last seen green
+        # the loop detectors' outputs lag what covers them by loop_response_s (FIFO: each
+        # change is due a fixed delay after the one before it)
+        self._loop_sensed: dict[str, bool] = {}
+        self._loop_due: deque[tuple[float, str, bool]] = deque()
 
     # ------------------------------------------------------------------ trucks
     def make_truck(self, behaviour: Behaviour = Behaviour.OBEY) -> Truck:
@@ -195,6 +200,7 @@ class World:
             self._drive(truck, ahead, dt)
         self._retire()
         self._sense()
+        self._report_loops()
         self._watch()
 
     def _drive(self, truck: Truck, ahead: Truck | None, dt: float) -> None:
@@ -386,7 +392,7 @@ class World:
         # hottest loop
         bodies = [(t.front - t.length_m, t.front) for t in self.trucks]
         for name, (lo, hi) in self._signal_zones:
-            panel.set_signal(name, any(rear <= hi and lo <= front for rear, front in bodies))
+            self._loop(name, any(rear <= hi and lo <= front for rear, front in bodies))
         beam_in, beam_out = geo.beam_in, geo.beam_out
         panel.set_signal("beam_in", any(rear < beam_in < front for rear, front in bodies))
         panel.set_signal("beam_out", any(rear < beam_out < front for rear, front in bodies))
@@ -395,6 +401,20 @@ class World:
         deck = (beam_in, beam_out)
         panel.set_load(sum(t.gross_kg * fraction_inside(t.body, deck) for t in self.trucks))
         panel.set_tags({t.tag: -t.front for t in self.trucks if -geo.rfid_range <= t.front <= 0})
+
+    def _loop(self, name: str, covered: bool) -> None:
+        delay = self.phys.loop_response_s
+        if delay <= 0:
+            self.panel.set_signal(name, covered)
+        elif self._loop_sensed.get(name) != covered:
+            self._loop_sensed[name] = covered
+            self._loop_due.append((self.now + delay, name, covered))
+
+    def _report_loops(self) -> None:
+        due = self._loop_due
+        while due and due[0][0] <= self.now:
+            _, name, covered = due.popleft()
+            self.panel.set_signal(name, covered)
 
     def _watch(self) -> None:
         """The oracle's per-tick checks of what the controller made the devices do."""

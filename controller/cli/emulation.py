@@ -35,6 +35,11 @@ def spec_from_config(lane: LaneConfig, time_scale: float | None = None) -> LaneS
         rfid_first_read_s=emu.rfid_first_read_s,
         truck_speed_kmh=emu.truck_speed_kmh,
         driver_reaction_s=emu.driver_reaction_s,
+        loop_response_s=emu.loop_response_ms / 1000,
+        deck_length_m=emu.deck_length_m,
+        scale_frame_hz=emu.scale_frame_hz,
+        clearance_median_s=emu.clearance_median_s,
+        rtu_turnaround_s=emu.rtu_turnaround_ms / 1000,
     )
 
 

@@ -64,7 +64,7 @@ async def run_live_demo(vehicles: int, time_scale: float, seed: int, console: Co
         lanes=["L01"],
         journal=demo.journal,
         wall_clock=time.time,
-        median_s=3.0 / time_scale,
+        median_s=emulated.spec.clearance_median_s / time_scale,
         seed=seed,
     )
     interactive = sys.stdout.isatty()

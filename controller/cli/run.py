@@ -19,7 +19,7 @@ from controller.bridge.signing import load_public_key
 from controller.bridge.verify import Verifier
 from controller.central import InProcessClearance, in_process_clearance
 from controller.clearance import load_manifest
-from controller.config.models import GatewayConfig
+from controller.config.models import GatewayConfig, MqttConfig
 from controller.core.types import Role
 from controller.errors import ConfigError
 from controller.journal.sqlite import JournalLimits, SqliteJournal
@@ -28,6 +28,7 @@ from controller.maintenance.server import MaintenanceServer
 from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
+from controller.runtime.setup import LaneSetup
 from devices.transport.modbus import ModbusLinks
 
 log = logging.getLogger(__name__)
@@ -46,17 +47,10 @@ def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> B
     }
     verifier = Verifier(keys, config.clearance.max_clock_skew_s, time.time, journal)
     reception = Reception(verifier, journal, [lane.id for lane in config.lanes], audit)
-    broker = BrokerSettings.from_url(
-        mqtt.url,
-        username=mqtt.username,
-        password_file=mqtt.password_file,
-        ca_file=mqtt.ca_file,
-        keepalive_s=mqtt.keepalive_s,
-    )
     bridge = Bridge(
         config.site,
         config.gateway,
-        broker,
+        broker_settings(mqtt),
         outbox=journal,
         reception=reception,
         wall_clock=time.time,
@@ -65,6 +59,34 @@ def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> B
         lane.id: f"{lane.scale.protocol}@{lane.scale.url}" for lane in config.lanes
     }
     return bridge
+
+
+def broker_settings(mqtt: MqttConfig) -> BrokerSettings:
+    return BrokerSettings.from_url(
+        mqtt.url,
+        username=mqtt.username,
+        password_file=mqtt.password_file,
+        ca_file=mqtt.ca_file,
+        keepalive_s=mqtt.keepalive_s,
+    )
+
+
+def audit_log(config: GatewayConfig) -> AuditLog:
+    return AuditLog(config.audit_log or config.journal.with_suffix(".audit.log"))
+
+
+async def open_journal(config: GatewayConfig) -> SqliteJournal:
+    limits = JournalLimits.in_mb(**config.retention.model_dump())
+    return await SqliteJournal.open(
+        config.journal, time.time, outbox=config.mqtt is not None, limits=limits
+    )
+
+
+async def lane_setups(config: GatewayConfig, links: ModbusLinks) -> list[LaneSetup]:
+    timeout_s = config.clearance.timeout_s
+    return [
+        await lane_setup(lane, links=links, clearance_timeout_s=timeout_s) for lane in config.lanes
+    ]
 
 
 def _standalone(
@@ -87,28 +109,18 @@ def _standalone(
 
 
 async def run_gateway(config: GatewayConfig) -> None:
-    audit = AuditLog(config.audit_log or config.journal.with_suffix(".audit.log"))
-    limits = JournalLimits.in_mb(**config.retention.model_dump())
-    journal = await SqliteJournal.open(
-        config.journal, time.time, outbox=config.mqtt is not None, limits=limits
-    )
+    audit = audit_log(config)
+    journal = await open_journal(config)
     links = ModbusLinks(timeout_s=0.3)
     bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
     clearance: Bridge | InProcessClearance = bridge or _standalone(config, journal, audit)
     try:
-        lanes = [
-            LaneRuntime(
-                await lane_setup(lane, links=links, clearance_timeout_s=config.clearance.timeout_s),
-                journal,
-                clearance,
-            )
-            for lane in config.lanes
-        ]
+        lanes = [LaneRuntime(s, journal, clearance) for s in await lane_setups(config, links)]
         gateway = Gateway(lanes)
         clearance.reception.on_alarm = gateway.set_alarm
         clearance.reception.operate = lambda command: officer_command(gateway, command)
         services: list[Callable[[], Coroutine[object, object, None]]] = [
-            lambda: keep_retention(journal, limits)
+            lambda: keep_retention(journal, journal.limits)
         ]
         if bridge is not None:
             bridge.lanes = dict(gateway.lanes)

@@ -114,7 +114,7 @@ async def _lane(
         lanes=[config.id],
         journal=journal,
         wall_clock=_virtual_wall_clock,
-        median_s=3.0,
+        median_s=emulated.spec.clearance_median_s,
         seed=seed + index,
     )
     await stack.enter_async_context(emulated.serve(hub, physics))

@@ -67,15 +67,32 @@ class BarrierConfig(Strict):
 
 
 class ScaleConfig(Strict):
+    """`poll_ms` is the period of an SMA indicator's weight requests; a Toledo indicator
+    streams by itself (about 10 frames/s), so it takes no poll period."""
+
     url: str
     protocol: Literal["toledo", "sma"] = "toledo"
-    poll_ms: Ms = 100
+    poll_ms: Ms | None = None
     fresh_ms: Ms = 500
 
     @field_validator("url")
     @classmethod
     def _serial(cls, value: str) -> str:
         return _url(value, (SerialUrl, MemoryUrl), "serial")
+
+    @model_validator(mode="after")
+    def _poll_only_for_sma(self) -> Self:
+        if self.protocol == "toledo" and self.poll_ms is not None:
+            raise ValueError(
+                "poll_ms: a Toledo indicator streams continuously and is not polled; "
+                "remove poll_ms (it sets the request period of protocol sma)"
+            )
+        return self
+
+    @property
+    def request_period_s(self) -> float:
+        """How often an SMA indicator is asked for the weight (0: as fast as it answers)."""
+        return 0.0 if self.poll_ms is None else self.poll_ms / 1000
 
 
 class RfidConfig(Strict):
@@ -134,6 +151,10 @@ class WeighingConfig(Strict):
 
 
 class TimingConfig(Strict):
+    """`safe_ms` is S7's deadline: from a device's data running out of its freshness
+    budget to the lane's red lights confirmed on the wire; the runtime measures every
+    such reaction and raises `s7_deadline_missed` when one takes longer."""
+
     safe_ms: Ms = 250
     latch_ms: Ms = 5000
     field_check_ms: Ms = 1000
@@ -152,14 +173,20 @@ class TimingConfig(Strict):
 
 
 class EmulationConfig(Strict):
+    """The emulated lane's physics (DESIGN section 3); read by `gatectl emulate`, the demo
+    and the simulation, never by `gatectl run`. `loop_response_ms` delays the emulated
+    loop detectors' outputs; 0 (the default, which the seeded figures were measured with)
+    reports a loop the instant a truck covers it, DESIGN's detectors take 60 ms.
+    `clearance_median_s` is the emulated central service's median decision time."""
+
     time_scale: float = Field(default=1.0, gt=0, le=1000)
     barrier_travel_s: Seconds = 3.0
-    loop_response_ms: Ms = 60
+    loop_response_ms: float = Field(default=0.0, ge=0, le=1000)
     rfid_range_m: float = Field(default=8.0, gt=0, le=30)
     rfid_first_read_s: float = Field(default=0.5, ge=0, le=10)
     truck_speed_kmh: float = Field(default=10.0, gt=0, le=60)
     driver_reaction_s: float = Field(default=1.0, ge=0, le=30)
-    deck_length_m: float = Field(default=18.0, gt=5, le=40)
+    deck_length_m: float = Field(default=18.0, ge=17, le=40)  # holds a 16.5 m truck
     scale_settle_s: Seconds = 1.5
     scale_noise_kg: float = Field(default=5.0, ge=0, le=500)
     scale_frame_hz: float = Field(default=10.0, gt=0, le=100)

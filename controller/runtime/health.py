@@ -7,7 +7,8 @@ while it sleeps cannot run out before it wakes). So a stale device is found at i
 deadline, not up to a check period later, and a lane whose devices answer wakes its
 checker a few times a second instead of twenty. Whatever the cause (timeouts, CRC errors,
 silence, or an event-loop stall: the check runs on the same loop), lights go red well
-within `safe_ms` (250 ms) of the budget running out.
+within `safe_ms` (250 ms) of the budget running out; the I/O loop measures each such
+reaction against that deadline (`IoLoop.expect_safe_by`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ class Freshness:
             return False
         status.healthy = True
         return True
+
+    def ran_out_at(self, device: Device) -> float | None:
+        """When the device's last good data ran out of its budget (None: never had any)."""
+        status = self._status[device]
+        return None if status.last_ok is None else status.last_ok + status.fresh_s
 
     def failed(self, device: Device, error: str) -> None:
         self._status[device].last_error = error

@@ -140,6 +140,18 @@ class LaneRuntime:
             await asyncio.sleep(freshness.next_check(loop.time()) - loop.time())
             for device, reason in self.freshness.stale(self.now()):
                 self.feed(DeviceHealthChanged(self.now(), device, healthy=False, reason=reason))
+                ran_out = self.freshness.ran_out_at(device)
+                if device != Device.IO and ran_out is not None:  # a lost I/O module's own
+                    self.io.expect_safe_by(ran_out + self.setup.safe_s)  # watchdog goes red
+
+    def safe_reaction(self, late_s: float) -> None:
+        """S7's deadline (`timing.safe_ms`) met (late_s <= 0) or missed by late_s."""
+        if late_s <= 0:
+            self.alarms.pop("s7_deadline_missed", None)
+            return
+        message = f"lights reached red {late_s * 1000:.0f} ms after the S7 deadline (safe_ms)"
+        log.warning("lane %s: %s", self.setup.lane_id, message)
+        self.alarms["s7_deadline_missed"] = message
 
     # ------------------------------------------------------------------ the core
     def feed(self, event: Event) -> list[Command]:

@@ -83,6 +83,13 @@ class IoLoop:
         self.inputs: dict[str, bool] = {}
         self.wake = Wakeup()
         self.mismatch_since: float | None = None
+        self.safe_due: float | None = None  # S7: the pending image must be on the wire by
+
+    def expect_safe_by(self, due: float) -> None:
+        """A device just went stale: the image the core asked for in answer (its red
+        lights) must be confirmed by `due`. Nothing pending means it already is."""
+        if self.wanted is not None and self.wanted != self.written:
+            self.safe_due = due if self.safe_due is None else min(self.safe_due, due)
 
     def set_lights(self, entry: Aspect, exit_: Aspect, reposition: bool, reverse: bool) -> None:
         out = self.setup.wiring.outputs
@@ -165,6 +172,9 @@ class IoLoop:
         try:
             await self.setup.io.write_outputs(wanted)
             self.written = wanted
+            if self.safe_due is not None:
+                self.lane.safe_reaction(self.lane.now() - self.safe_due)
+                self.safe_due = None
             return True
         except DeviceRefused as error:
             self.lane.freshness.failed(Device.IO, str(error))
@@ -197,7 +207,7 @@ class BarrierLoop:
         self.wake.set()
 
     async def run(self) -> None:
-        loop, period = asyncio.get_running_loop(), self.lane.setup.barrier_poll_s
+        loop, period = asyncio.get_running_loop(), self.lane.setup.barrier_poll_s[self.side]
         deadline = loop.time()
         while True:
             while self.pending:
@@ -263,11 +273,15 @@ class ScaleLoop:
         self.zero_requested = True
 
     async def run(self) -> None:
-        scale, timeout = self.lane.setup.scale, self.lane.setup.device_timeout_s
+        setup, loop = self.lane.setup, asyncio.get_running_loop()
+        scale, timeout, period = setup.scale, setup.device_timeout_s, setup.scale_request_s
+        deadline = loop.time()
         while True:
             if self.zero_requested:
                 self.zero_requested = False
                 await self.lane.exchange(Device.SCALE, scale.zero())
+            if period:  # an SMA indicator answers requests: ask at the configured period
+                deadline = max(deadline + period, loop.time() - period)
             reading = await self.lane.exchange(Device.SCALE, scale.read_reading(timeout))
             if reading is None:
                 await asyncio.sleep(timeout / 4)  # a broken link fails fast: do not spin
@@ -281,6 +295,8 @@ class ScaleLoop:
                     raw=bytes(getattr(reading, "raw", b"")),
                 )
             )
+            if period:
+                await _until(deadline)
 
 
 class RfidLoop:

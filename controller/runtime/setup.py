@@ -71,8 +71,12 @@ class LaneSetup:
     scale: ScalePort
     rfid: RfidPort
     io_poll_s: float = 0.05
-    barrier_poll_s: float = 0.1
+    barrier_poll_s: Mapping[Side, float] = field(
+        default_factory=lambda: {Side.ENTRY: 0.1, Side.EXIT: 0.1}
+    )
+    scale_request_s: float = 0.0  # SMA: the weight request period (0: back to back)
     rfid_poll_s: float = 0.2
+    safe_s: float = 0.25  # S7: budget run out -> reds confirmed on the wire
     rfid_debounce_s: float = 5.0
     watchdog_ms: int = 300
     fresh_s: Mapping[Device, float] = field(

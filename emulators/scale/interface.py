@@ -45,11 +45,19 @@ _TOLEDO_SCALING = {
 
 
 class ScaleInterface:
-    def __init__(self, model: ScaleModel, protocol: Literal["toledo", "sma"] = "toledo") -> None:
+    def __init__(
+        self,
+        model: ScaleModel,
+        protocol: Literal["toledo", "sma"] = "toledo",
+        *,
+        frame_period_s: float = FRAME_PERIOD_S,
+    ) -> None:
         if protocol not in ("toledo", "sma"):
             raise ValueError(f"protocol: toledo or sma, got {protocol!r}")
+        if frame_period_s <= 0:
+            raise ValueError(f"frame_period_s: must be positive, got {frame_period_s}")
         self.model, self.protocol = model, protocol
-        self.frame_period_s = FRAME_PERIOD_S
+        self.frame_period_s = frame_period_s
         self._toledo = ToledoCommandParser()
         self._sma = SmaCommandParser("scale-emulator")
         self._repeating = False  # SMA R: repeat the weight reply until the next command

@@ -1,0 +1,391 @@
+"""Every config setting acts: a walk over every field of every config model.
+
+For each leaf field, a non-default value is set and the objects the setting configures
+are built the way `gatectl run` (controller side) or `gatectl emulate` / the simulation
+(emulation side) build them; what they hold must differ from the default build. A field
+added without a probe here fails `test_every_field_has_a_probe`, so a dead knob cannot
+come back unnoticed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from pydantic import BaseModel
+
+from controller.bridge.signing import Signer
+from controller.cli.emulation import spec_from_config
+from controller.cli.run import (
+    _bridge,
+    _server,
+    _standalone,
+    audit_log,
+    broker_settings,
+    lane_setups,
+    open_journal,
+)
+from controller.config.models import GatewayConfig, LaneConfig
+from controller.runtime.gateway import Gateway
+from devices.transport.modbus import ModbusLinks
+from emulators.lane import EmulatedLane
+
+Overrides = dict[str, object]
+
+
+def leaf_paths(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
+    """Dotted paths of every leaf field (nested models descended, lists as [0])."""
+    for name, info in model.model_fields.items():
+        path, kind = f"{prefix}{name}", info.annotation
+        inner = _model_in(kind)
+        if inner is not None:
+            yield from leaf_paths(inner, f"{path}.")
+        elif get_origin(kind) is list and (item := _model_in(get_args(kind)[0])) is not None:
+            yield from leaf_paths(item, f"{path}[0].")
+        else:
+            yield path
+
+
+def _model_in(kind: Any) -> type[BaseModel] | None:
+    candidates = [kind, *get_args(kind)] if get_origin(kind) is not list else []
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def base_config(tmp: Path) -> dict[str, Any]:
+    """Real-device URLs: their transports open lazily, so building touches no device."""
+    return {
+        "site": "site-1",
+        "gateway": "gw-1",
+        "journal": str(tmp / "journal.db"),
+        "socket": str(tmp / "gatectl.sock"),
+        "lanes": [
+            {
+                "id": "L01",
+                "io": {"url": "modbus-tcp://127.0.0.1:15020"},
+                "entry_barrier": {"url": "modbus-rtu:///dev/ttyUSB0?baud=38400", "unit": 1},
+                "exit_barrier": {"url": "modbus-rtu:///dev/ttyUSB0?baud=38400", "unit": 2},
+                "scale": {"url": "serial:///dev/ttyS1?baud=9600"},
+                "rfid": {"url": "serial:///dev/ttyUSB1?baud=57600"},
+                "wiring": {
+                    "inputs": {
+                        "approach_loop": 0,
+                        "entry_arm_loop": 1,
+                        "beam_in": 2,
+                        "beam_out": 3,
+                        "exit_arm_loop": 4,
+                    },
+                    "outputs": {"entry_red": 0, "entry_green": 1, "exit_red": 2, "exit_green": 3},
+                },
+            }
+        ],
+    }
+
+
+def _set(tree: dict[str, Any], path: str, value: object) -> None:
+    parts = path.replace("[0]", ".0").split(".")
+    node: Any = tree
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def fingerprint(obj: object, depth: int = 5) -> object:
+    """What an object holds, as plain data: its settings, not its identity."""
+    if isinstance(obj, str | int | float | bool | bytes | type(None) | Path):
+        return obj
+    if isinstance(obj, dict):
+        return tuple(sorted((repr(k), fingerprint(v, depth)) for k, v in obj.items()))
+    if isinstance(obj, list | tuple | set | frozenset):
+        items = [fingerprint(v, depth) for v in obj]
+        return tuple(sorted(items, key=repr) if isinstance(obj, set | frozenset) else items)
+    if depth == 0 or (callable(obj) and not hasattr(obj, "__dict__")):
+        return type(obj).__name__
+    names = list(getattr(obj, "__dict__", {})) + [
+        n for c in type(obj).__mro__ for n in getattr(c, "__slots__", ())
+    ]
+    return (
+        type(obj).__name__,
+        tuple(
+            (n, fingerprint(getattr(obj, n), depth - 1))
+            for n in sorted(set(names))
+            if hasattr(obj, n) and not callable(getattr(obj, n))
+        ),
+    )
+
+
+# ---------------------------------------------------------------- what each setting builds
+async def controller_lane(config: GatewayConfig, _tmp: Path) -> object:
+    links = ModbusLinks(timeout_s=0.3)
+    try:
+        return fingerprint(await lane_setups(config, links))
+    finally:
+        await links.close()
+
+
+async def emulated_lane(config: GatewayConfig, _tmp: Path) -> object:
+    lane = EmulatedLane(spec_from_config(config.lanes[0]))
+    world = lane.world
+    return fingerprint(
+        (
+            world.geo,
+            world.phys,
+            lane.barriers,
+            lane.scale,
+            lane.rfid,
+            lane.scale_port.frame_period_s,
+            lane.rtu_line(38400),
+            lane.spec.time_scale,  # the clock serve() starts
+            lane.spec.clearance_median_s,  # the emulated central (demo, simulate)
+        )
+    )
+
+
+async def server(config: GatewayConfig, tmp: Path) -> object:
+    built = _server(config, Gateway([]), audit_log(config), 1)
+    return fingerprint((built.path, built.roles, built.audit.path))
+
+
+async def journal(config: GatewayConfig, _tmp: Path) -> object:
+    opened = await open_journal(config)
+    try:
+        return fingerprint((opened.path, opened.limits))
+    finally:
+        await opened.close()
+
+
+async def bridge(config: GatewayConfig, tmp: Path) -> object:
+    opened = await open_journal(config)
+    try:
+        built = _bridge(config, opened, audit_log(config))
+        verifier = built.reception.verifier
+        keys = {k: _raw(v) for k, v in verifier.keys.items()}
+        assert config.mqtt is not None
+        return fingerprint(
+            (built.site, built.gateway, broker_settings(config.mqtt), keys, verifier.max_skew_s)
+        )
+    finally:
+        await opened.close()
+
+
+async def standalone(config: GatewayConfig, tmp: Path) -> object:
+    opened = await open_journal(config)
+    try:
+        built = _standalone(config, opened, audit_log(config))
+        decision = built.central.lookup("E28011000000000000000001")
+        return fingerprint((decision, built.reception.verifier.max_skew_s))
+    finally:
+        await opened.close()
+
+
+def _raw(key: Any) -> bytes:
+    return bytes(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def _const(value: object) -> Callable[[Path], object]:
+    return lambda _tmp: value
+
+
+Build = Callable[[GatewayConfig, Path], Any]
+LANE = "lanes[0]."
+
+
+def _mqtt(tmp: Path, tree: dict[str, Any]) -> None:
+    signer = Signer.generate("central-1")
+    key = tmp / "central-1.pub"
+    key.write_bytes(
+        signer.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    tree["mqtt"] = {"url": "mqtt://127.0.0.1:1883"}
+    tree["clearance"] = {"verify_keys": {"central-1": str(key)}}
+
+
+def _manifest(tmp: Path, tree: dict[str, Any]) -> None:
+    path = tmp / "manifest.yaml"
+    path.write_text("E28011000000000000000001: {decision: grant, declared_gross_kg: 30000}\n")
+    tree["clearance"] = {"manifest": str(path)}
+
+
+def _files(tmp: Path) -> dict[str, object]:
+    (tmp / "pw").write_text("secret\n")
+    (tmp / "ca.pem").write_text("ca\n")
+    other = Signer.generate("central-2")
+    (tmp / "other.pub").write_bytes(
+        other.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    (tmp / "other.yaml").write_text("E28011000000000000000001: {decision: deny}\n")
+    return {}
+
+
+# path -> (non-default value, the build that must show it, how the base is prepared)
+Prep = Callable[[Path, dict[str, Any]], None] | None
+PROBES: dict[str, tuple[Callable[[Path], object], Build, Prep]] = {
+    "site": (lambda t: "site-2", bridge, _mqtt),
+    "gateway": (lambda t: "gw-2", bridge, _mqtt),
+    "journal": (lambda t: str(t / "other.db"), journal, None),
+    "socket": (lambda t: str(t / "other.sock"), server, None),
+    "audit_log": (lambda t: str(t / "audit.log"), server, None),
+    "roles.viewer": (lambda t: "viewers", server, None),
+    "roles.technician": (lambda t: "techs", server, None),
+    "roles.officer": (lambda t: "officers", server, None),
+    "mqtt.url": (lambda t: "mqtts://broker.example:8883", bridge, _mqtt),
+    "mqtt.username": (lambda t: "gw-1", bridge, _mqtt),
+    "mqtt.password_file": (lambda t: str(t / "pw"), bridge, _mqtt),
+    "mqtt.ca_file": (lambda t: str(t / "ca.pem"), bridge, _mqtt),
+    "mqtt.keepalive_s": (lambda t: 60, bridge, _mqtt),
+    "clearance.verify_keys": (lambda t: {"central-2": str(t / "other.pub")}, bridge, _mqtt),
+    "clearance.timeout_s": (lambda t: 20, controller_lane, None),
+    "clearance.max_clock_skew_s": (lambda t: 5, standalone, _manifest),
+    "clearance.manifest": (lambda t: str(t / "other.yaml"), standalone, _manifest),
+    "retention.max_age_days": (lambda t: 30, journal, None),
+    "retention.max_mb": (lambda t: 2048, journal, None),
+    "retention.admission_limit_mb": (lambda t: 800, journal, None),
+    f"{LANE}id": (lambda t: "L02", controller_lane, None),
+    f"{LANE}io.url": (lambda t: "modbus-tcp://127.0.0.1:15021", controller_lane, None),
+    f"{LANE}io.unit": (lambda t: 3, controller_lane, None),
+    f"{LANE}io.poll_ms": (lambda t: 40, controller_lane, None),
+    f"{LANE}io.watchdog_ms": (lambda t: 400, controller_lane, None),
+    f"{LANE}io.fresh_ms": (lambda t: 300, controller_lane, None),
+    f"{LANE}entry_barrier.url": (
+        lambda t: "modbus-rtu:///dev/ttyUSB2?baud=38400",
+        controller_lane,
+        None,
+    ),
+    f"{LANE}entry_barrier.unit": (lambda t: 5, controller_lane, None),
+    f"{LANE}entry_barrier.poll_ms": (lambda t: 80, controller_lane, None),
+    f"{LANE}entry_barrier.fresh_ms": (lambda t: 600, controller_lane, None),
+    f"{LANE}exit_barrier.url": (
+        lambda t: "modbus-rtu:///dev/ttyUSB2?baud=38400",
+        controller_lane,
+        None,
+    ),
+    f"{LANE}exit_barrier.unit": (lambda t: 6, controller_lane, None),
+    f"{LANE}exit_barrier.poll_ms": (lambda t: 80, controller_lane, None),
+    f"{LANE}exit_barrier.fresh_ms": (lambda t: 600, controller_lane, None),
+    f"{LANE}scale.url": (lambda t: "serial:///dev/ttyS2?baud=9600", controller_lane, None),
+    f"{LANE}scale.protocol": (lambda t: "sma", controller_lane, None),
+    f"{LANE}scale.fresh_ms": (lambda t: 700, controller_lane, None),
+    f"{LANE}rfid.url": (lambda t: "serial:///dev/ttyUSB3?baud=57600", controller_lane, None),
+    f"{LANE}rfid.address": (lambda t: 7, controller_lane, None),
+    f"{LANE}rfid.poll_ms": (lambda t: 150, controller_lane, None),
+    f"{LANE}rfid.debounce_s": (lambda t: 3, controller_lane, None),
+    f"{LANE}rfid.fresh_ms": (lambda t: 1500, controller_lane, None),
+    f"{LANE}wiring.inputs": (
+        lambda t: {
+            "approach_loop": 9,
+            "entry_arm_loop": 1,
+            "beam_in": 2,
+            "beam_out": 3,
+            "exit_arm_loop": 4,
+        },
+        controller_lane,
+        None,
+    ),
+    f"{LANE}wiring.outputs": (
+        lambda t: {"entry_red": 8, "entry_green": 1, "exit_red": 2, "exit_green": 3},
+        controller_lane,
+        None,
+    ),
+    **{
+        f"{LANE}weighing.{name}": (_const(value), controller_lane, None)
+        for name, value in {
+            "empty_kg": 250,
+            "on_deck_kg": 1200,
+            "zero_band_kg": 25,
+            "zero_capture_kg": 400,
+            "stable_band_kg": 30,
+            "stable_window_s": 1.5,
+            "tolerance_kg": 400,
+            "max_gross_kg": 55_000,
+        }.items()
+    },
+    **{
+        f"{LANE}timing.{name}": (_const(value), controller_lane, None)
+        for name, value in {
+            "safe_ms": 200,
+            "latch_ms": 4000,
+            "field_check_ms": 800,
+            "stroke_timeout_s": 9,
+            "clear_hold_ms": 1500,
+            "position_timeout_s": 50,
+            "stall_alarm_s": 100,
+        }.items()
+    },
+    **{
+        f"{LANE}emulation.{name}": (_const(value), emulated_lane, None)
+        for name, value in {
+            "time_scale": 4.0,
+            "barrier_travel_s": 4.0,
+            "loop_response_ms": 60.0,
+            "rfid_range_m": 6.0,
+            "rfid_first_read_s": 0.8,
+            "truck_speed_kmh": 12.0,
+            "driver_reaction_s": 1.5,
+            "deck_length_m": 20.0,
+            "scale_settle_s": 2.0,
+            "scale_noise_kg": 8.0,
+            "scale_frame_hz": 5.0,
+            "clearance_median_s": 4.0,
+            "rtu_turnaround_ms": 3.0,
+        }.items()
+    },
+}
+# scale.poll_ms sets the SMA request period: probed against an SMA base
+SMA = f"{LANE}scale.protocol"
+
+
+def _sma(_tmp: Path, tree: dict[str, Any]) -> None:
+    _set(tree, SMA, "sma")
+
+
+PROBES[f"{LANE}scale.poll_ms"] = (lambda t: 250, controller_lane, _sma)
+
+
+def test_every_field_has_a_probe() -> None:
+    fields = set(leaf_paths(GatewayConfig))
+    assert fields - PROBES.keys() == set(), "a config field nothing checks acts"
+    assert PROBES.keys() - fields == set(), "a probe for a field that is gone"
+
+
+def _config(tree: dict[str, Any]) -> GatewayConfig:
+    return GatewayConfig.model_validate(tree)
+
+
+@pytest.mark.parametrize("path", sorted(PROBES))
+async def test_a_non_default_value_reaches_what_it_configures(path: str, tmp_path: Path) -> None:
+    value, build, prepare = PROBES[path]
+    _files(tmp_path)
+    tree = base_config(tmp_path)
+    if prepare is not None:
+        prepare(tmp_path, tree)
+    changed = copy.deepcopy(tree)
+    _set(changed, path, value(tmp_path))
+    default_config, changed_config = _config(tree), _config(changed)
+    assert _at(changed_config, path) != _at(default_config, path), "the probe sets no new value"
+    default = await build(default_config, tmp_path)
+    assert await build(_config(tree), tmp_path) == default, "the build is not deterministic"
+    assert await build(changed_config, tmp_path) != default, f"{path} changes nothing it builds"
+
+
+def _at(config: BaseModel, path: str) -> object:
+    node: Any = config
+    for part in path.replace("[0]", ".0").split("."):
+        node = node[int(part)] if part.isdigit() else getattr(node, part)
+    return node
+
+
+def test_a_toledo_scale_takes_no_poll_period(tmp_path: Path) -> None:
+    tree = base_config(tmp_path)
+    _set(tree, f"{LANE}scale.poll_ms", 100)
+    with pytest.raises(ValueError, match="poll_ms: a Toledo indicator streams"):
+        LaneConfig.model_validate(tree["lanes"][0])
