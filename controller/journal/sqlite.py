@@ -151,8 +151,17 @@ class SqliteJournal:
         self._db = db
 
     async def _run(self, work: Callable[[], T]) -> T:
+        """`work` on the writer thread; what fails there leaves as a JournalError (the
+        runtime trusts this boundary and catches GateError alone)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, work)
+        try:
+            future = loop.run_in_executor(self._executor, work)
+        except RuntimeError:  # the writer thread is gone: close() ran
+            raise JournalError(f"{self.path}: journal is closed") from None
+        try:
+            return await future
+        except (OSError, ValueError, sqlite3.Error) as error:
+            raise JournalError(f"{self.path}: {error}") from error
 
     def _ts(self) -> str:
         return rfc3339(self._clock())

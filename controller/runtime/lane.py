@@ -164,7 +164,8 @@ class LaneRuntime:
         if core.state != LaneState.FAULT:
             for violation in check_lane(core, event.now):
                 self.alarms["monitor"] = str(violation)
-                self._execute(core.handle(InvariantViolated(event.now, *_split(violation))))
+                violated = InvariantViolated(event.now, violation.invariant, violation.message)
+                self._execute(core.handle(violated))
                 break
         if self.on_change is not None:
             self.on_change(self)
@@ -183,7 +184,7 @@ class LaneRuntime:
         elif isinstance(command, MoveBarrier):
             self.barriers[command.side].command(command.motion)
         elif isinstance(command, DisableAutoClose):
-            self.barriers[command.side].command("disable_auto_close")
+            self.barriers[command.side].command(command)
         elif isinstance(command, StartTimer):
             self.timers.start(command.timer_id, command.deadline)
         elif isinstance(command, CancelTimer):
@@ -283,7 +284,7 @@ class LaneRuntime:
     async def _write_one(self, op: JournalOp) -> None:
         try:
             await op()
-        except (GateError, OSError) as error:
+        except GateError as error:
             # a record the journal cannot keep must not pass silently: fail closed
             log.exception("lane %s: journal write failed", self.setup.lane_id)
             self.alarms["journal"] = str(error)
@@ -295,7 +296,7 @@ class LaneRuntime:
         reason = "journal past its admission limit: no vehicle admitted until it is pruned"
         try:
             is_open = await self.journal.admission_open()
-        except (GateError, OSError) as error:
+        except GateError as error:
             is_open, reason = False, f"journal headroom unknown: {error}"
         if is_open != self._admissions_open:
             self._admissions_open = is_open
@@ -305,7 +306,7 @@ class LaneRuntime:
         tid = command.record.transaction_id
         try:
             await self.journal.commit_transaction(command.record)
-        except (GateError, OSError, ValueError) as error:
+        except GateError as error:
             self.feed(TransactionCommitFailed(self.now(), tid, str(error)))
             return
         self.feed(TransactionCommitted(self.now(), tid))
@@ -313,8 +314,3 @@ class LaneRuntime:
 
 def _bits(bits: tuple[bool, ...] | None) -> str:
     return "-" if bits is None else "".join("1" if b else "0" for b in bits)
-
-
-def _split(violation: object) -> tuple[str, str]:
-    invariant, _, message = str(violation).partition(": ")
-    return invariant, message

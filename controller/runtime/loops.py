@@ -14,15 +14,15 @@ import asyncio
 import contextlib
 import itertools
 from collections import deque
-from typing import TYPE_CHECKING
 
+from controller.core.commands import DisableAutoClose
 from controller.core.events import BarrierReported, InputsChanged, TagsRead, WeightReported
 from controller.core.types import BARRIER_DEVICE, Aspect, BarrierState, Device, Motion, Side
 from controller.errors import DeviceError, DeviceRefused
+from controller.runtime.ports import LaneHost
+from controller.runtime.setup import BarrierStatusLike
 
-if TYPE_CHECKING:
-    from controller.runtime.lane import LaneRuntime
-
+DEVICE_FAULT_FLAGS = 0b1100  # a barrier's motor fault and limit-switch fault bits
 WATCHDOG_TRIPPED = 4  # the I/O module answers exception 04 to coil writes while tripped
 READBACK_EVERY = 10  # read the outputs back after every write, and every N cycles anyway
 
@@ -51,9 +51,6 @@ class Wakeup:
     def clear(self) -> None:
         self._set = False
 
-    def is_set(self) -> bool:
-        return self._set
-
     async def wait_until(self, deadline: float) -> None:
         if self._set:
             return
@@ -75,7 +72,7 @@ def _release(waiter: asyncio.Future[None] | None) -> None:
 class IoLoop:
     """The I/O module: inputs in, the whole output image out as one write."""
 
-    def __init__(self, lane: LaneRuntime) -> None:
+    def __init__(self, lane: LaneHost) -> None:
         self.lane = lane
         self.setup = lane.setup
         self.wanted: tuple[bool, ...] | None = None
@@ -194,15 +191,15 @@ class IoLoop:
 
 
 class BarrierLoop:
-    def __init__(self, lane: LaneRuntime, side: Side) -> None:
+    def __init__(self, lane: LaneHost, side: Side) -> None:
         self.lane, self.side = lane, side
         self.port = lane.setup.barriers[side]
         self.device = BARRIER_DEVICE[side]
-        self.pending: deque[Motion | str] = deque()
+        self.pending: deque[Motion | DisableAutoClose] = deque()
         self.wake = Wakeup()
         self.last: BarrierReported | None = None
 
-    def command(self, motion: Motion | str) -> None:
+    def command(self, motion: Motion | DisableAutoClose) -> None:
         self.pending.append(motion)
         self.wake.set()
 
@@ -218,7 +215,7 @@ class BarrierLoop:
             if not self.pending:
                 await self.wake.wait_until(deadline)
 
-    async def _execute(self, what: Motion | str) -> None:
+    async def _execute(self, what: Motion | DisableAutoClose) -> None:
         port = self.port
         actions = {
             Motion.OPEN: port.open,
@@ -240,17 +237,15 @@ class BarrierLoop:
             self.lane.feed(report)
 
 
-def barrier_report(now: float, side: Side, status: object) -> BarrierReported:
-    state = BarrierState(int(getattr(status, "state", 0)))
-    flags = int(getattr(status, "flags", 0))
+def barrier_report(now: float, side: Side, status: BarrierStatusLike) -> BarrierReported:
     return BarrierReported(
         now,
         side,
-        state,
-        getattr(status, "position", None),
-        presence=bool(getattr(status, "presence", False)),
-        auto_close=bool(getattr(status, "auto_close", False)),
-        device_fault=bool(flags & 0b1100),  # motor fault, limit-switch fault
+        BarrierState(int(status.state)),
+        status.position,
+        presence=status.presence,
+        auto_close=status.auto_close,
+        device_fault=bool(status.flags & DEVICE_FAULT_FLAGS),
     )
 
 
@@ -265,7 +260,7 @@ def _differs(a: BarrierReported, b: BarrierReported) -> bool:
 
 
 class ScaleLoop:
-    def __init__(self, lane: LaneRuntime) -> None:
+    def __init__(self, lane: LaneHost) -> None:
         self.lane = lane
         self.zero_requested = False
 
@@ -289,10 +284,10 @@ class ScaleLoop:
             self.lane.feed(
                 WeightReported(
                     self.lane.now(),
-                    float(getattr(reading, "weight_kg", 0.0)),
-                    motion=bool(getattr(reading, "motion", True)),
-                    out_of_range=bool(getattr(reading, "out_of_range", False)),
-                    raw=bytes(getattr(reading, "raw", b"")),
+                    reading.weight_kg,
+                    motion=reading.motion,
+                    out_of_range=reading.out_of_range,
+                    raw=reading.raw,
                 )
             )
             if period:
@@ -306,7 +301,7 @@ class RfidLoop:
     waking inventory starts a fresh window (a truck read before it reached the stop line
     is read again once it is there)."""
 
-    def __init__(self, lane: LaneRuntime) -> None:
+    def __init__(self, lane: LaneHost) -> None:
         self.lane = lane
         self.active = False
         self.seen: dict[str, float] = {}

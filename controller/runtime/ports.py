@@ -8,12 +8,34 @@ the demo and simulations.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from controller.core.commands import DeckContext, TransactionRecord
-from controller.core.types import Decision
+from controller.core.commands import Command, DeckContext, TransactionRecord
+from controller.core.events import Event
+from controller.core.types import Decision, Device
+from controller.runtime.health import Freshness
+from controller.runtime.setup import LaneSetup
+
+T = TypeVar("T")
+
+
+class LaneHost(Protocol):
+    """What a device loop (loops.py) needs of its lane: the runtime (lane.py) is one."""
+
+    setup: LaneSetup
+    freshness: Freshness
+    io_reported: bool
+
+    def now(self) -> float: ...
+    def feed(self, event: Event) -> list[Command]: ...
+    async def exchange(self, device: Device, call: Awaitable[T]) -> T | None: ...
+    def output_mismatch(self, shown: tuple[bool, ...], wanted: tuple[bool, ...] | None) -> None:
+        """S8: the I/O module does not confirm the commanded outputs."""
+
+    def safe_reaction(self, late_s: float) -> None:
+        """S7's deadline met (late_s <= 0) or missed by late_s."""
 
 
 class JournalPort(Protocol):

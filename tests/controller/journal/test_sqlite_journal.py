@@ -128,3 +128,18 @@ async def test_kill_9_loses_no_committed_transaction(tmp_path: Path) -> None:
     assert committed == [f"tx-{n}" for n in range(len(committed))]
     assert promised <= set(committed)
     await journal.close()
+
+
+async def test_a_failing_disk_reaches_the_runtime_as_a_journal_error(tmp_path: Path) -> None:
+    """The boundary maps OS errors (a full or vanished disk) into JournalError, so the
+    runtime's GateError handling is the one place a failed write is met."""
+    journal = await SqliteJournal.open(tmp_path / "j.db", lambda: 0.0)
+
+    def full_disk() -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(JournalError, match="No space left on device"):
+        await journal._run(full_disk)
+    await journal.close()
+    with pytest.raises(JournalError, match="journal is closed"):
+        await journal.commit_transaction(record(2))

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from controller.core.types import Side
+from controller.runtime.setup import ScalePort, WeightReadingLike
 from devices.transport.base import ModbusRequest, ModbusResponder
 from tests.controller.runtime.harness import EmulatedLane
 from tests.controller.runtime.test_freshness import Muted, healthy
@@ -51,15 +52,15 @@ async def test_each_barrier_is_polled_at_its_own_period() -> None:
 class CountingScale:
     """The harness's scale, counting weight requests."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: ScalePort) -> None:
         self.inner, self.requests = inner, 0
 
-    async def read_reading(self, timeout_s: float) -> object:
+    async def read_reading(self, timeout_s: float) -> WeightReadingLike:
         self.requests += 1
-        return await self.inner.read_reading(timeout_s)  # type: ignore[attr-defined]
+        return await self.inner.read_reading(timeout_s)
 
     async def zero(self) -> None:
-        await self.inner.zero()  # type: ignore[attr-defined]
+        await self.inner.zero()
 
 
 @pytest.mark.looptime
