@@ -81,14 +81,6 @@ class DeviceClosed(DeviceError):
     """The transport was closed by us; using it again is a programming error upstream."""
 
 
-class CommandRejected(GateError):
-    """The interlock filter vetoed a command; `invariant` names the rule (S1..S12)."""
-
-    def __init__(self, invariant: str, message: str) -> None:
-        super().__init__(f"{invariant}: {message}")
-        self.invariant = invariant
-
-
 class ConfigError(GateError):
     """The configuration is invalid; `path` is the dotted path of the bad field."""
 

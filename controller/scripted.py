@@ -1,11 +1,12 @@
 """A scripted lane: the pure core driven by a tiny deterministic lane, in virtual time.
 
-Theory of operation: this is the core's test bench and the scripted `make demo` until the
-emulated world drives real devices. It executes the core's commands the way the devices
-would (barriers travel, lights switch, the journal acknowledges commits, a manifest
-answers clearance requests after a latency) and moves scripted trucks through the lane's
-sensors as drivers who obey the lights. Everything runs on a virtual clock with a timer
-heap, so a vehicle takes milliseconds of CPU. It reads no clock and does no I/O.
+Theory of operation: this is the core's test bench, and what `gatectl demo --scripted`
+shows (the pure core alone, step by step; `make demo` runs the emulated lane). It
+executes the core's commands the way the devices would (barriers travel, lights switch,
+the journal acknowledges commits, a manifest answers clearance requests after a latency)
+and moves scripted trucks through the lane's sensors as drivers who obey the lights.
+Everything runs on a virtual clock with a timer heap, so a vehicle takes milliseconds of
+CPU. It reads no clock and does no I/O.
 """
 
 from __future__ import annotations

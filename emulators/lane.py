@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -148,11 +148,11 @@ class EmulatedLane:
         if physics is not None and spec.time_scale != 1.0:
             raise ValueError("a shared physics ticker runs unscaled; time_scale must be 1")
         async with AsyncExitStack() as stack:
-            await self._serve_modbus(stack, hub, spec.io_url, IoInterface(self.io), "io")
+            await self._serve(stack, hub, spec.io_url, "io", modbus=IoInterface(self.io))
             await self._serve_barriers(stack, hub)
-            await self._serve_serial(stack, hub, spec.scale_url, self.scale_port, "scale")
+            await self._serve(stack, hub, spec.scale_url, "scale", serial=self.scale_port)
             reader = RfidInterface(self.rfid, spec.rfid_address)
-            await self._serve_serial(stack, hub, spec.rfid_url, reader, "rfid")
+            await self._serve(stack, hub, spec.rfid_url, "rfid", serial=reader)
             mine = [*self.models, self.io]
             tickers = [] if physics is not None else self._tickers(clock)
             if physics is not None:
@@ -179,64 +179,46 @@ class EmulatedLane:
         spec, entry, exit_ = self.spec, self.barriers["entry"], self.barriers["exit"]
         if spec.entry_url == spec.exit_url:  # one RS-485 bus, two units
             bus = BarrierBusInterface({spec.entry_unit: entry, spec.exit_unit: exit_})
-            await self._serve_modbus(stack, hub, spec.entry_url, bus, "rs485")
+            await self._serve(stack, hub, spec.entry_url, "rs485", modbus=bus)
             return
-        await self._serve_modbus(
-            stack, hub, spec.entry_url, BarrierBusInterface({spec.entry_unit: entry}), "rs485"
-        )
-        await self._serve_modbus(
-            stack, hub, spec.exit_url, BarrierBusInterface({spec.exit_unit: exit_}), "rs485"
-        )
+        only_entry = BarrierBusInterface({spec.entry_unit: entry})
+        await self._serve(stack, hub, spec.entry_url, "rs485", modbus=only_entry)
+        only_exit = BarrierBusInterface({spec.exit_unit: exit_})
+        await self._serve(stack, hub, spec.exit_url, "rs485", modbus=only_exit)
 
-    async def _serve_modbus(
+    async def _serve(
         self,
         stack: AsyncExitStack,
         hub: MemoryHub | None,
         url: str,
-        responder: ModbusResponder,
         wire: str,
+        *,
+        modbus: ModbusResponder | None = None,
+        serial: SerialDevice | None = None,
     ) -> None:
+        """Serve a Modbus responder or a serial device on the endpoint `url` names: the
+        one place where a URL's scheme picks the server."""
         parsed, clock, faults = parse_url(url), self.clock, self.wire[wire]
         if clock is None:
             raise RuntimeError("serve() starts the clock before the devices")
-        if isinstance(parsed, MemoryUrl):
-            serve_modbus_memory(
-                _hub(hub, url), parsed.name, responder, faults=faults, clock=clock.now
-            )
-        elif isinstance(parsed, ModbusTcpUrl):
-            server = ModbusTcpServer(
-                responder, host=parsed.host, port=parsed.port, clock=clock, faults=faults
-            )
-            await stack.enter_async_context(server)
-        elif isinstance(parsed, ModbusRtuUrl):
-            line = self.rtu_line(parsed.line.baud)
-            await stack.enter_async_context(
-                RtuPtyBus(parsed.path, responder, line=line, clock=clock, faults=faults)
-            )
-        else:
-            raise TypeError(f"{url}: not a Modbus endpoint")
-
-    async def _serve_serial(
-        self,
-        stack: AsyncExitStack,
-        hub: MemoryHub | None,
-        url: str,
-        device: SerialDevice,
-        wire: str,
-    ) -> None:
-        parsed, clock, faults = parse_url(url), self.clock, self.wire[wire]
-        if clock is None:
-            raise RuntimeError("serve() starts the clock before the devices")
-        if isinstance(parsed, MemoryUrl):
-            await stack.enter_async_context(
-                SerialMemoryServer(_hub(hub, url), parsed.name, device, clock, faults)
-            )
-        elif isinstance(parsed, SerialUrl):
-            await stack.enter_async_context(
-                SerialPtyServer(parsed.path, device, clock, baud=parsed.line.baud, faults=faults)
-            )
-        else:
-            raise TypeError(f"{url}: not a serial endpoint")
+        server: AbstractAsyncContextManager[object]
+        match parsed:
+            case MemoryUrl(name=name) if modbus is not None:
+                serve_modbus_memory(_hub(hub, url), name, modbus, faults=faults, clock=clock.now)
+                return
+            case MemoryUrl(name=name) if serial is not None:
+                server = SerialMemoryServer(_hub(hub, url), name, serial, clock, faults)
+            case ModbusTcpUrl(host=host, port=port) if modbus is not None:
+                server = ModbusTcpServer(modbus, host=host, port=port, clock=clock, faults=faults)
+            case ModbusRtuUrl(path=path, line=line) if modbus is not None:
+                timing = self.rtu_line(line.baud)
+                server = RtuPtyBus(path, modbus, line=timing, clock=clock, faults=faults)
+            case SerialUrl(path=path, line=line) if serial is not None:
+                server = SerialPtyServer(path, serial, clock, baud=line.baud, faults=faults)
+            case _:
+                kind = "Modbus" if modbus is not None else "serial"
+                raise TypeError(f"{url}: not a {kind} endpoint")
+        await stack.enter_async_context(server)
 
 
 def _hub(hub: MemoryHub | None, url: str) -> MemoryHub:

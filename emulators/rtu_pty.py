@@ -61,10 +61,6 @@ class LineModel:
         return self.bits_per_char / self.baudrate
 
     @property
-    def t15(self) -> float:
-        return 0.00075 if self.baudrate > 19200 else 1.5 * self.char_s
-
-    @property
     def t35(self) -> float:
         return 0.00175 if self.baudrate > 19200 else 3.5 * self.char_s
 

@@ -16,6 +16,7 @@ import contextlib
 import os
 import random
 import tty
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol, Self
 
@@ -44,6 +45,31 @@ class SerialDevice(Protocol):
 async def _until_kicked(kick: asyncio.Event) -> None:
     kick.clear()
     await kick.wait()
+
+
+async def stream_frames(
+    device: SerialDevice,
+    clock: EmulatedClock,
+    kick: asyncio.Event,
+    send: Callable[[bytes], Awaitable[None]],
+    line_busy: Callable[[], bool] = lambda: False,
+) -> None:
+    """A device's continuous output, one frame every `frame_period_s` of emulated time at
+    absolute deadlines (no drift); asleep while it does not stream, until `kick`."""
+    loop = asyncio.get_running_loop()
+    period = device.frame_period_s / clock.time_scale
+    deadline = loop.time()
+    while True:
+        if not device.streaming:
+            await _until_kicked(kick)
+            deadline = loop.time()
+        deadline += period
+        await asyncio.sleep(max(0.0, deadline - loop.time()))
+        if line_busy():
+            continue
+        frame = device.continuous()
+        if frame:
+            await send(frame)
 
 
 class FrameFaults:
@@ -138,19 +164,14 @@ class SerialPtyServer:
 
     async def _continuous(self) -> None:
         loop = asyncio.get_running_loop()
-        period = self.device.frame_period_s / self.clock.time_scale
-        deadline = loop.time()
-        while True:
-            if not self.device.streaming:
-                await _until_kicked(self._kick)
-                deadline = loop.time()
-            deadline += period
-            await asyncio.sleep(max(0.0, deadline - loop.time()))
-            if self._line_free_at > loop.time():
-                continue  # the line is still busy: an indicator skips a frame, never queues
-            frame = self.device.continuous()
-            if frame:
-                self._send(frame)
+
+        async def send(frame: bytes) -> None:
+            self._send(frame)
+
+        # while the line is still busy an indicator skips a frame, it never queues one
+        await stream_frames(
+            self.device, self.clock, self._kick, send, lambda: self._line_free_at > loop.time()
+        )
 
     def _send(self, frame: bytes) -> None:
         loop = asyncio.get_running_loop()
@@ -218,19 +239,11 @@ class SerialMemoryServer:
                 self._kick.set()  # a command may have started the device streaming
 
     async def _continuous(self, end: ByteStream) -> None:
-        loop = asyncio.get_running_loop()
-        period = self.device.frame_period_s / self.clock.time_scale
-        deadline = loop.time()
+        async def send(frame: bytes) -> None:
+            await self._send(end, frame)
+
         with contextlib.suppress(DeviceError):
-            while True:
-                if not self.device.streaming:
-                    await _until_kicked(self._kick)
-                    deadline = loop.time()
-                deadline += period
-                await asyncio.sleep(max(0.0, deadline - loop.time()))
-                frame = self.device.continuous()
-                if frame:
-                    await self._send(end, frame)
+            await stream_frames(self.device, self.clock, self._kick, send)
 
     async def _send(self, end: ByteStream, frame: bytes) -> None:
         parts, delay = self._shaper.shape(frame, self.clock.now())

@@ -11,6 +11,23 @@ from controller.core.types import Decision
 from emulators.lane import LaneSpec
 from emulators.world import World
 
+# The channel map of every in-memory lane (demo, simulation, the runtime tests' harness).
+MEMORY_INPUTS = {
+    "approach_loop": 0,
+    "entry_arm_loop": 1,
+    "beam_in": 2,
+    "beam_out": 3,
+    "exit_arm_loop": 4,
+}
+MEMORY_OUTPUTS = {
+    "entry_red": 0,
+    "entry_green": 1,
+    "exit_red": 2,
+    "exit_green": 3,
+    "sign_reposition": 4,
+    "sign_reverse": 5,
+}
+
 
 def spec_from_config(lane: LaneConfig, time_scale: float | None = None) -> LaneSpec:
     emu = lane.emulation
@@ -53,23 +70,7 @@ def memory_lane(lane_id: str, **emulation: float) -> LaneConfig:
             "exit_barrier": {"url": f"memory://{lane_id}-rs485", "unit": 2},
             "scale": {"url": f"memory://{lane_id}-scale", "protocol": "toledo"},
             "rfid": {"url": f"memory://{lane_id}-rfid", "address": 0},
-            "wiring": {
-                "inputs": {
-                    "approach_loop": 0,
-                    "entry_arm_loop": 1,
-                    "beam_in": 2,
-                    "beam_out": 3,
-                    "exit_arm_loop": 4,
-                },
-                "outputs": {
-                    "entry_red": 0,
-                    "entry_green": 1,
-                    "exit_red": 2,
-                    "exit_green": 3,
-                    "sign_reposition": 4,
-                    "sign_reverse": 5,
-                },
-            },
+            "wiring": {"inputs": dict(MEMORY_INPUTS), "outputs": dict(MEMORY_OUTPUTS)},
             "emulation": emulation,
         }
     )

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from controller.cli.emulation import MEMORY_INPUTS, MEMORY_OUTPUTS
 from controller.core.params import LaneParams
 from controller.core.types import Decision, Side
 from controller.runtime.lane import LaneRuntime
@@ -30,15 +31,7 @@ from emulators.memory import serve_modbus_memory
 from emulators.panel import ModelPanel
 from emulators.world import World
 
-INPUTS = {"approach_loop": 0, "entry_arm_loop": 1, "beam_in": 2, "beam_out": 3, "exit_arm_loop": 4}
-OUTPUTS = {
-    "entry_red": 0,
-    "entry_green": 1,
-    "exit_red": 2,
-    "exit_green": 3,
-    "sign_reposition": 4,
-    "sign_reverse": 5,
-}
+INPUTS, OUTPUTS = MEMORY_INPUTS, MEMORY_OUTPUTS
 
 
 @dataclass(slots=True)
