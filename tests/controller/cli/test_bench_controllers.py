@@ -1,4 +1,4 @@
-"""The yardsticks of bench/lane.py's capacity figure: the IDEAL and SEQUENTIAL
+"""The yardsticks of the capacity figure (bench/lane/ground_truth.py): the IDEAL and SEQUENTIAL
 ground-truth controllers move trucks through the emulated lane (15 simulated minutes,
 virtual time) without causing anything the world's safety oracle blames on a controller."""
 
@@ -8,7 +8,8 @@ import functools
 
 import pytest
 
-from bench.lane import CapacityRun, MemoryProbe, ground_truth_capacity
+from bench.lane.ground_truth import CapacityRun, ground_truth_capacity
+from bench.lane.sim import MemoryProbe
 
 
 @functools.cache
