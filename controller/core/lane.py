@@ -121,9 +121,19 @@ class LaneCore(Handlers, Operator, Workflow):
     def _outputs(self, now: float) -> None:
         for side in SIDES:
             self._drive(side, now)
-        lights, signs = self.desired_lights(), self.desired_signs(now)
+        halting = self._halting()
+        self.withdraw_manual_greens(halting)
+        lights, signs = self.desired_lights(halting), self.desired_signs(now)
         if not self.outputs_written or lights != self.lights or signs != self.signs:
-            self.emit(SetLights(lights[0], lights[1], signs[0], signs[1]))
+            # written before any motion of this step: a green never stands over an arm
+            # that starts to close or stop (S2), whoever commanded it
+            self.out.insert(0, SetLights(lights[0], lights[1], signs[0], signs[1]))
+
+    def _halting(self) -> frozenset[Side]:
+        """The sides sent to close or stop in this step (a technician's, or the output
+        stage's): their lights go red in the same step."""
+        moves = (c for c in self.out if isinstance(c, MoveBarrier))
+        return frozenset(m.side for m in moves if m.motion in (Motion.CLOSE, Motion.STOP))
 
     def _drive(self, side: Side, now: float) -> None:
         image, commanded = self.image, self.commanded[side]
@@ -196,6 +206,21 @@ class LaneCore(Handlers, Operator, Workflow):
         if move.reason == MoveReason.SAFETY_REOPEN:
             self.reopening.add(side)
             self.event("safety_reopen", side=side.value)
-        if motion in (Motion.OPEN, Motion.CLOSE):
+        if motion in (Motion.OPEN, Motion.CLOSE) and not self._there(side, motion):
             self.start_timer(f"stroke_start:{side}", now + self.params.field_check_s)
             self.start_timer(f"stroke:{side}", now + self.params.stroke_timeout_s)
+        elif move.reason == MoveReason.MANUAL:
+            self._manual_stroke_ended(side, now)
+
+    def _there(self, side: Side, motion: Motion) -> bool:
+        image = self.image
+        return image.fully_open(side) if motion == Motion.OPEN else image.fully_closed(side)
+
+    def _manual_stroke_ended(self, side: Side, now: float) -> None:
+        """A technician's stop (or a command to where the barrier already is) ends the
+        stroke S8 was timing; a barrier still moving must report itself at rest within
+        field_check_ms, or S8 faults the lane."""
+        self.cancel_timer(f"stroke_start:{side}")
+        self.cancel_timer(f"stroke:{side}")
+        if self.image.barrier_state(side) in (BarrierState.OPENING, BarrierState.CLOSING):
+            self.start_timer(f"stop:{side}", now + self.params.field_check_s)
