@@ -1,92 +1,122 @@
 """A technician in maintenance through the gateway, the full stack against the emulated
-world and its safety oracle (issue 17, items 1, 2 and 5): the oracle, which trusts only
-what the devices physically did, must find no controller-caused incident."""
+world and its safety oracle, in virtual time (issue 17, items 1, 2 and 5). The lane is
+the one `gatectl simulate` builds (real runtime, drivers and in-memory links with their
+wire fault books); the oracle trusts only what the devices physically did and must find
+no controller-caused incident."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 
+from controller.cli.simulate import SimLane, _lane
 from controller.core.types import LaneState, OperatorAction, Role, Side
 from controller.maintenance.server import Caller, Operation
 from controller.runtime.gateway import Gateway
+from devices.transport.base import MemoryHub
+from devices.transport.modbus import ModbusLinks
+from emulators.faults import FaultKind, FaultSpec
 from emulators.world import Phase
-from tests.controller.runtime.harness import OUTPUTS, EmulatedLane
-from tests.controller.runtime.test_lane_runtime import state, wait_for
+from tests.controller.runtime.harness import Stepped
 
 A = OperatorAction
 TECHNICIAN = Caller(pid=1, uid=1000, user="tech.jo", role=Role.TECHNICIAN)
 
 
 class Technician:
-    def __init__(self, lane: EmulatedLane) -> None:
-        self.lane = lane
-        self.gateway = Gateway([lane.runtime])
+    """Operates one simulated lane through the gateway, as gatectl would."""
+
+    def __init__(self, sim: SimLane) -> None:
+        self.sim = sim
+        self.world = sim.emulated.world
+        self.gateway = Gateway([sim.runtime])
+        self.stepped = Stepped()
+        sim.runtime.on_change = self.stepped.notify
 
     def __call__(self, action: OperatorAction, side: Side | None = None) -> dict[str, object]:
-        return self.gateway.operate(Operation("L01", action, side), TECHNICIAN)
+        return self.gateway.operate(Operation(self.sim.lane_id, action, side), TECHNICIAN)
 
-    async def show_entry_green(self) -> None:
-        """Open the entry arm, wait for it to report fully open, show green."""
-        assert self(A.BARRIER_OPEN, Side.ENTRY)["accepted"]
-        barrier = self.lane.barriers["entry"]
-        await self.until(lambda: barrier.position >= 100, 10)
-        assert self(A.LIGHT_GREEN, Side.ENTRY)["accepted"]
-        await self.until(lambda: self.lane.io_model.output(OUTPUTS["entry_green"]), 2)
+    def state(self) -> LaneState | None:
+        core = self.sim.runtime.core
+        return None if core is None else core.state
+
+    def caused(self) -> list[object]:
+        return list(self.world.oracle.by("controller"))
 
     async def until(self, condition: Callable[[], bool], limit_s: float) -> None:
-        await wait_for(condition, limit_s, self.lane)
+        """Wait on `condition`, re-checked after every runtime step (the scale alone
+        reports ten times a second), for at most `limit_s` of virtual time."""
+        async with asyncio.timeout(limit_s):
+            await self.stepped.wait_until(condition)
+
+    async def show_entry_green(self) -> None:
+        """Open the entry arm, wait for it to stand fully open, show green."""
+        assert self(A.BARRIER_OPEN, Side.ENTRY)["accepted"]
+        await self.until(lambda: self.world.panel.arm_fully_open("entry"), 10)
+        assert self(A.LIGHT_GREEN, Side.ENTRY)["accepted"]
+        await self.until(lambda: self.world.panel.green("entry"), 2)
 
 
 @asynccontextmanager
 async def in_maintenance() -> AsyncIterator[Technician]:
-    lane = EmulatedLane()
-    task = asyncio.create_task(lane.run())
-    try:
-        await wait_for(lambda: state(lane) == LaneState.IDLE, 10, lane)
-        technician = Technician(lane)
-        assert technician(A.MODE_MAINTENANCE)["state"] == "maintenance"
-        yield technician
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    async with AsyncExitStack() as stack:
+        sim = await _lane(0, 1, MemoryHub(), ModbusLinks(), 0.0, stack)
+        task = asyncio.create_task(sim.runtime.run())
+        try:
+            technician = Technician(sim)
+            await technician.until(lambda: technician.state() == LaneState.IDLE, 10)
+            assert technician(A.MODE_MAINTENANCE)["state"] == "maintenance"
+            yield technician
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            sim.clearance.cancel_all()
 
 
 @pytest.mark.looptime
-async def test_a_close_under_a_manual_green_never_leaves_green_over_a_moving_arm() -> None:
+async def test_a_close_under_a_manual_green_waits_for_the_red_on_a_slow_io_link() -> None:
+    """The I/O module misses its replies for 150 ms just as the technician closes the arm
+    under its green: the red reaches the lamps late (the lane is even DEGRADED for a
+    moment), so the arm must start down later still."""
     async with in_maintenance() as technician:
-        lane = technician.lane
         await technician.show_entry_green()
+        emulated = technician.sim.emulated
+        assert emulated.clock is not None
+        silent = FaultSpec(kind=FaultKind.NO_REPLY, duration_s=0.15)
+        emulated.wire["io"].inject(silent, emulated.clock.now())
         assert technician(A.BARRIER_CLOSE, Side.ENTRY)["accepted"]
-        await technician.until(lambda: lane.barriers["entry"].position <= 0, 10)
-        assert not lane.world.oracle.by("controller")  # entry_green_arm_not_open, before
+        closed = lambda: emulated.barriers["entry"].position <= 0  # noqa: E731
+        await technician.until(lambda: closed() or bool(technician.caused()), 10)
+        assert technician.caused() == []  # entry_green_arm_not_open, before
+        assert technician.state() == LaneState.MAINTENANCE
         again = technician(A.BARRIER_CLOSE, Side.ENTRY)
         await asyncio.sleep(10.0)  # beyond field_check_ms and stroke_timeout_s
-        assert state(lane) == LaneState.MAINTENANCE
+        assert technician.state() == LaneState.MAINTENANCE  # no S8 latched by the no-op
     assert again == {
         "accepted": True,
         "noop": "entry barrier already closed",
         "state": "maintenance",
     }
-    assert not lane.io_model.output(OUTPUTS["entry_green"])
-    assert not lane.world.oracle.by("controller")
 
 
 @pytest.mark.looptime
 async def test_a_manual_green_lets_one_truck_onto_the_deck_not_the_one_behind() -> None:
     async with in_maintenance() as technician:
-        lane = technician.lane
         await technician.show_entry_green()
-        first = lane.world.spawn(lane.world.make_truck())
-        second = lane.world.spawn(lane.world.make_truck())
+        world = technician.world
+        first = world.spawn(world.make_truck())
+        second = world.spawn(world.make_truck())
         await technician.until(lambda: first.phase == Phase.ON_DECK, 120)
         await asyncio.sleep(30.0)  # the second truck waits at the stop line, red
-        assert not lane.world.oracle.by("controller")  # two_admitted_on_deck, before
-        assert second.phase == Phase.AT_STOP
-        assert "deck" in str(technician(A.LIGHT_GREEN, Side.ENTRY)["refused"])
-        assert technician(A.MODE_AUTO)["state"] == "hold"  # an unknown vehicle on the deck
-    assert not lane.world.oracle.by("controller")
-    assert not lane.world.oracle.by("driver")
+        caused = technician.caused()  # two_admitted_on_deck, before
+        waiting = second.phase
+        refused = technician(A.LIGHT_GREEN, Side.ENTRY)
+        back = technician(A.MODE_AUTO)
+    assert caused == []
+    assert waiting == Phase.AT_STOP
+    assert "deck not empty" in str(refused["refused"])
+    assert back["state"] == "hold"  # an unknown vehicle on the deck, not clearing
+    assert not world.oracle.by("driver")
