@@ -88,8 +88,8 @@ async def test_a_close_under_a_manual_green_waits_for_the_red_on_a_slow_io_link(
         silent = FaultSpec(kind=FaultKind.NO_REPLY, duration_s=0.15)
         emulated.wire["io"].inject(silent, emulated.clock.now())
         assert technician(A.BARRIER_CLOSE, Side.ENTRY)["accepted"]
-        closed = lambda: emulated.barriers["entry"].position <= 0  # noqa: E731
-        await technician.until(lambda: closed() or bool(technician.caused()), 10)
+        arm = emulated.barriers["entry"]
+        await technician.until(lambda: arm.position <= 0 or bool(technician.caused()), 10)
         assert technician.caused() == []  # entry_green_arm_not_open, before
         assert technician.state() == LaneState.MAINTENANCE
         again = technician(A.BARRIER_CLOSE, Side.ENTRY)
