@@ -33,7 +33,15 @@ from controller.core.invariants import Violation, s1_close
 from controller.core.operator import Operator
 from controller.core.params import LaneParams
 from controller.core.table import GUARDS, TABLE
-from controller.core.types import SIDES, BarrierState, LaneState, Motion, MoveReason, Side
+from controller.core.types import (
+    SIDES,
+    Aspect,
+    BarrierState,
+    LaneState,
+    Motion,
+    MoveReason,
+    Side,
+)
 from controller.core.vehicles import DeckVehicle
 from controller.core.workflow import Workflow
 
@@ -60,6 +68,7 @@ class LaneCore(Handlers, Operator, Workflow):
         self.previous_barrier: dict[Side, BarrierState] = {}
         self.reopening: set[Side] = set()
         self.reported_now: Side | None = None
+        self.red_at = {Side.ENTRY: float("-inf"), Side.EXIT: float("-inf")}  # green -> red
         self.deck = None if deck is None else DeckVehicle.restored(deck)
         self.latched_fault = latched_fault
 
@@ -160,8 +169,22 @@ class LaneCore(Handlers, Operator, Workflow):
             needed = not image.fully_open(side)
         else:
             needed = not image.fully_closed(side) and s1_close(self, side, now) is None
+            needed = needed and self._red_settled(side, now)
         if needed:
             self.emit(MoveBarrier(side, motion, reason))
+
+    def _red_settled(self, side: Side, now: float) -> bool:
+        """A close waits field_check_s behind its side's red (a green shown now turns red
+        in this step): the lamps and the arm are on different links, and by then the red
+        is confirmed on the I/O module or the lane has faulted. Leaving maintenance under
+        a manual green closed the arm in the very step of the red."""
+        since = now if self.lights[SIDES.index(side)] == Aspect.GREEN else self.red_at[side]
+        due = since + self.params.field_check_s
+        if now >= due:
+            return True
+        if f"red_settle:{side}" not in self.timers:
+            self.start_timer(f"red_settle:{side}", due)  # a step then: the close goes out
+        return False
 
     # ------------------------------------------------------------------ interlock
     def _vet_into(self, result: list[Command], now: float) -> bool:
@@ -194,6 +217,10 @@ class LaneCore(Handlers, Operator, Workflow):
 
     def _applied(self, command: Command, now: float) -> None:
         if isinstance(command, SetLights):
+            shown = (command.entry, command.exit)
+            for side, was, aspect in zip(SIDES, self.lights, shown, strict=True):
+                if was == Aspect.GREEN and aspect == Aspect.RED:
+                    self.red_at[side] = now
             self.lights = (command.entry, command.exit)
             self.signs = (command.sign_reposition, command.sign_reverse)
             self.outputs_written = True

@@ -51,7 +51,7 @@ from controller.core.types import (
     Side,
     Signal,
 )
-from tests.core.step_checks import Before, judge_step
+from tests.core.step_checks import Before, Lamps, judge_step
 from tests.core.trucks import Traffic
 
 PARAMS = LaneParams(latch_s=2.0, clear_hold_s=1.0, stroke_timeout_s=6.0, position_timeout_s=20.0)
@@ -98,15 +98,16 @@ class LaneMachine(RuleBasedStateMachine):
         self.zero_requested = False
         self.traffic = Traffic()
         self.broken: list[str] = []  # what judge_step found, step by step
+        self.lamps = Lamps(PARAMS.field_check_s)
         self.core.start(self.now)
 
     def feed(self, event: Event) -> None:
         before = Before.of(self.core)
         self.last = self.core.handle(event)
+        found = self.lamps.follow(event.now, self.last)
         if self.core.state != LaneState.BOOTING:
-            self.broken.extend(
-                f"{event}: {v}" for v in judge_step(self.core, before, event, self.last)
-            )
+            found += judge_step(self.core, before, event)
+        self.broken.extend(f"{event}: {v}" for v in found)
         for command in self.last:
             if isinstance(command, RequestClearance):
                 self.requests.append(command.request_id)

@@ -3,8 +3,9 @@
 The interlock's own rules (invariants.py) are what the core is built from; these read the
 step from outside, as the lane's field would see it, so a rule missing from both the core
 and invariants.py is still caught (issue 17 items 1 and 2 were exactly that):
-- S2, in the step's command order: no barrier is sent to close or stop while its light
-  is green, and no green stands over an arm commanded to close or stop after the step;
+- S2, in the step's command order (`Lamps`): no barrier is sent to close or stop while
+  its light is green, nor to close sooner than field_check_ms after its light went red;
+  and no green stands over an arm commanded to close or stop after the step;
 - S2: a light that is green after a step in which presence rose at its arm;
 - S3 in MAINTENANCE: an entry green over an occupied deck (a vehicle known on it, the
   scale or a beam, or the exit not closed);
@@ -36,8 +37,8 @@ class Before:
         return cls(core.lights, presence)
 
 
-def judge_step(core: LaneCore, before: Before, event: Event, out: list[Command]) -> list[str]:
-    found = _command_order(before.lights, out)
+def judge_step(core: LaneCore, before: Before, event: Event) -> list[str]:
+    found: list[str] = []
     for i, side in enumerate(SIDES):
         if core.lights[i] != Aspect.GREEN:
             continue
@@ -53,18 +54,41 @@ def judge_step(core: LaneCore, before: Before, event: Event, out: list[Command])
     return found
 
 
-def _command_order(lights: tuple[Aspect, Aspect], out: list[Command]) -> list[str]:
-    found, aspects = [], list(lights)
-    for command in out:
-        if isinstance(command, SetLights):
-            aspects = [command.entry, command.exit]
-        elif isinstance(command, MoveBarrier) and _under_green(command, aspects):
-            found.append(f"S2: {command.side} sent {command.motion} under its green")
-    return found
+class Lamps:
+    """The lights as the field shows them, command by command, and when each went red.
+    The lamps and the arms are different devices on different links: an arm sent down
+    in the same step as its red may start before the red is lit, so a close must come
+    `settle_s` (field_check_ms: by then an output is confirmed or the lane faults)
+    after its side's red, and no barrier is sent to close or stop under a green."""
 
+    def __init__(self, settle_s: float) -> None:
+        self.settle_s = settle_s
+        self.aspects = [Aspect.RED, Aspect.RED]
+        self.red_at = [float("-inf"), float("-inf")]
 
-def _under_green(move: MoveBarrier, aspects: list[Aspect]) -> bool:
-    return move.motion in HALTING and aspects[SIDES.index(move.side)] == Aspect.GREEN
+    def follow(self, now: float, out: list[Command]) -> list[str]:
+        found: list[str] = []
+        for command in out:
+            if isinstance(command, SetLights):
+                self._show(now, (command.entry, command.exit))
+            elif isinstance(command, MoveBarrier) and command.motion in HALTING:
+                found.extend(self._judge_move(now, command))
+        return found
+
+    def _show(self, now: float, aspects: tuple[Aspect, Aspect]) -> None:
+        for i, aspect in enumerate(aspects):
+            if self.aspects[i] == Aspect.GREEN and aspect == Aspect.RED:
+                self.red_at[i] = now
+        self.aspects = list(aspects)
+
+    def _judge_move(self, now: float, move: MoveBarrier) -> list[str]:
+        i = SIDES.index(move.side)
+        if self.aspects[i] == Aspect.GREEN:
+            return [f"S2: {move.side} sent {move.motion} under its green"]
+        red_for = now - self.red_at[i]
+        if move.motion == Motion.CLOSE and red_for < self.settle_s:
+            return [f"S2: {move.side} sent close {red_for:.2f}s after its red"]
+        return []
 
 
 def _asked_green(event: Event, side: Side) -> bool:

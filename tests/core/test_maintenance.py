@@ -217,3 +217,20 @@ def test_a_fault_in_auto_still_resets_to_the_workflow() -> None:
     officer(lane, A.RESET, reason="fixed")
     reset = [e.data for e in events(lane, "state_changed") if e.data["previous"] == "fault"]
     assert reset == [{"previous": "fault", "state": "clearing"}]
+
+
+def test_leaving_maintenance_under_a_manual_green_closes_the_arm_only_behind_the_red() -> None:
+    """Found by the state machine's field check: `mode auto` under a manual green sent the
+    close in the very step of the red (the lamps and the arm are on different links)."""
+    lane = green_entry()
+    lane.set_inputs(approach_loop=False)
+    lane.run_for(1.5)
+    commands = technician(lane, A.MODE_AUTO)
+    [lights] = [c for c in commands if isinstance(c, SetLights)]
+    assert lights.entry == Aspect.RED
+    assert not [c for c in commands if isinstance(c, MoveBarrier)]
+    red_at = lane.now
+    close = MoveBarrier(Side.ENTRY, Motion.CLOSE, MoveReason.SECURE)
+    assert lane.run_until(lambda: close in lane.commands, 5)
+    assert lane.now - red_at == lane.params.field_check_s
+    assert lane.run_until(lambda: state(lane) == LaneState.IDLE, 10)
