@@ -57,6 +57,7 @@ class LaneBase:
         self.latched_fault: str | None = None
         self.fault_reason = ""
         self.resume_state: LaneState | None = None
+        self.faulted_in: LaneState | None = None  # what the lane was doing when it faulted
         self.admissions_allowed = True
         self.draining = False
         self.timers: dict[str, float] = {}
@@ -217,6 +218,8 @@ class LaneBase:
     # ------------------------------------------------------------------ state changes
     def go(self, target: LaneState, now: float) -> None:
         """Enter `target` (already validated against the table) and run its entry actions."""
+        if target == LaneState.FAULT:  # a reset returns a technician's lane to maintenance
+            self.faulted_in = self.working_state
         previous, self.state = self.state, target
         self.event("state_changed", previous=previous.value, state=target.value)
         if previous in APPROACH_DROPPED and target not in APPROACH_DROPPED:

@@ -8,7 +8,7 @@ are level-triggered and come from the output stage in lane.py.
 
 from __future__ import annotations
 
-from controller.core.base import APPROACH_DROPPED, LaneBase
+from controller.core.base import APPROACH_DROPPED
 from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
 from controller.core.events import (
     AdmissionCapacityChanged,
@@ -23,11 +23,13 @@ from controller.core.events import (
     TransactionCommitted,
 )
 from controller.core.image import PresenceEdges
+from controller.core.manual import ManualControl
 from controller.core.types import (
     SIDES,
     ApproachStage,
     BarrierState,
     Decision,
+    Device,
     LaneState,
     Motion,
     Side,
@@ -39,7 +41,7 @@ MOVING = (BarrierState.OPENING, BarrierState.CLOSING)
 AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 
-class Handlers(LaneBase):
+class Handlers(ManualControl):
     edges: PresenceEdges
     previous_barrier: dict[Side, BarrierState]
     reopening: set[Side]
@@ -75,6 +77,8 @@ class Handlers(LaneBase):
             self.cancel_timer(f"stroke_start:{side}")
         else:
             self.reopening.discard(side)
+        if report.state in AT_REST:
+            self.cancel_timer(f"stop:{side}")  # a technician's stop took
         done = (commanded == Motion.OPEN and self.image.fully_open(side)) or (
             commanded == Motion.CLOSE and self.image.fully_closed(side)
         )
@@ -97,6 +101,11 @@ class Handlers(LaneBase):
             self.cancel_timer(f"clear_hold:{side}")
             if deck is not None and side == Side.ENTRY and self._from_the_deck(deck):
                 self.reversed_off_deck(deck)
+            elif side == Side.ENTRY and self._onto_occupied_deck():
+                self.alarm(
+                    "vehicle_onto_occupied_deck",
+                    "a vehicle at the open entry arm while the deck is occupied (maintenance)",
+                )
             elif deck is not None and side == Side.ENTRY:
                 self._entry_pulse(deck, now)
             elif deck is not None and self.working_state in (
@@ -105,6 +114,17 @@ class Handlers(LaneBase):
             ):
                 deck.reached_exit = True
                 deck.times.setdefault("exit_arm", now)
+
+    def _onto_occupied_deck(self) -> bool:
+        """In maintenance nobody admits vehicles (the workflow's tailgating check is off):
+        presence rising under an entry arm that is not closed, with a vehicle known on
+        the deck or the deck carrying one (fresh scale or I/O), is a second vehicle."""
+        if self.working_state != LaneState.MAINTENANCE or self.image.fully_closed(Side.ENTRY):
+            return False
+        image, kg = self.image, self.image.weight_kg or 0.0
+        weighed = image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg
+        beams = image.fresh(Device.IO) and not image.beams_clear
+        return self.deck is not None or weighed or beams
 
     def _from_the_deck(self, deck: DeckVehicle) -> bool:
         """Presence rising at the entry arm behind a blocked beam_in, after the deck vehicle
@@ -198,6 +218,10 @@ class Handlers(LaneBase):
         elif kind in ("stroke", "stroke_start"):
             what = "did not start" if kind == "stroke_start" else "did not finish"
             return self._fail_to(now, f"S8: {arg} barrier stroke {what} in time")
+        elif kind == "stop":
+            return self._fail_to(now, f"S8: {arg} barrier did not stop in time")
+        elif kind == "close_after_red":
+            self.close_after_red(Side(arg), now)
         elif kind == "lamp":
             return self._fail_to(now, f"S2: {arg} red lamp not lit within field_check_ms")
         elif kind == "latch":

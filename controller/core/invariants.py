@@ -91,9 +91,30 @@ def s2_green(view: LaneView, side: Side) -> Violation | None:
         return Violation("S2", f"{side} green refused: device data stale")
     if not image.fully_open(side):
         return Violation("S2", f"{side} green refused: barrier not reported fully open")
+    if (motion := view.commanded[side]) in (Motion.CLOSE, Motion.STOP):
+        return Violation("S2", f"{side} green refused: barrier commanded to {motion}")
     if view.state == LaneState.MAINTENANCE:
-        return None  # S11: a manual green needs only the confirmed open barrier
+        return _s2_manual(view, side)
     return _s2_vehicle(view, side)
+
+
+def _s2_manual(view: LaneView, side: Side) -> Violation | None:
+    """S11: a manual green is still a green for one vehicle. Nobody may stand at the arm
+    (it turns red on the rising edge of presence there), and the entry's green lets a
+    vehicle onto the deck, so S3 must hold for it: no vehicle known on the deck, the
+    deck empty (beams and weight) and the exit reported closed."""
+    image = view.image
+    if image.presence(side):
+        return Violation("S2", f"{side} green refused: presence at the {side} arm")
+    if side == Side.EXIT:
+        return None
+    if view.deck is not None:
+        return Violation("S3", "entry green refused: a vehicle is on the deck")
+    if not image.deck_empty():
+        return Violation("S3", "entry green refused: deck not empty (beams or weight)")
+    if not image.fully_closed(Side.EXIT):
+        return Violation("S3", "entry green refused: exit barrier not reported closed")
+    return None
 
 
 def _s2_vehicle(view: LaneView, side: Side) -> Violation | None:

@@ -33,7 +33,15 @@ from controller.core.invariants import Violation, s1_close
 from controller.core.operator import Operator
 from controller.core.params import LaneParams
 from controller.core.table import GUARDS, TABLE
-from controller.core.types import SIDES, BarrierState, LaneState, Motion, MoveReason, Side
+from controller.core.types import (
+    SIDES,
+    Aspect,
+    BarrierState,
+    LaneState,
+    Motion,
+    MoveReason,
+    Side,
+)
 from controller.core.vehicles import DeckVehicle
 from controller.core.workflow import Workflow
 
@@ -60,6 +68,7 @@ class LaneCore(Handlers, Operator, Workflow):
         self.previous_barrier: dict[Side, BarrierState] = {}
         self.reopening: set[Side] = set()
         self.reported_now: Side | None = None
+        self.red_at = {Side.ENTRY: float("-inf"), Side.EXIT: float("-inf")}  # green -> red
         self.deck = None if deck is None else DeckVehicle.restored(deck)
         self.latched_fault = latched_fault
 
@@ -121,9 +130,19 @@ class LaneCore(Handlers, Operator, Workflow):
     def _outputs(self, now: float) -> None:
         for side in SIDES:
             self._drive(side, now)
-        lights, signs = self.desired_lights(), self.desired_signs(now)
+        halting = self._halting()
+        self.withdraw_manual_greens(halting)
+        lights, signs = self.desired_lights(halting), self.desired_signs(now)
         if not self.outputs_written or lights != self.lights or signs != self.signs:
-            self.emit(SetLights(lights[0], lights[1], signs[0], signs[1]))
+            # written before any motion of this step: a green never stands over an arm
+            # that starts to close or stop (S2), whoever commanded it
+            self.out.insert(0, SetLights(lights[0], lights[1], signs[0], signs[1]))
+
+    def _halting(self) -> frozenset[Side]:
+        """The sides sent to close or stop in this step (a technician's, or the output
+        stage's): their lights go red in the same step."""
+        moves = (c for c in self.out if isinstance(c, MoveBarrier))
+        return frozenset(m.side for m in moves if m.motion in (Motion.CLOSE, Motion.STOP))
 
     def _drive(self, side: Side, now: float) -> None:
         image, commanded = self.image, self.commanded[side]
@@ -150,8 +169,22 @@ class LaneCore(Handlers, Operator, Workflow):
             needed = not image.fully_open(side)
         else:
             needed = not image.fully_closed(side) and s1_close(self, side, now) is None
+            needed = needed and self._red_settled(side, now)
         if needed:
             self.emit(MoveBarrier(side, motion, reason))
+
+    def _red_settled(self, side: Side, now: float) -> bool:
+        """A close waits field_check_s behind its side's red (a green shown now turns red
+        in this step): the lamps and the arm are on different links, and by then the red
+        is confirmed on the I/O module or the lane has faulted. Leaving maintenance under
+        a manual green closed the arm in the very step of the red."""
+        since = now if self.lights[SIDES.index(side)] == Aspect.GREEN else self.red_at[side]
+        due = since + self.params.field_check_s
+        if now >= due:
+            return True
+        if f"red_settle:{side}" not in self.timers:
+            self.start_timer(f"red_settle:{side}", due)  # a step then: the close goes out
+        return False
 
     # ------------------------------------------------------------------ interlock
     def _vet_into(self, result: list[Command], now: float) -> bool:
@@ -184,6 +217,10 @@ class LaneCore(Handlers, Operator, Workflow):
 
     def _applied(self, command: Command, now: float) -> None:
         if isinstance(command, SetLights):
+            shown = (command.entry, command.exit)
+            for side, was, aspect in zip(SIDES, self.lights, shown, strict=True):
+                if was == Aspect.GREEN and aspect == Aspect.RED:
+                    self.red_at[side] = now
             self.lights = (command.entry, command.exit)
             self.signs = (command.sign_reposition, command.sign_reverse)
             self.outputs_written = True
@@ -196,6 +233,21 @@ class LaneCore(Handlers, Operator, Workflow):
         if move.reason == MoveReason.SAFETY_REOPEN:
             self.reopening.add(side)
             self.event("safety_reopen", side=side.value)
-        if motion in (Motion.OPEN, Motion.CLOSE):
+        if motion in (Motion.OPEN, Motion.CLOSE) and not self._there(side, motion):
             self.start_timer(f"stroke_start:{side}", now + self.params.field_check_s)
             self.start_timer(f"stroke:{side}", now + self.params.stroke_timeout_s)
+        elif move.reason == MoveReason.MANUAL:
+            self._manual_stroke_ended(side, now)
+
+    def _there(self, side: Side, motion: Motion) -> bool:
+        image = self.image
+        return image.fully_open(side) if motion == Motion.OPEN else image.fully_closed(side)
+
+    def _manual_stroke_ended(self, side: Side, now: float) -> None:
+        """A technician's stop (or a command to where the barrier already is) ends the
+        stroke S8 was timing; a barrier still moving must report itself at rest within
+        field_check_ms, or S8 faults the lane."""
+        self.cancel_timer(f"stroke_start:{side}")
+        self.cancel_timer(f"stroke:{side}")
+        if self.image.barrier_state(side) in (BarrierState.OPENING, BarrierState.CLOSING):
+            self.start_timer(f"stop:{side}", now + self.params.field_check_s)

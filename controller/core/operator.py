@@ -9,7 +9,7 @@ the workflow's (S11), so maintenance cannot bypass S1-S3.
 
 from __future__ import annotations
 
-from controller.core.base import APPROACH_DROPPED, LaneBase
+from controller.core.base import APPROACH_DROPPED
 from controller.core.commands import (
     ClearAlarm,
     Command,
@@ -18,6 +18,7 @@ from controller.core.commands import (
     SetLights,
 )
 from controller.core.events import OperatorCommanded
+from controller.core.manual import ManualControl
 from controller.core.types import (
     SIDES,
     ApproachStage,
@@ -41,7 +42,7 @@ MOTION_OF = {
 }
 
 
-class Operator(LaneBase):
+class Operator(ManualControl):
     def _allowed(self, cmd: OperatorCommanded) -> str | None:
         if not cmd.authenticated:
             return "not authenticated"
@@ -51,17 +52,19 @@ class Operator(LaneBase):
             return f"{cmd.action.value} needs an officer"
         return None
 
-    def _audit(self, cmd: OperatorCommanded, refused: str | None = None) -> None:
+    def _audit(self, cmd: OperatorCommanded, refused: str | None = None, noop: str = "") -> None:
         data: dict[str, object] = {"action": cmd.action.value, "actor": cmd.actor}
         data.update(role=cmd.role.value, reason=cmd.reason, state=self.state.value)
         if cmd.side is not None:
             data["side"] = cmd.side.value
         if cmd.tag is not None:
             data["tag"] = cmd.tag
-        if refused is None:
-            self.event("operator_command", **data)
-        else:
+        if refused is not None:
             self.event("operator_refused", refused=refused, **data)
+        elif noop:  # accepted, and answered as changing nothing (nothing is sent)
+            self.event("operator_noop", why=noop, **data)
+        else:
+            self.event("operator_command", **data)
 
     def _gate(self, cmd: OperatorCommanded) -> bool:
         """Audit the command; True when it may act."""
@@ -83,7 +86,7 @@ class Operator(LaneBase):
         if self.state == LaneState.CLOSED:
             return LaneState.IDLE
         if self.state == LaneState.MAINTENANCE:
-            return self._leave_maintenance()
+            return self._leave_maintenance(cmd.now)
         return None
 
     def op_mode_closed(self, cmd: OperatorCommanded) -> LaneState | None:
@@ -94,11 +97,15 @@ class Operator(LaneBase):
         if self.state == LaneState.IDLE:
             return LaneState.CLOSED
         if self.state == LaneState.MAINTENANCE:
-            return self._leave_maintenance()
+            return self._leave_maintenance(cmd.now)
         return None
 
-    def _leave_maintenance(self) -> LaneState:
+    def _leave_maintenance(self, now: float) -> LaneState:
+        """Back to the workflow: a deck left carrying something (a truck that drove on
+        in maintenance) is an unknown vehicle for an officer, never a lane to clear."""
         self.manual_lights = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
+        if self.deck is None and not self.image.deck_empty():
+            self.deck = DeckVehicle.unknown(self.new_id(), now, "vehicle on deck after maintenance")
         return LaneState.HOLD if self.deck is not None else LaneState.CLEARING
 
     def op_mode_maintenance(self, cmd: OperatorCommanded) -> LaneState | None:
@@ -125,17 +132,33 @@ class Operator(LaneBase):
         if cmd.side is None:
             self._audit(cmd, "side missing")
             return None
-        move = MoveBarrier(cmd.side, MOTION_OF[cmd.action], MoveReason.MANUAL)
+        motion = MOTION_OF[cmd.action]
+        if self._noop(cmd, self.barrier_noop(cmd.side, motion)):
+            return None
+        move = MoveBarrier(cmd.side, motion, MoveReason.MANUAL)
         if self._manual(cmd, move):
-            self.emit(move)
+            self.send_manual(move, cmd.now)
         return None
+
+    def _noop(self, cmd: OperatorCommanded, why: str) -> bool:
+        """Answer an entitled command that would change nothing as a no-op (audited)."""
+        if not why or self._allowed(cmd) is not None:
+            return False
+        self._audit(cmd, noop=why)
+        return True
 
     def op_light(self, cmd: OperatorCommanded) -> LaneState | None:
         if cmd.side is None:
             self._audit(cmd, "side missing")
             return None
         wanted = dict(self.manual_lights)
-        wanted[cmd.side] = Aspect.GREEN if cmd.action == A.LIGHT_GREEN else Aspect.RED
+        aspect = wanted[cmd.side] = Aspect.GREEN if cmd.action == A.LIGHT_GREEN else Aspect.RED
+        shown = self.lights[SIDES.index(cmd.side)]
+        if shown == aspect and self._noop(cmd, f"{cmd.side} light already {aspect}"):
+            return None
+        if aspect == Aspect.GREEN and self.close_pending(cmd.side):
+            self._audit(cmd, f"{cmd.side} barrier is about to close")
+            return None
         if self._manual(cmd, SetLights(wanted[Side.ENTRY], wanted[Side.EXIT])):
             self.manual_lights = wanted  # written by the output stage, re-judged every step
         return None
@@ -198,12 +221,21 @@ class Operator(LaneBase):
         self.emit(ClearAlarm("lane_fault"))
         for side in SIDES:
             self.commanded[side] = None  # re-command from what the devices now report
+        if self.faulted_in == LaneState.MAINTENANCE:
+            return self._back_to_maintenance()
         if self.deck is None and not self.image.deck_empty():
             self.deck = DeckVehicle.unknown(self.new_id(), cmd.now, "unknown vehicle on deck")
         if self.deck is not None:
             self.deck.hold_reason = self.deck.hold_reason or "reset with a vehicle on the deck"
             return LaneState.HOLD
         return LaneState.CLEARING
+
+    def _back_to_maintenance(self) -> LaneState:
+        """The fault arose in maintenance: the technician's lane comes back as the
+        technician left it, safe: every light red (manual greens were withdrawn at the
+        fault) and nothing commanded (MAINTENANCE moves nothing by itself)."""
+        self.manual_lights = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
+        return LaneState.MAINTENANCE
 
     def _field_failed(self) -> str:
         """Why a reset would only fault again (lamp sense read on the red lights of FAULT)."""

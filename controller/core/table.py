@@ -72,7 +72,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
     _degraded(table)
     _latched(table, S.FAULT)
     _latched(table, S.EMERGENCY)
-    table[S.FAULT, K.OP_RESET] = _t("op_reset", S.HOLD, S.CLEARING)
+    table[S.FAULT, K.OP_RESET] = _t("op_reset", S.HOLD, S.CLEARING, S.MAINTENANCE)
     table[S.EMERGENCY, K.OP_MODE_AUTO] = _t("op_end_emergency", S.FAULT)
     _maintenance(table)
     for state in LaneState:

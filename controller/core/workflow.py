@@ -309,7 +309,9 @@ class Workflow(LaneBase):
             return Motion.OPEN, MoveReason.RELEASE
         return Motion.CLOSE, MoveReason.SECURE
 
-    def desired_lights(self) -> tuple[Aspect, Aspect]:
+    def desired_lights(self, halting: frozenset[Side] = frozenset()) -> tuple[Aspect, Aspect]:
+        """What each head shows: green only where the state wants it, S2 allows it, and
+        its barrier is not being sent to close or stop in this very step (`halting`)."""
         if self.state == S.MAINTENANCE:
             wanted = (self.manual_lights[Side.ENTRY], self.manual_lights[Side.EXIT])
         else:
@@ -318,7 +320,9 @@ class Workflow(LaneBase):
             exit_ = self.state in EXIT_GREEN_STATES and not _reached(deck, Side.EXIT)
             wanted = (Aspect.GREEN if entry else Aspect.RED, Aspect.GREEN if exit_ else Aspect.RED)
         return tuple(  # type: ignore[return-value]
-            Aspect.GREEN if a == Aspect.GREEN and s2_green(self, s) is None else Aspect.RED
+            Aspect.GREEN
+            if a == Aspect.GREEN and s not in halting and s2_green(self, s) is None
+            else Aspect.RED
             for s, a in zip(SIDES, wanted, strict=True)
         )
 

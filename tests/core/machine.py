@@ -38,6 +38,7 @@ from controller.core.invariants import LaneView, Violation, check_command, check
 from controller.core.lane import LaneCore
 from controller.core.params import LaneParams
 from controller.core.types import (
+    SIDES,
     Aspect,
     BarrierState,
     Decision,
@@ -50,6 +51,8 @@ from controller.core.types import (
     Side,
     Signal,
 )
+from tests.core.step_checks import Before, Lamps, judge_step
+from tests.core.trucks import Traffic
 
 PARAMS = LaneParams(latch_s=2.0, clear_hold_s=1.0, stroke_timeout_s=6.0, position_timeout_s=20.0)
 SIGNALS = [s.value for s in Signal if s not in (Signal.ENTRY_RED_OK, Signal.EXIT_RED_OK)]
@@ -93,10 +96,18 @@ class LaneMachine(RuleBasedStateMachine):
         self.pending_commits: list[str] = []
         self.acked: set[str] = set()
         self.zero_requested = False
+        self.traffic = Traffic()
+        self.broken: list[str] = []  # what judge_step found, step by step
+        self.lamps = Lamps(PARAMS.field_check_s)
         self.core.start(self.now)
 
     def feed(self, event: Event) -> None:
+        before = Before.of(self.core)
         self.last = self.core.handle(event)
+        found = self.lamps.follow(event.now, self.last)
+        if self.core.state != LaneState.BOOTING:
+            found += judge_step(self.core, before, event)
+        self.broken.extend(f"{event}: {v}" for v in found)
         for command in self.last:
             if isinstance(command, RequestClearance):
                 self.requests.append(command.request_id)
@@ -155,6 +166,21 @@ class LaneMachine(RuleBasedStateMachine):
             self.feed(BarrierReported(self.now, side, BarrierState.OPEN, 100, presence))
         elif motion == Motion.CLOSE and not presence:
             self.feed(BarrierReported(self.now, side, BarrierState.CLOSED, 0))
+
+    @rule(gross_kg=st.sampled_from([12000.0, 24500.0, 41000.0]))
+    def truck_arrives(self, gross_kg: float) -> None:
+        if self.traffic.arrive(gross_kg):
+            self._sense_trucks()
+
+    @rule(index=st.sampled_from([0, 1]), reckless=st.booleans())
+    def truck_moves(self, index: int, reckless: bool) -> None:
+        """A truck moves on (on its green, or reckless through an open arm)."""
+        if self.traffic.move(index, self.core, reckless):
+            self._sense_trucks()
+
+    def _sense_trucks(self) -> None:
+        self.feed(InputsChanged(self.now, self.traffic.inputs()))
+        self.feed(WeightReported(self.now, self.traffic.load_kg(), motion=False))
 
     @rule(target=tags, tag=st.sampled_from(["E2000A", "E2000B", "E2000C"]))
     def new_tag(self, tag: str) -> str:
@@ -220,7 +246,20 @@ class LaneMachine(RuleBasedStateMachine):
         self.feed(InputsChanged(self.now, {f"{side.value}_arm_loop": True}))
         self.command(action, role, True, side, "E2000A")
 
+    @rule(side=st.sampled_from(SIDES))
+    def technician_opens_a_side(self, side: Side) -> None:
+        """A scenario worth its own rule: in maintenance a technician opens an arm, it
+        reports fully open, and the technician shows green (trucks may be in the lane)."""
+        self.command(A.MODE_MAINTENANCE, Role.TECHNICIAN, True, side, "E2000A")
+        self.command(A.BARRIER_OPEN, Role.TECHNICIAN, True, side, "E2000A")
+        self.barrier_follows(side, presence=False)
+        self.command(A.LIGHT_GREEN, Role.TECHNICIAN, True, side, "E2000A")
+
     # ------------------------------------------------------------------ invariants
+    @invariant()
+    def each_step_is_safe_as_the_field_sees_it(self) -> None:  # S2, S3 in every mode
+        assert not self.broken, f"state {self.core.state}: {self.broken}"
+
     @invariant()
     def nothing_unsafe_left_the_core(self) -> None:
         assert not self.recorder.escaped, f"interlock let through: {self.recorder.escaped}"
