@@ -15,6 +15,7 @@ from controller.core.commands import (
     Command,
     CommitTransaction,
     PersistFault,
+    PersistMode,
     PublishEvent,
     RaiseAlarm,
     RequestClearance,
@@ -32,6 +33,7 @@ from controller.core.types import (
     Aspect,
     Device,
     LaneState,
+    Mode,
     Motion,
     Outcome,
     Side,
@@ -58,7 +60,9 @@ class LaneBase:
         self.fault_reason = ""
         self.resume_state: LaneState | None = None
         self.admissions_allowed = True
-        self.draining = False
+        self.draining = False  # admit no more: a pending mode waits for the lane to close up
+        self.mode = self.persisted_mode = Mode.AUTO  # the operator's mode, journaled
+        self.pending_maintenance = False
         self.timers: dict[str, float] = {}
         self.zero_retry_at = 0.0
         self.zero_alarmed = False
@@ -240,6 +244,26 @@ class LaneBase:
         self.alarm("lane_fault", reason)
         self.drop_approach()
         self.resume_state = None
+
+    # ------------------------------------------------------------------ the operator's mode
+    def restore_mode(self, mode: Mode) -> None:
+        """The journaled mode, before boot: the mode the lane was left in."""
+        self.mode = self.persisted_mode = mode
+        self.draining = mode == Mode.CLOSED
+
+    def boot_target(self, reconciled: LaneState) -> LaneState:
+        """Where boot goes: a latched fault wins, then a journaled maintenance (the deck
+        context is reconciled first, so leaving maintenance holds a vehicle found on it)."""
+        if reconciled == LaneState.FAULT or self.mode == Mode.AUTO:
+            return reconciled
+        self.drop_approach()  # maintenance and closed identify nobody
+        return LaneState.MAINTENANCE if self.mode == Mode.MAINTENANCE else reconciled
+
+    def watch_mode(self) -> None:
+        """Journal the operator's mode when it changed (as PersistFault does a fault)."""
+        if self.mode != self.persisted_mode:
+            self.persisted_mode = self.mode
+            self.emit(PersistMode(self.mode))
 
     def fail(self, now: float, reason: str) -> None:
         """Fail closed: FAULT with safe outputs (lights red, strokes halted), latched."""

@@ -291,7 +291,7 @@ class Handlers(LaneBase):
         self.cancel_timer("boot")
         self.outputs_written = False  # force the all-red write now that every device has spoken
         self.rearm_approach(event.now, at_boot=True)  # a truck already at the stop line
-        return self.reconcile(event.now)
+        return self.boot_target(self.reconcile(event.now))
 
     def reconcile(self, now: float) -> LaneState:
         """Restart: resume from the journaled context where the sensors agree, else HOLD."""

@@ -30,10 +30,10 @@ from controller.core.handlers import Handlers
 from controller.core.image import NO_EDGES
 from controller.core.interlock import Interlock
 from controller.core.invariants import Violation, s1_close
-from controller.core.operator import Operator
+from controller.core.modes import Modes
 from controller.core.params import LaneParams
 from controller.core.table import GUARDS, TABLE
-from controller.core.types import SIDES, BarrierState, LaneState, Motion, MoveReason, Side
+from controller.core.types import SIDES, BarrierState, LaneState, Mode, Motion, MoveReason, Side
 from controller.core.vehicles import DeckVehicle
 from controller.core.workflow import Workflow
 
@@ -45,7 +45,7 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-class LaneCore(Handlers, Operator, Workflow):
+class LaneCore(Handlers, Modes, Workflow):
     def __init__(
         self,
         params: LaneParams | None = None,
@@ -54,6 +54,7 @@ class LaneCore(Handlers, Operator, Workflow):
         interlock: Interlock | None = None,
         deck: DeckContext | None = None,
         latched_fault: str | None = None,
+        mode: Mode = Mode.AUTO,
     ) -> None:
         super().__init__(params or LaneParams(), new_id, interlock or Interlock())
         self.edges = NO_EDGES
@@ -62,6 +63,7 @@ class LaneCore(Handlers, Operator, Workflow):
         self.reported_now: Side | None = None
         self.deck = None if deck is None else DeckVehicle.restored(deck)
         self.latched_fault = latched_fault
+        self.restore_mode(mode)
 
     def start(self, now: float) -> list[Command]:
         """S9: nothing is commanded until every device has reported; only a boot deadline."""
@@ -107,6 +109,7 @@ class LaneCore(Handlers, Operator, Workflow):
         self.watch_driver(now)
         self.watch_conditions(now)
         self.watch_field(now)
+        self.watch_mode()
 
     def _finish(self, now: float) -> list[Command]:
         result: list[Command] = []

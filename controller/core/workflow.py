@@ -173,6 +173,8 @@ class Workflow(LaneBase):
             return None
         if s12_zero(self, now) is not None:
             return None
+        if self.pending_maintenance:  # asked for while the vehicle was in process
+            return S.MAINTENANCE
         return S.CLOSED if self.draining else S.IDLE
 
     # ------------------------------------------------------------------ entry actions

@@ -98,10 +98,13 @@ class Gateway:
             tag=op.tag,
             reason=op.reason,
         )
+        answer: dict[str, object] = {"accepted": True}
         for command in lane.feed(event):
             if isinstance(command, PublishEvent) and command.type == "operator_refused":
                 return {"accepted": False, "refused": str(command.data.get("refused", ""))}
-        return {"accepted": True, "state": lane.snapshot()["state"]}
+            if isinstance(command, PublishEvent) and command.type == "mode_pending":
+                answer["pending"] = command.data["message"]  # e.g. maintenance after the vehicle
+        return {**answer, "state": lane.snapshot()["state"]}
 
     def set_alarm(self, lane_id: str, name: str, text: str | None) -> None:
         """Raise (`text`) or clear (None) a gateway-level alarm on a lane (clock health)."""

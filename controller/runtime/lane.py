@@ -27,6 +27,7 @@ from controller.core.commands import (
     DisableAutoClose,
     MoveBarrier,
     PersistFault,
+    PersistMode,
     PublishEvent,
     RaiseAlarm,
     RequestClearance,
@@ -101,8 +102,15 @@ class LaneRuntime:
         lane = self.setup.lane_id
         context = await self.journal.load_context(lane)
         fault = await self.journal.load_fault(lane)
+        mode = await self.journal.load_mode(lane)
         kwargs = {} if self.new_id is None else {"new_id": self.new_id}
-        self.core = LaneCore(self.setup.params, deck=context, latched_fault=fault, **kwargs)  # type: ignore[arg-type]
+        self.core = LaneCore(
+            self.setup.params,
+            deck=context,
+            latched_fault=fault,
+            mode=mode,
+            **kwargs,  # type: ignore[arg-type]
+        )
         self.timers = TimerService(self._timer_expired)
         self.io = IoLoop(self)
         self.barriers = {side: BarrierLoop(self, side) for side in self.setup.sides}
@@ -188,6 +196,8 @@ class LaneRuntime:
             self._journal(lambda: self.journal.save_context(lane, command.context))
         elif isinstance(command, PersistFault):
             self._journal(lambda: self.journal.persist_fault(lane, command.reason))
+        elif isinstance(command, PersistMode):
+            self._journal(lambda: self.journal.persist_mode(lane, command.mode))
         elif isinstance(command, PublishEvent):
             self._journal(lambda: self.journal.append_event(lane, command.type, command.data))
             for listener in self.listeners:
@@ -219,6 +229,8 @@ class LaneRuntime:
             "hold_reason": "" if deck is None else deck.hold_reason,
             "approach": None if core.approach is None else core.approach.stage.value,
             "latched_fault": core.latched_fault,
+            "mode": core.mode.value,
+            "pending_mode": None if core.pending_mode is None else core.pending_mode.value,
             "alarms": dict(self.alarms),
             "devices": self.freshness.snapshot(),
         }

@@ -1,0 +1,78 @@
+"""The operator's mode: journaled, restored at boot, and deferred past a vehicle in process.
+
+Theory of operation: `mode` is what the operator last chose (auto, maintenance, closed);
+`watch_mode` journals it (`PersistMode`) whenever it changes, the way a latched fault is
+journaled, so a lane left in maintenance boots into maintenance: all red, the arms as
+found, nothing commanded. A mode change asked for while a vehicle is being processed
+does not cut the workflow short: like closed's drain, it is pending (admissions stop, the
+vehicle finishes and leaves, the lane closes up) and takes effect then; a later `mode
+auto` cancels it. Emergency is never deferred (operator.py).
+"""
+
+from __future__ import annotations
+
+from controller.core.events import OperatorCommanded
+from controller.core.operator import Operator
+from controller.core.types import LaneState, Mode
+
+S = LaneState
+
+
+class Modes(Operator):
+    @property
+    def pending_mode(self) -> Mode | None:
+        """The mode that takes effect once the lane has finished its vehicle, if any."""
+        if self.pending_maintenance:
+            return Mode.MAINTENANCE
+        if self.draining and self.state not in (S.CLOSED, S.MAINTENANCE):
+            return Mode.CLOSED
+        return None
+
+    # ------------------------------------------------------------------ operator modes
+    def op_mode_auto(self, cmd: OperatorCommanded) -> LaneState | None:
+        cancelled = self.pending_mode
+        target = super().op_mode_auto(cmd)
+        if self._allowed(cmd) is None:
+            self.mode, self.pending_maintenance = Mode.AUTO, False
+            if cancelled is not None:
+                self.event("mode_pending_cancelled", mode=cancelled.value, by=cmd.actor)
+        return target
+
+    def op_mode_closed(self, cmd: OperatorCommanded) -> LaneState | None:
+        target = super().op_mode_closed(cmd)
+        if self._allowed(cmd) is None:
+            self.mode, self.pending_maintenance = Mode.CLOSED, False
+            if target is None and self.state != S.CLOSED:
+                self._pending(Mode.CLOSED, cmd)
+        return target
+
+    def op_mode_maintenance(self, cmd: OperatorCommanded) -> LaneState | None:
+        self.pending_maintenance = False
+        return super().op_mode_maintenance(cmd)
+
+    def op_defer_maintenance(self, cmd: OperatorCommanded) -> LaneState | None:
+        """`mode maintenance` with a vehicle in process: after it has left."""
+        if not self._gate(cmd):
+            return None
+        self.draining = self.pending_maintenance = True  # admit no more meanwhile
+        self.drop_approach()
+        self._pending(Mode.MAINTENANCE, cmd)
+        return None
+
+    def op_end_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
+        target = super().op_end_emergency(cmd)
+        if self._allowed(cmd) is None:
+            self.mode, self.pending_maintenance, self.draining = Mode.AUTO, False, False
+        return target
+
+    def _pending(self, mode: Mode, cmd: OperatorCommanded) -> None:
+        when = "after the current vehicle" if self.deck is not None else "once closed up"
+        self.event("mode_pending", mode=mode.value, message=f"{mode.value} {when}", by=cmd.actor)
+
+    def enter_maintenance(self, now: float) -> None:
+        self.mode, self.pending_maintenance, self.draining = Mode.MAINTENANCE, False, False
+
+    def g_mode_due(self, now: float) -> LaneState | None:
+        """A pending maintenance on a lane with no vehicle in process (it resumed idle or
+        closed from a data loss): now."""
+        return S.MAINTENANCE if self.pending_maintenance else None
