@@ -43,9 +43,9 @@ def test_maintenance_asked_with_a_vehicle_on_the_deck_is_pending_then_taken() ->
     on_the_deck(lane)
     out = command(lane, A.MODE_MAINTENANCE)
     assert not typed(out, "operator_refused")
-    pending = typed(out, "mode_pending")
-    assert pending
-    assert pending[0].data["message"] == "maintenance after the current vehicle"
+    deferred = typed(out, "mode_pending")
+    assert deferred
+    assert deferred[0].data["message"] == "maintenance after the current vehicle"
     assert pending(lane) == Mode.MAINTENANCE
     assert lane.core.state == LaneState.WEIGHING  # the vehicle is not cut short
     assert lane.run_until(lambda: lane.lights[1] == Aspect.GREEN, 60)
