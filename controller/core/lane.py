@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from controller.core.acknowledge import Acknowledge
 from controller.core.commands import (
     Command,
     DeckContext,
@@ -45,7 +46,7 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-class LaneCore(Handlers, Modes, Workflow):
+class LaneCore(Handlers, Modes, Acknowledge, Workflow):
     def __init__(
         self,
         params: LaneParams | None = None,
@@ -108,6 +109,7 @@ class LaneCore(Handlers, Modes, Workflow):
             self.auto_zero(now)
         self.watch_driver(now)
         self.watch_conditions(now)
+        self.watch_alarms()
         self.watch_field(now)
         self.watch_mode()
 

@@ -83,6 +83,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
     for state in LaneState:
         if state != S.BOOTING:
             table[state, K.OP_MODE_EMERGENCY] = _t("op_emergency", S.EMERGENCY)
+        table[state, K.OP_ACK] = _t("op_ack")  # an officer acknowledges an alarm
     return table
 
 
