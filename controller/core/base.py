@@ -69,6 +69,8 @@ class LaneBase:
         self.auto_close_asked: set[Side] = set()
         self.conditions: dict[str, str] = {}  # condition alarms standing, code -> message
         self.standing: dict[str, Alarm] = {}  # every alarm standing, with its clearing rule
+        self.crossings: set[str] = set()  # maintenance crossings' records being committed
+        self.crossing: DeckVehicle | None = None  # a vehicle on the deck in maintenance
         self.out: list[Command] = []
 
     # ------------------------------------------------------------------ outputs

@@ -26,6 +26,7 @@ from controller.core.commands import (
     SetLights,
     StartTimer,
 )
+from controller.core.crossings import Crossings
 from controller.core.events import BarrierReported, Event, event_kind
 from controller.core.handlers import Handlers
 from controller.core.image import NO_EDGES
@@ -46,7 +47,7 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-class LaneCore(Handlers, Modes, Acknowledge, Workflow):
+class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
     def __init__(
         self,
         params: LaneParams | None = None,
@@ -79,7 +80,9 @@ class LaneCore(Handlers, Modes, Acknowledge, Workflow):
         self.reported_now = event.side if isinstance(event, BarrierReported) else None
         origin = self.state
         transition = TABLE.get((origin, event_kind(event)))
-        if transition is None:
+        if self.settle_crossing(event):
+            pass  # a maintenance crossing's record: not the workflow's (crossings.py)
+        elif transition is None:
             self.fail(now, f"unexpected {event_kind(event).value} in state {origin.value}")
         else:
             target = getattr(self, transition.handler)(event)
@@ -107,6 +110,7 @@ class LaneCore(Handlers, Modes, Acknowledge, Workflow):
             self.rearm_approach(now, again=True)  # its arrival edge came while another was on it
         if self.state in ZEROING_STATES:
             self.auto_zero(now)
+        self.watch_crossings(now)
         self.watch_driver(now)
         self.watch_conditions(now)
         self.watch_alarms()

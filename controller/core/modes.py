@@ -11,6 +11,7 @@ auto` cancels it. Emergency is never deferred (operator.py).
 
 from __future__ import annotations
 
+from controller.core.crossings import Crossings
 from controller.core.events import OperatorCommanded
 from controller.core.operator import Operator
 from controller.core.types import LaneState, Mode
@@ -18,7 +19,7 @@ from controller.core.types import LaneState, Mode
 S = LaneState
 
 
-class Modes(Operator):
+class Modes(Operator, Crossings):
     @property
     def pending_mode(self) -> Mode | None:
         """The mode that takes effect once the lane has finished its vehicle, if any."""
@@ -31,6 +32,7 @@ class Modes(Operator):
     # ------------------------------------------------------------------ operator modes
     def op_mode_auto(self, cmd: OperatorCommanded) -> LaneState | None:
         cancelled = self.pending_mode
+        self._hand_over(cmd)
         target = super().op_mode_auto(cmd)
         if self._allowed(cmd) is None:
             self.mode, self.pending_maintenance = Mode.AUTO, False
@@ -39,6 +41,7 @@ class Modes(Operator):
         return target
 
     def op_mode_closed(self, cmd: OperatorCommanded) -> LaneState | None:
+        self._hand_over(cmd)
         target = super().op_mode_closed(cmd)
         if self._allowed(cmd) is None:
             self.mode, self.pending_maintenance = Mode.CLOSED, False
@@ -64,6 +67,11 @@ class Modes(Operator):
         if self._allowed(cmd) is None:
             self.mode, self.pending_maintenance, self.draining = Mode.AUTO, False, False
         return target
+
+    def _hand_over(self, cmd: OperatorCommanded) -> None:
+        """Leaving maintenance with its vehicle on the deck: the lane holds it."""
+        if self.state == S.MAINTENANCE and self._allowed(cmd) is None:
+            self.hand_over_crossing()
 
     def _pending(self, mode: Mode, cmd: OperatorCommanded) -> None:
         when = "after the current vehicle" if self.deck is not None else "once closed up"
