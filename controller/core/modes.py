@@ -49,10 +49,6 @@ class Modes(Operator, Crossings):
                 self._pending(Mode.CLOSED, cmd)
         return target
 
-    def op_mode_maintenance(self, cmd: OperatorCommanded) -> LaneState | None:
-        self.pending_maintenance = False
-        return super().op_mode_maintenance(cmd)
-
     def op_defer_maintenance(self, cmd: OperatorCommanded) -> LaneState | None:
         """`mode maintenance` with a vehicle in process: after it has left."""
         if not self._gate(cmd):
