@@ -273,8 +273,14 @@ class LaneBase:
         self.draining = mode == Mode.CLOSED
 
     def boot_target(self, reconciled: LaneState) -> LaneState:
-        """Where boot goes: a latched fault wins, then a journaled maintenance (the deck
-        context is reconciled first, so leaving maintenance holds a vehicle found on it)."""
+        """Where boot goes: an emergency declared before the restart goes on (its arms
+        stay open for the evacuation); then a latched fault; then a journaled maintenance
+        (the deck context is reconciled first: leaving it holds a vehicle found on it)."""
+        if self.mode == Mode.EMERGENCY:
+            self.drop_approach()
+            what = "emergency declared before the restart goes on: end it with mode auto"
+            self.alarm("emergency", what, Clears.EMERGENCY_RESET)
+            return LaneState.EMERGENCY
         if reconciled == LaneState.FAULT or self.mode == Mode.AUTO:
             return reconciled
         self.drop_approach()  # maintenance and closed identify nobody

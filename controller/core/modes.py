@@ -6,7 +6,8 @@ journaled, so a lane left in maintenance boots into maintenance: all red, the ar
 found, nothing commanded. A mode change asked for while a vehicle is being processed
 does not cut the workflow short: like closed's drain, it is pending (admissions stop, the
 vehicle finishes and leaves, the lane closes up) and takes effect then; a later `mode
-auto` cancels it. Emergency is never deferred (operator.py).
+auto` cancels it. Emergency is never deferred, and is journaled too: an evacuation
+outlives a restart.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ class Modes(Operator, Crossings):
         self.drop_approach()
         self._pending(Mode.MAINTENANCE, cmd)
         return None
+
+    def op_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
+        target = super().op_emergency(cmd)
+        if self._allowed(cmd) is None:  # never deferred; it cancels what was pending
+            self.mode, self.pending_maintenance, self.draining = Mode.EMERGENCY, False, False
+        return target
 
     def op_end_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
         target = super().op_end_emergency(cmd)

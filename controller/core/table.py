@@ -57,7 +57,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
         table[state, K.VIOLATION] = _t("on_violation", S.FAULT)
     for kind in (*SENSE, K.HEALTH):
         table[S.BOOTING, kind] = _t(
-            "on_boot_report", S.CLEARING, S.RELEASING, S.HOLD, S.FAULT, S.MAINTENANCE
+            "on_boot_report", S.CLEARING, S.RELEASING, S.HOLD, S.FAULT, S.MAINTENANCE, S.EMERGENCY
         )
     table[S.BOOTING, K.TIMER] = _t("on_timer", S.FAULT)
     table[S.BOOTING, K.TAGS] = _t("ignore")

@@ -96,12 +96,12 @@ class Outcome(StrEnum):
 
 
 class Mode(StrEnum):
-    """The operator's mode: safety state, journaled, restored at boot (emergency is not:
-    it ends through a latched fault, which is journaled itself)."""
+    """The operator's mode: safety state, journaled and restored at boot."""
 
     AUTO = "auto"
     MAINTENANCE = "maintenance"
     CLOSED = "closed"
+    EMERGENCY = "emergency"  # an evacuation outlives a restart: the arms stay open
 
 
 class Role(StrEnum):
