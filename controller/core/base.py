@@ -16,7 +16,6 @@ from controller.core.commands import (
     Command,
     CommitTransaction,
     PersistFault,
-    PersistMode,
     PublishEvent,
     RaiseAlarm,
     RequestClearance,
@@ -265,32 +264,6 @@ class LaneBase:
         self.alarm("lane_fault", reason, Clears.FAULT_RESET)
         self.drop_approach()
         self.resume_state = None
-
-    # ------------------------------------------------------------------ the operator's mode
-    def restore_mode(self, mode: Mode) -> None:
-        """The journaled mode, before boot: the mode the lane was left in."""
-        self.mode = self.persisted_mode = mode
-        self.draining = mode == Mode.CLOSED
-
-    def boot_target(self, reconciled: LaneState) -> LaneState:
-        """Where boot goes: an emergency declared before the restart goes on (its arms
-        stay open for the evacuation); then a latched fault; then a journaled maintenance
-        (the deck context is reconciled first: leaving it holds a vehicle found on it)."""
-        if self.mode == Mode.EMERGENCY:
-            self.drop_approach()
-            what = "emergency declared before the restart goes on: end it with mode auto"
-            self.alarm("emergency", what, Clears.EMERGENCY_RESET)
-            return LaneState.EMERGENCY
-        if reconciled == LaneState.FAULT or self.mode == Mode.AUTO:
-            return reconciled
-        self.drop_approach()  # maintenance and closed identify nobody
-        return LaneState.MAINTENANCE if self.mode == Mode.MAINTENANCE else reconciled
-
-    def watch_mode(self) -> None:
-        """Journal the operator's mode when it changed (as PersistFault does a fault)."""
-        if self.mode != self.persisted_mode:
-            self.persisted_mode = self.mode
-            self.emit(PersistMode(self.mode))
 
     def fail(self, now: float, reason: str) -> None:
         """Fail closed: FAULT with safe outputs (lights red, strokes halted), latched."""

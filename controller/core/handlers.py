@@ -8,6 +8,8 @@ are level-triggered and come from the output stage in lane.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from controller.core.alarms import Clears
 from controller.core.base import APPROACH_DROPPED, LaneBase
 from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
@@ -41,6 +43,7 @@ AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 
 class Handlers(LaneBase):
+    boot_target: Callable[[LaneState], LaneState]  # modes.py: where the journaled mode boots
     edges: PresenceEdges
     previous_barrier: dict[Side, BarrierState]
     reopening: set[Side]

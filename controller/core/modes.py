@@ -12,6 +12,8 @@ outlives a restart.
 
 from __future__ import annotations
 
+from controller.core.alarms import Clears
+from controller.core.commands import PersistMode
 from controller.core.crossings import Crossings
 from controller.core.events import OperatorCommanded
 from controller.core.operator import Operator
@@ -21,6 +23,32 @@ S = LaneState
 
 
 class Modes(Operator, Crossings):
+    # ------------------------------------------------------------------ persistence
+    def restore_mode(self, mode: Mode) -> None:
+        """The journaled mode, before boot: the mode the lane was left in."""
+        self.mode = self.persisted_mode = mode
+        self.draining = mode == Mode.CLOSED
+
+    def boot_target(self, reconciled: LaneState) -> LaneState:
+        """Where boot goes: an emergency declared before the restart goes on (its arms
+        stay open for the evacuation); then a latched fault; then a journaled maintenance
+        (the deck context is reconciled first: leaving it holds a vehicle found on it)."""
+        if self.mode == Mode.EMERGENCY:
+            self.drop_approach()
+            what = "emergency declared before the restart goes on: end it with mode auto"
+            self.alarm("emergency", what, Clears.EMERGENCY_RESET)
+            return LaneState.EMERGENCY
+        if reconciled == LaneState.FAULT or self.mode == Mode.AUTO:
+            return reconciled
+        self.drop_approach()  # maintenance and closed identify nobody
+        return LaneState.MAINTENANCE if self.mode == Mode.MAINTENANCE else reconciled
+
+    def watch_mode(self) -> None:
+        """Journal the operator's mode when it changed (as PersistFault does a fault)."""
+        if self.mode != self.persisted_mode:
+            self.persisted_mode = self.mode
+            self.emit(PersistMode(self.mode))
+
     @property
     def pending_mode(self) -> Mode | None:
         """The mode that takes effect once the lane has finished its vehicle, if any."""
