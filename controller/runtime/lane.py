@@ -52,7 +52,7 @@ from controller.core.invariants import check_lane
 from controller.core.lane import LaneCore
 from controller.core.types import Device, LaneState, Side
 from controller.errors import DeviceError, GateError
-from controller.journal.codec import rfc3339
+from controller.runtime.alarm_view import alarm_view
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
 from controller.runtime.ports import ClearancePort, JournalPort, VerifiedDecision
@@ -226,19 +226,8 @@ class LaneRuntime:
                 self.clear_alarm(cause)
 
     def alarm_view(self) -> dict[str, dict[str, object]]:
-        """Each standing alarm with its text, since when (UTC) and whether an officer
-        has acknowledged it."""
         standing = {} if self.core is None else self.core.standing
-        view: dict[str, dict[str, object]] = {}
-        for code, text in self.alarms.items():
-            since = self.alarm_since.get(code)
-            alarm = standing.get(code)
-            view[code] = {
-                "text": text,
-                "since": None if since is None else rfc3339(since),
-                "acknowledged": alarm is not None and alarm.acknowledged,
-            }
-        return view
+        return alarm_view(self.alarms, self.alarm_since, standing)
 
     def output_mismatch(self, shown: tuple[bool, ...], wanted: tuple[bool, ...] | None) -> None:
         """S8: the I/O module does not confirm the commanded outputs."""
