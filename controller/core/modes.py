@@ -1,6 +1,7 @@
 """The operator's mode: journaled, restored at boot, and deferred past a vehicle in process.
 
-Theory of operation: `mode` is what the operator last chose (auto, maintenance, closed);
+Theory of operation: `mode` is what the operator last chose (auto, maintenance, closed,
+emergency);
 `watch_mode` journals it (`PersistMode`) whenever it changes, the way a latched fault is
 journaled, so a lane left in maintenance boots into maintenance: all red, the arms as
 found, nothing commanded. A mode change asked for while a vehicle is being processed
@@ -74,7 +75,7 @@ class Modes(Operator, Crossings):
         target = super().op_mode_closed(cmd)
         if self._allowed(cmd) is None:
             self.mode, self.pending_maintenance = Mode.CLOSED, False
-            if target is None and self.state != S.CLOSED:
+            if S.CLOSED not in (target, self.state):  # draining first (from maintenance too)
                 self._pending(Mode.CLOSED, cmd)
         return target
 
@@ -105,7 +106,8 @@ class Modes(Operator, Crossings):
             self.hand_over_crossing()
 
     def _pending(self, mode: Mode, cmd: OperatorCommanded) -> None:
-        when = "after the current vehicle" if self.deck is not None else "once closed up"
+        vehicle = self.deck is not None
+        when = "after the current vehicle" if vehicle else "once the lane is closed up"
         self.event("mode_pending", mode=mode.value, message=f"{mode.value} {when}", by=cmd.actor)
 
     def enter_maintenance(self, now: float) -> None:

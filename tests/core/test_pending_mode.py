@@ -96,3 +96,13 @@ def test_a_refused_mode_request_changes_no_mode() -> None:
     out = command(lane, A.MODE_MAINTENANCE, Role.VIEWER)
     assert typed(out, "operator_refused")
     assert pending(lane) is None
+
+
+def test_closed_asked_in_maintenance_is_pending_until_the_lane_has_closed_up() -> None:
+    lane = ScriptedLane()
+    lane.run_for(1)
+    command(lane, A.MODE_MAINTENANCE)
+    out = command(lane, A.MODE_CLOSED)
+    assert typed(out, "mode_pending")[0].data["message"] == "closed once the lane is closed up"
+    assert lane.run_until(lambda: lane.core.state == LaneState.CLOSED, 30)
+    assert pending(lane) is None
