@@ -100,6 +100,12 @@ class Modes(Operator, Crossings):
             self.mode, self.pending_maintenance, self.draining = Mode.AUTO, False, False
         return target
 
+    def op_reset(self, cmd: OperatorCommanded) -> LaneState | None:
+        target = super().op_reset(cmd)
+        if target not in (None, S.MAINTENANCE) and self.mode == Mode.MAINTENANCE:
+            self.mode = Mode.AUTO  # the reset resumed the workflow: the journaled mode follows
+        return target
+
     def _hand_over(self, cmd: OperatorCommanded) -> None:
         """Leaving maintenance with its vehicle on the deck: the lane holds it."""
         if self.state == S.MAINTENANCE and self._allowed(cmd) is None:

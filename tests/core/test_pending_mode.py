@@ -6,7 +6,7 @@ emergency is never deferred. The operator's mode is journaled (PersistMode)."""
 from __future__ import annotations
 
 from controller.core.commands import PersistMode, PublishEvent
-from controller.core.events import OperatorCommanded
+from controller.core.events import InvariantViolated, OperatorCommanded
 from controller.core.types import Aspect, LaneState, Mode, OperatorAction, Role
 from controller.scripted import ScriptedLane, Truck
 
@@ -21,6 +21,10 @@ def command(
 
 def typed(out: list[object], type_: str) -> list[PublishEvent]:
     return [c for c in out if isinstance(c, PublishEvent) and c.type == type_]
+
+
+def current(lane: ScriptedLane) -> LaneState:
+    return lane.core.state
 
 
 def pending(lane: ScriptedLane) -> Mode | None:
@@ -106,3 +110,17 @@ def test_closed_asked_in_maintenance_is_pending_until_the_lane_has_closed_up() -
     assert typed(out, "mode_pending")[0].data["message"] == "closed once the lane is closed up"
     assert lane.run_until(lambda: lane.core.state == LaneState.CLOSED, 30)
     assert pending(lane) is None
+
+
+def test_the_journaled_mode_follows_a_reset_from_a_fault_in_maintenance() -> None:
+    lane = ScriptedLane()
+    lane.run_for(1)
+    command(lane, A.MODE_MAINTENANCE)
+    lane.feed(InvariantViolated(lane.now, "S8", "injected by the test"))
+    assert current(lane) == LaneState.FAULT
+    assert lane.core.mode == Mode.MAINTENANCE  # a restart now boots faulted, then maintenance
+    command(lane, A.RESET, Role.OFFICER)
+    assert current(lane) != LaneState.FAULT
+    in_maintenance = current(lane) == LaneState.MAINTENANCE  # (issue 17 item 5 says it should)
+    assert (lane.core.mode == Mode.MAINTENANCE) == in_maintenance
+    assert [c for c in lane.commands if isinstance(c, PersistMode)][-1].mode == lane.core.mode
