@@ -77,7 +77,7 @@ class TransactionPayload(Payload):
     ts: UtcTime
     request_id: Id | None = None
     tag: Tag | None = None
-    outcome: Literal["cleared", "released_unweighed", "rejected"]
+    outcome: Literal["cleared", "released_unweighed", "rejected", "maintenance_crossing"]
     decision: Decision | None = None
     gross_kg: Kg | None = None
     declared_gross_kg: Kg | None = None

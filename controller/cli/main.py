@@ -254,6 +254,17 @@ def reset(lane: str = LANE, reason: str = REASON, socket: Path = SOCKET) -> None
 
 
 @app.command()
+def ack(
+    lane: str = LANE,
+    alarm: str = typer.Argument(..., help="The alarm's code, as status lists it."),
+    reason: str = REASON,
+    socket: Path = SOCKET,
+) -> None:
+    """Acknowledge an alarm (officer, audited); one whose cause has ended is removed."""
+    _ask(socket, {"op": "ack", "lane": lane, "alarm": alarm, "reason": reason})
+
+
+@app.command()
 def audit(
     verify: bool = typer.Option(False, "--verify", help="Check the hash chain."),
     last: int = typer.Option(50, "--last", min=0, max=10_000),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from controller.core.alarms import WATCHED, Alarm, Clears, cause_over
 from controller.core.commands import (
     CancelTimer,
     ClearAlarm,
@@ -32,6 +33,7 @@ from controller.core.types import (
     Aspect,
     Device,
     LaneState,
+    Mode,
     Motion,
     Outcome,
     Side,
@@ -59,12 +61,16 @@ class LaneBase:
         self.resume_state: LaneState | None = None
         self.faulted_in: LaneState | None = None  # what the lane was doing when it faulted
         self.admissions_allowed = True
-        self.draining = False
+        self.draining = False  # admit no more: a pending mode waits for the lane to close up
+        self.mode = self.persisted_mode = Mode.AUTO  # the operator's mode, journaled
+        self.pending_maintenance = False
         self.timers: dict[str, float] = {}
         self.zero_retry_at = 0.0
-        self.zero_alarmed = False
         self.auto_close_asked: set[Side] = set()
         self.conditions: dict[str, str] = {}  # condition alarms standing, code -> message
+        self.standing: dict[str, Alarm] = {}  # every alarm standing, with its clearing rule
+        self.crossings: set[str] = set()  # maintenance crossings' records being committed
+        self.crossing: DeckVehicle | None = None  # a vehicle on the deck in maintenance
         self.out: list[Command] = []
 
     # ------------------------------------------------------------------ outputs
@@ -74,18 +80,34 @@ class LaneBase:
     def event(self, type_: str, **data: object) -> None:
         self.out.append(PublishEvent(type_, data))
 
-    def alarm(self, code: str, message: str) -> None:
+    def alarm(self, code: str, message: str, clears: Clears = Clears.ON_ACK) -> None:
+        """Raise `code`, standing until `clears` says its cause has ended (alarms.py)."""
         if code in CONDITION_ALARMS:
             if code in self.conditions:
                 return  # still standing: one alarm per condition, not one per flap
             self.conditions[code] = message
+            clears = Clears.CONDITION
+        tid = None if self.deck is None else self.deck.transaction_id
+        self.standing[code] = Alarm(code, message, self.image.now, clears, tid, self.state)
         self.out.append(RaiseAlarm(code, message))
         self.event("alarm", code=code, message=message)
 
     def clear_condition(self, code: str) -> None:
         if self.conditions.pop(code, None) is not None:
-            self.emit(ClearAlarm(code))
-            self.event("alarm_cleared", code=code)
+            self.drop_alarm(code)
+
+    def drop_alarm(self, code: str, **detail: object) -> None:
+        self.standing.pop(code, None)
+        self.emit(ClearAlarm(code))
+        self.event("alarm_cleared", code=code, **detail)
+
+    def watch_alarms(self) -> None:
+        """Clear every standing alarm whose cause has ended (each one's rule is named
+        where it is raised)."""
+        ended = [a.code for a in self.standing.values() if a.clears in WATCHED]
+        for code in ended:
+            if cause_over(self, self.standing[code]):
+                self.drop_alarm(code)
 
     def watch_conditions(self, now: float) -> None:
         """data_stale stands until every device has been fresh for ALARM_SETTLE_S (an I/O
@@ -204,7 +226,9 @@ class LaneBase:
         if "vehicle_reversed_off_deck" not in deck.alarmed:
             deck.alarmed.add("vehicle_reversed_off_deck")
             self.alarm(
-                "vehicle_reversed_off_deck", "the deck vehicle is leaving the deck backwards"
+                "vehicle_reversed_off_deck",
+                "the deck vehicle is leaving the deck backwards",
+                Clears.VEHICLE_GONE,
             )
         if deck.outcome is None and not deck.hold_reason:
             deck.hold_reason = "vehicle reversed off the deck"
@@ -240,7 +264,7 @@ class LaneBase:
         reason = self.fault_reason or "unspecified fault"
         self.latched_fault = reason
         self.emit(PersistFault(reason))
-        self.alarm("lane_fault", reason)
+        self.alarm("lane_fault", reason, Clears.FAULT_RESET)
         self.drop_approach()
         self.resume_state = None
 

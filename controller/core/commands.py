@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from controller.core.types import Aspect, Decision, LaneState, Motion, MoveReason, Outcome, Side
+from controller.core.types import (
+    Aspect,
+    Decision,
+    LaneState,
+    Mode,
+    Motion,
+    MoveReason,
+    Outcome,
+    Side,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +130,13 @@ class PersistFault:
 
 
 @dataclass(frozen=True, slots=True)
+class PersistMode:
+    """Journal the operator's mode: a lane in maintenance (or closed) boots so again."""
+
+    mode: Mode
+
+
+@dataclass(frozen=True, slots=True)
 class RaiseAlarm:
     code: str
     message: str
@@ -151,6 +167,7 @@ Command = (
     | CommitTransaction
     | SaveContext
     | PersistFault
+    | PersistMode
     | RaiseAlarm
     | ClearAlarm
     | PublishEvent

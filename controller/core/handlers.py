@@ -8,6 +8,9 @@ are level-triggered and come from the output stage in lane.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from controller.core.alarms import Clears
 from controller.core.base import APPROACH_DROPPED
 from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
 from controller.core.events import (
@@ -42,6 +45,7 @@ AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 
 class Handlers(ManualControl):
+    boot_target: Callable[[LaneState], LaneState]  # modes.py: where the journaled mode boots
     edges: PresenceEdges
     previous_barrier: dict[Side, BarrierState]
     reopening: set[Side]
@@ -134,7 +138,8 @@ class Handlers(ManualControl):
 
     def _entry_pulse(self, deck: DeckVehicle, now: float) -> None:
         if self.image.fully_closed(Side.ENTRY):
-            self.alarm("presence_at_closed_entry", "presence under the closed entry arm")
+            what = "presence under the closed entry arm"
+            self.alarm("presence_at_closed_entry", what, Clears.ENTRY_CLEAR)
             return
         if self.working_state not in (LaneState.ADMITTING, LaneState.ENTERING, LaneState.WEIGHING):
             return  # (DEGRADED counts as the state it resumes: an edge seen then is real)
@@ -143,7 +148,7 @@ class Handlers(ManualControl):
         deck.times.setdefault("entry_arm", now)
         if deck.entry_pulses > 1 and not deck.hold_reason:
             deck.hold_reason = "tailgating: second vehicle at the entry"
-            self.alarm("tailgating", deck.hold_reason)
+            self.alarm("tailgating", deck.hold_reason, Clears.VEHICLE_GONE)
 
     # ------------------------------------------------------------------ approach
     def _approach_edges(self, now: float) -> None:
@@ -177,7 +182,11 @@ class Handlers(ManualControl):
         approach.stage = ApproachStage.AMBIGUOUS
         approach.request_id = None
         self.cancel_timer("clearance")
-        self.alarm("ambiguous_identity", f"several unbound tags at the approach: {tags}")
+        self.alarm(
+            "ambiguous_identity",
+            f"several unbound tags at the approach: {tags}",
+            Clears.APPROACH_RESOLVED,
+        )
 
     def on_decision(self, event: ClearanceDecided) -> LaneState | None:
         approach = self.approach
@@ -211,6 +220,7 @@ class Handlers(ManualControl):
     def _timer_expired(self, kind: str, arg: str, now: float) -> LaneState | None:
         if kind == "clearance" and self.approach is not None:
             self.approach.stage = ApproachStage.TIMED_OUT
+            # a condition: cleared once the vehicle has its answer or has gone
             self.alarm("clearance_timeout", f"no clearance decision for {self.approach.tag}")
             self.start_timer("clearance_retry", now + self.params.clearance_retry_s)
         elif kind == "clearance_retry":
@@ -234,7 +244,11 @@ class Handlers(ManualControl):
         elif kind == "settle" and self.image.all_fresh:
             self.clear_condition(arg)
         elif kind == "stall":
-            self.alarm("lane_stalled", f"no progress in state {self.state} for stall_alarm_s")
+            self.alarm(
+                "lane_stalled",
+                f"no progress in state {self.state} for stall_alarm_s",
+                Clears.STATE_LEFT,
+            )
             self._hold_parked_under_entry()
         return None
 
@@ -294,7 +308,11 @@ class Handlers(ManualControl):
         if event.admissions_allowed != self.admissions_allowed:
             self.admissions_allowed = event.admissions_allowed
             if not event.admissions_allowed:
-                self.alarm("journal_admission_limit", event.reason or "journal past its limit")
+                self.alarm(
+                    "journal_admission_limit",
+                    event.reason or "journal past its limit",
+                    Clears.ADMISSIONS_OPEN,
+                )
             else:
                 self.emit(ClearAlarm("journal_admission_limit"))
             self.event("admissions_changed", allowed=event.admissions_allowed)
@@ -315,7 +333,7 @@ class Handlers(ManualControl):
         self.cancel_timer("boot")
         self.outputs_written = False  # force the all-red write now that every device has spoken
         self.rearm_approach(event.now, at_boot=True)  # a truck already at the stop line
-        return self.reconcile(event.now)
+        return self.boot_target(self.reconcile(event.now))
 
     def reconcile(self, now: float) -> LaneState:
         """Restart: resume from the journaled context where the sensors agree, else HOLD."""

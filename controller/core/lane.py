@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from controller.core.acknowledge import Acknowledge
 from controller.core.commands import (
     Command,
     DeckContext,
@@ -25,12 +26,13 @@ from controller.core.commands import (
     SetLights,
     StartTimer,
 )
+from controller.core.crossings import Crossings
 from controller.core.events import BarrierReported, Event, event_kind
 from controller.core.handlers import Handlers
 from controller.core.image import NO_EDGES
 from controller.core.interlock import Interlock
 from controller.core.invariants import Violation, s1_close
-from controller.core.operator import Operator
+from controller.core.modes import Modes
 from controller.core.params import LaneParams
 from controller.core.table import GUARDS, TABLE
 from controller.core.types import (
@@ -38,6 +40,7 @@ from controller.core.types import (
     Aspect,
     BarrierState,
     LaneState,
+    Mode,
     Motion,
     MoveReason,
     Side,
@@ -53,7 +56,7 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-class LaneCore(Handlers, Operator, Workflow):
+class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
     def __init__(
         self,
         params: LaneParams | None = None,
@@ -62,6 +65,7 @@ class LaneCore(Handlers, Operator, Workflow):
         interlock: Interlock | None = None,
         deck: DeckContext | None = None,
         latched_fault: str | None = None,
+        mode: Mode = Mode.AUTO,
     ) -> None:
         super().__init__(params or LaneParams(), new_id, interlock or Interlock())
         self.edges = NO_EDGES
@@ -71,6 +75,7 @@ class LaneCore(Handlers, Operator, Workflow):
         self.red_at = {Side.ENTRY: float("-inf"), Side.EXIT: float("-inf")}  # green -> red
         self.deck = None if deck is None else DeckVehicle.restored(deck)
         self.latched_fault = latched_fault
+        self.restore_mode(mode)
 
     def start(self, now: float) -> list[Command]:
         """S9: nothing is commanded until every device has reported; only a boot deadline."""
@@ -85,7 +90,9 @@ class LaneCore(Handlers, Operator, Workflow):
         self.reported_now = event.side if isinstance(event, BarrierReported) else None
         origin = self.state
         transition = TABLE.get((origin, event_kind(event)))
-        if transition is None:
+        if self.settle_crossing(event):
+            pass  # a maintenance crossing's record: not the workflow's (crossings.py)
+        elif transition is None:
             self.fail(now, f"unexpected {event_kind(event).value} in state {origin.value}")
         else:
             target = getattr(self, transition.handler)(event)
@@ -113,9 +120,12 @@ class LaneCore(Handlers, Operator, Workflow):
             self.rearm_approach(now, again=True)  # its arrival edge came while another was on it
         if self.state in ZEROING_STATES:
             self.auto_zero(now)
+        self.watch_crossings(now)
         self.watch_driver(now)
         self.watch_conditions(now)
+        self.watch_alarms()
         self.watch_field(now)
+        self.watch_mode()
 
     def _finish(self, now: float) -> list[Command]:
         result: list[Command] = []

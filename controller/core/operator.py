@@ -9,6 +9,7 @@ the workflow's (S11), so maintenance cannot bypass S1-S3.
 
 from __future__ import annotations
 
+from controller.core.alarms import Clears
 from controller.core.base import APPROACH_DROPPED
 from controller.core.commands import (
     ClearAlarm,
@@ -118,7 +119,9 @@ class Operator(ManualControl):
         if not self._gate(cmd):
             return None
         self.drop_approach()
-        self.alarm("emergency", f"emergency declared by {cmd.actor}: {cmd.reason}")
+        self.alarm(
+            "emergency", f"emergency declared by {cmd.actor}: {cmd.reason}", Clears.EMERGENCY_RESET
+        )
         return LaneState.EMERGENCY
 
     def op_end_emergency(self, cmd: OperatorCommanded) -> LaneState | None:

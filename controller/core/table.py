@@ -43,6 +43,7 @@ AUTO_DECK = (
 )
 ACTIVE = (*AUTO_DECK, S.CLOSED, S.HOLD)
 RESUMABLE = frozenset((*ACTIVE, S.MAINTENANCE))
+BUSY = (S.ADMITTING, S.ENTERING, S.WEIGHING, S.COMMITTING, S.RELEASING, S.LEAVING)
 SENSE = (K.INPUTS, K.BARRIER, K.WEIGHT)
 
 
@@ -55,7 +56,9 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
         table[state, K.CAPACITY] = _t("on_capacity")
         table[state, K.VIOLATION] = _t("on_violation", S.FAULT)
     for kind in (*SENSE, K.HEALTH):
-        table[S.BOOTING, kind] = _t("on_boot_report", S.CLEARING, S.RELEASING, S.HOLD, S.FAULT)
+        table[S.BOOTING, kind] = _t(
+            "on_boot_report", S.CLEARING, S.RELEASING, S.HOLD, S.FAULT, S.MAINTENANCE, S.EMERGENCY
+        )
     table[S.BOOTING, K.TIMER] = _t("on_timer", S.FAULT)
     table[S.BOOTING, K.TAGS] = _t("ignore")
     table[S.BOOTING, K.DECISION] = _t("ignore")
@@ -67,6 +70,8 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
     table[S.CLOSED, K.OP_MODE_AUTO] = _t("op_mode_auto", S.IDLE)
     for state in (S.IDLE, S.CLOSED, S.HOLD, S.CLEARING):
         table[state, K.OP_MODE_MAINTENANCE] = _t("op_mode_maintenance", S.MAINTENANCE)
+    for state in (*BUSY, S.DEGRADED):  # a vehicle in process: after it has left
+        table[state, K.OP_MODE_MAINTENANCE] = _t("op_defer_maintenance")
     table[S.HOLD, K.OP_RELEASE] = _t("op_release", S.COMMITTING, S.RELEASING)
     table[S.HOLD, K.OP_REJECT] = _t("op_reject", S.COMMITTING)
     _degraded(table)
@@ -78,6 +83,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
     for state in LaneState:
         if state != S.BOOTING:
             table[state, K.OP_MODE_EMERGENCY] = _t("op_emergency", S.EMERGENCY)
+        table[state, K.OP_ACK] = _t("op_ack")  # an officer acknowledges an alarm
     return table
 
 
@@ -147,7 +153,11 @@ def _g(check: str, *targets: LaneState) -> Guard:
 
 
 GUARDS: dict[LaneState, tuple[Guard, ...]] = {
-    S.IDLE: (_g("g_intruder", S.HOLD), _g("g_admit", S.ADMITTING)),
+    S.IDLE: (
+        _g("g_mode_due", S.MAINTENANCE),
+        _g("g_intruder", S.HOLD),
+        _g("g_admit", S.ADMITTING),
+    ),
     S.ADMITTING: (_g("g_held", S.HOLD), _g("g_entry_open", S.ENTERING)),
     S.ENTERING: (_g("g_held", S.HOLD), _g("g_entry_passed", S.WEIGHING)),
     S.WEIGHING: (_g("g_held", S.HOLD), _g("g_weigh", S.COMMITTING, S.HOLD)),
@@ -156,6 +166,6 @@ GUARDS: dict[LaneState, tuple[Guard, ...]] = {
         _g("g_left_backwards", S.CLEARING),
         _g("g_vehicle_left", S.CLEARING, S.HOLD),
     ),
-    S.CLEARING: (_g("g_closed_up", S.IDLE, S.CLOSED),),
-    S.CLOSED: (_g("g_intruder", S.HOLD),),
+    S.CLEARING: (_g("g_closed_up", S.IDLE, S.CLOSED, S.MAINTENANCE),),
+    S.CLOSED: (_g("g_mode_due", S.MAINTENANCE), _g("g_intruder", S.HOLD)),
 }

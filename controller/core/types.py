@@ -92,6 +92,16 @@ class Outcome(StrEnum):
     CLEARED = "cleared"
     RELEASED_UNWEIGHED = "released_unweighed"
     REJECTED = "rejected"
+    MAINTENANCE_CROSSING = "maintenance_crossing"  # crossed the deck in maintenance
+
+
+class Mode(StrEnum):
+    """The operator's mode: safety state, journaled and restored at boot."""
+
+    AUTO = "auto"
+    MAINTENANCE = "maintenance"
+    CLOSED = "closed"
+    EMERGENCY = "emergency"  # an evacuation outlives a restart: the arms stay open
 
 
 class Role(StrEnum):
@@ -114,6 +124,7 @@ class OperatorAction(StrEnum):
     REJECT = "reject"
     IDENTIFY = "identify"
     RESET = "reset"
+    ACK = "ack"
 
 
 class ApproachStage(StrEnum):
@@ -170,6 +181,7 @@ class EventKind(StrEnum):
     OP_REJECT = "op_reject"
     OP_IDENTIFY = "op_identify"
     OP_RESET = "op_reset"
+    OP_ACK = "op_ack"
 
 
 OPERATOR_KINDS = frozenset(k for k in EventKind if k.value.startswith("op_"))

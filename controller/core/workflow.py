@@ -10,6 +10,7 @@ or a restart re-issues exactly what it still needs, and nothing else.
 
 from __future__ import annotations
 
+from controller.core.alarms import Clears
 from controller.core.base import LaneBase
 from controller.core.commands import SetInventory, ZeroScale
 from controller.core.invariants import (
@@ -51,7 +52,7 @@ class Workflow(LaneBase):
         kg = self.image.weight_kg
         if self.deck is None and kg is not None and kg >= self.params.on_deck_kg:
             self.deck = DeckVehicle.unknown(self.new_id(), now, "vehicle on deck, not admitted")
-            self.alarm("deck_intrusion", self.deck.hold_reason)
+            self.alarm("deck_intrusion", self.deck.hold_reason, Clears.VEHICLE_GONE)
             return S.HOLD
         return None
 
@@ -130,6 +131,7 @@ class Workflow(LaneBase):
     def g_vehicle_left(self, now: float) -> LaneState | None:
         deck, image = self.deck, self.image
         if deck is not None and not deck.reached_exit and self._gone_unseen(deck, now):
+            # an incident over when it is seen: listed until an officer acknowledges it
             self.alarm("departure_not_seen", "the released vehicle is no longer in the lane")
             self._let_go(deck, seen=False)
             if self.approach is not None:  # its tag is unbound now: read it afresh (it may
@@ -145,7 +147,7 @@ class Workflow(LaneBase):
             return None  # the scale is still settling towards empty
         self.event("vehicle_departed", transaction_id=deck.transaction_id)
         self.deck = DeckVehicle.unknown(self.new_id(), now, "second vehicle on the deck at exit")
-        self.alarm("tailgating", self.deck.hold_reason)
+        self.alarm("tailgating", self.deck.hold_reason, Clears.VEHICLE_GONE)
         return S.HOLD
 
     def _let_go(self, deck: DeckVehicle, **detail: object) -> None:
@@ -173,6 +175,8 @@ class Workflow(LaneBase):
             return None
         if s12_zero(self, now) is not None:
             return None
+        if self.pending_maintenance:  # asked for while the vehicle was in process
+            return S.MAINTENANCE
         return S.CLOSED if self.draining else S.IDLE
 
     # ------------------------------------------------------------------ entry actions
@@ -182,9 +186,10 @@ class Workflow(LaneBase):
     def enter_hold(self, now: float) -> None:
         self.cancel_timer("position")
         reason = self.deck.hold_reason if self.deck is not None else "hold"
-        self.alarm("lane_held", reason)
+        self.alarm("lane_held", reason)  # a condition: cleared when the lane leaves holding
 
     def enter_degraded(self, now: float) -> None:
+        # a condition: cleared once every device has been fresh for ALARM_SETTLE_S
         self.alarm("data_stale", "device data stale: lights red, no movement")
 
     # ------------------------------------------------------------------ driver alarms
@@ -205,12 +210,14 @@ class Workflow(LaneBase):
                     f"vehicle_stopped_under_{side}_arm",
                     f"a vehicle has stood under the {side} arm for "
                     f"{image.present_for(side, now):.0f}s",
+                    Clears.ENTRY_CLEAR if side == Side.ENTRY else Clears.EXIT_CLEAR,
                 )
         if self.state == S.WEIGHING and not image.beams_clear and image.weight_stable(now):
             self._driver_alarm(
                 deck,
                 "vehicle_not_fully_on_deck",
                 "the vehicle stopped with a deck beam blocked: reposition sign on",
+                Clears.BEAMS_CLEAR,
             )
 
     def _stood_under(self, side: Side, now: float) -> bool:
@@ -264,10 +271,10 @@ class Workflow(LaneBase):
         gone_back = deck.over_beam_in and not self.image.presence(Side.ENTRY)
         return deck.on_scale or gone_back
 
-    def _driver_alarm(self, deck: DeckVehicle, code: str, message: str) -> None:
+    def _driver_alarm(self, deck: DeckVehicle, code: str, message: str, clears: Clears) -> None:
         if code not in deck.alarmed:
             deck.alarmed.add(code)
-            self.alarm(code, message)
+            self.alarm(code, message, clears)
 
     # ------------------------------------------------------------------ auto-zero
     def auto_zero(self, now: float) -> None:
@@ -278,9 +285,8 @@ class Workflow(LaneBase):
             self.emit(ZeroScale())
             self.zero_retry_at = now + 2 * self.params.stable_window_s + 1.0
             self.event("scale_zeroed", reading_kg=kg)
-        elif self._zero_out_of_range(now, kg) and not self.zero_alarmed:
-            self.zero_alarmed = True
-            self.alarm("scale_zero_out_of_range", f"empty deck reads {kg} kg")
+        elif self._zero_out_of_range(now, kg) and "scale_zero_out_of_range" not in self.standing:
+            self.alarm("scale_zero_out_of_range", f"empty deck reads {kg} kg", Clears.SCALE_ZEROED)
 
     def _zero_out_of_range(self, now: float, kg: float) -> bool:
         image = self.image

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from controller.core.commands import DeckContext, TransactionRecord
+from controller.core.types import Mode
 from controller.errors import GateError
 from controller.journal import retention, schema
 from controller.journal.codec import context_from, dumps, json_object, record_from, rfc3339
@@ -267,6 +268,22 @@ class SqliteJournal:
     async def load_fault(self, lane: str) -> str | None:
         row = await self._fetch_one("SELECT reason FROM faults WHERE lane = ?", lane)
         return None if row is None else row[0]
+
+    async def persist_mode(self, lane: str, mode: Mode) -> None:
+        await self._run(
+            lambda: self._write("INSERT OR REPLACE INTO modes VALUES (?, ?)", lane, mode.value)
+        )
+
+    async def load_mode(self, lane: str) -> Mode:
+        """The journaled mode (auto for a lane never set); one this code does not know is
+        refused rather than guessed: a lane must not boot into the wrong mode."""
+        row = await self._fetch_one("SELECT mode FROM modes WHERE lane = ?", lane)
+        if row is None:
+            return Mode.AUTO
+        try:
+            return Mode(row[0])
+        except ValueError:
+            raise JournalError(f"{self.path}: modes.{lane}: unknown mode {row[0]!r}") from None
 
     async def admission_open(self) -> bool:
         """False past the admission limit: the lanes then admit no more vehicles."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 LaneId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Reason = Annotated[str, Field(min_length=3, max_length=500)]
+AlarmCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 Tag = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[0-9A-Fa-f]+$")]
 
 
@@ -70,6 +71,15 @@ class ResetRequest(_Request):
     reason: Reason
 
 
+class AckRequest(_Request):
+    """An officer acknowledges a standing alarm (by its code, as status lists it)."""
+
+    op: Literal["ack"]
+    lane: LaneId
+    alarm: AlarmCode
+    reason: Reason
+
+
 class AuditRequest(_Request):
     op: Literal["audit"]
     verify: bool = False
@@ -85,6 +95,7 @@ Request = Annotated[
     | HoldRequest
     | IdentifyRequest
     | ResetRequest
+    | AckRequest
     | AuditRequest,
     Field(discriminator="op"),
 ]

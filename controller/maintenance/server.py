@@ -19,13 +19,14 @@ import pwd
 import socket
 import struct
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from controller.core.types import OperatorAction, Role, Side
 from controller.maintenance.audit import AuditLog, verify
 from controller.maintenance.protocol import (
+    AckRequest,
     AuditRequest,
     BarrierRequest,
     EventsRequest,
@@ -59,6 +60,7 @@ class Operation:
     side: Side | None = None
     tag: str | None = None
     reason: str = ""
+    args: Mapping[str, str] = field(default_factory=dict)  # ack: {"alarm": code}
 
 
 class GatewayControl(Protocol):
@@ -161,6 +163,7 @@ class MaintenanceServer:
                 "pid": caller.pid,
                 "role": caller.role,
                 "outcome": outcome,
+                **op.args,
             }
         )
 
@@ -196,6 +199,8 @@ def to_operation(request: Request) -> Operation:
         return Operation(request.lane, a.IDENTIFY, tag=request.tag.upper(), reason=request.reason)
     if isinstance(request, ResetRequest):
         return Operation(request.lane, a.RESET, reason=request.reason)
+    if isinstance(request, AckRequest):
+        return Operation(request.lane, a.ACK, reason=request.reason, args={"alarm": request.alarm})
     raise TypeError(f"not an operation: {request!r}")
 
 

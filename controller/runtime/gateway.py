@@ -97,6 +97,7 @@ class Gateway:
             side=op.side,
             tag=op.tag,
             reason=op.reason,
+            args=op.args,
         )
         answer: dict[str, object] = {"accepted": True}
         for command in lane.feed(event):
@@ -104,7 +105,9 @@ class Gateway:
                 return {"accepted": False, "refused": str(command.data.get("refused", ""))}
             if isinstance(command, PublishEvent) and command.type == "operator_noop":
                 answer["noop"] = str(command.data.get("why", ""))  # accepted, nothing sent
-        return answer | {"state": lane.snapshot()["state"]}
+            if isinstance(command, PublishEvent) and command.type == "mode_pending":
+                answer["pending"] = command.data["message"]  # e.g. maintenance after the vehicle
+        return {**answer, "state": lane.snapshot()["state"]}
 
     def set_alarm(self, lane_id: str, name: str, text: str | None) -> None:
         """Raise (`text`) or clear (None) a gateway-level alarm on a lane (clock health)."""
@@ -112,9 +115,9 @@ class Gateway:
         if lane is None:
             return
         if text is None:
-            lane.alarms.pop(name, None)
+            lane.clear_alarm(name)
         else:
-            lane.alarms[name] = text
+            lane.raise_alarm(name, text)
 
     def _on_event(self, lane: str, event: PublishEvent) -> None:
         record: dict[str, object] = {"lane": lane, "type": event.type, **dict(event.data)}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -27,6 +28,7 @@ from controller.core.commands import (
     DisableAutoClose,
     MoveBarrier,
     PersistFault,
+    PersistMode,
     PublishEvent,
     RaiseAlarm,
     RequestClearance,
@@ -50,6 +52,7 @@ from controller.core.invariants import check_lane
 from controller.core.lane import LaneCore
 from controller.core.types import Device, LaneState, Side
 from controller.errors import DeviceError, GateError
+from controller.runtime.alarm_view import alarm_view
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
 from controller.runtime.ports import ClearancePort, JournalPort, VerifiedDecision
@@ -62,6 +65,8 @@ JournalOp = Callable[[], Awaitable[None]]
 # Closed admissions reopen when retention frees room, which journals nothing: look again.
 ADMISSION_RECHECK_S = 5.0
 JOURNAL_DRAIN_S = 5.0  # a clean stop waits this long at most for the journal's backlog
+# the runtime's own alarms that fault the lane: they clear with its reset (lane_fault)
+FAULT_CAUSES = ("monitor", "journal")
 
 
 class LaneRuntime:
@@ -73,6 +78,7 @@ class LaneRuntime:
         *,
         new_id: Callable[[], str] | None = None,
         on_change: Callable[[LaneRuntime], None] | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.setup = setup
         self.journal = journal
@@ -81,6 +87,8 @@ class LaneRuntime:
         self.on_change = on_change
         self.freshness = Freshness(setup.fresh_s)
         self.alarms: dict[str, str] = {}
+        self.alarm_since: dict[str, float] = {}  # wall-clock seconds each was raised
+        self.wall_clock = wall_clock
         self.io_reported = False
         self.core: LaneCore | None = None
         self._journal_queue: asyncio.Queue[JournalOp] = asyncio.Queue()
@@ -101,8 +109,15 @@ class LaneRuntime:
         lane = self.setup.lane_id
         context = await self.journal.load_context(lane)
         fault = await self.journal.load_fault(lane)
+        mode = await self.journal.load_mode(lane)
         kwargs = {} if self.new_id is None else {"new_id": self.new_id}
-        self.core = LaneCore(self.setup.params, deck=context, latched_fault=fault, **kwargs)  # type: ignore[arg-type]
+        self.core = LaneCore(
+            self.setup.params,
+            deck=context,
+            latched_fault=fault,
+            mode=mode,
+            **kwargs,  # type: ignore[arg-type]
+        )
         self.timers = TimerService(self._timer_expired)
         self.io = IoLoop(self)
         self.barriers = {side: BarrierLoop(self, side) for side in self.setup.sides}
@@ -163,7 +178,7 @@ class LaneRuntime:
         self._execute(commands)
         if core.state != LaneState.FAULT:
             for violation in check_lane(core, event.now):
-                self.alarms["monitor"] = str(violation)
+                self.raise_alarm("monitor", str(violation))
                 violated = InvariantViolated(event.now, violation.invariant, violation.message)
                 self._execute(core.handle(violated))
                 break
@@ -201,14 +216,31 @@ class LaneRuntime:
             self._journal(lambda: self.journal.save_context(lane, command.context))
         elif isinstance(command, PersistFault):
             self._journal(lambda: self.journal.persist_fault(lane, command.reason))
+        elif isinstance(command, PersistMode):
+            self._journal(lambda: self.journal.persist_mode(lane, command.mode))
         elif isinstance(command, PublishEvent):
             self._journal(lambda: self.journal.append_event(lane, command.type, command.data))
             for listener in self.listeners:
                 listener(lane, command)
         elif isinstance(command, RaiseAlarm):
-            self.alarms[command.code] = command.message
+            self.raise_alarm(command.code, command.message)
         elif isinstance(command, ClearAlarm):
-            self.alarms.pop(command.code, None)
+            self.clear_alarm(command.code)
+
+    def raise_alarm(self, code: str, text: str) -> None:
+        self.alarms[code] = text
+        self.alarm_since[code] = self.wall_clock()
+
+    def clear_alarm(self, code: str) -> None:
+        self.alarms.pop(code, None)
+        self.alarm_since.pop(code, None)
+        if code == "lane_fault":  # what latched it is over with it (reset)
+            for cause in FAULT_CAUSES:
+                self.clear_alarm(cause)
+
+    def alarm_view(self) -> dict[str, dict[str, object]]:
+        standing = {} if self.core is None else self.core.standing
+        return alarm_view(self.alarms, self.alarm_since, standing)
 
     def output_mismatch(self, shown: tuple[bool, ...], wanted: tuple[bool, ...] | None) -> None:
         """S8: the I/O module does not confirm the commanded outputs."""
@@ -232,7 +264,9 @@ class LaneRuntime:
             "hold_reason": "" if deck is None else deck.hold_reason,
             "approach": None if core.approach is None else core.approach.stage.value,
             "latched_fault": core.latched_fault,
-            "alarms": dict(self.alarms),
+            "mode": core.mode.value,
+            "pending_mode": None if core.pending_mode is None else core.pending_mode.value,
+            "alarms": self.alarm_view(),
             "devices": self.freshness.snapshot(),
         }
 
@@ -287,7 +321,7 @@ class LaneRuntime:
         except GateError as error:
             # a record the journal cannot keep must not pass silently: fail closed
             log.exception("lane %s: journal write failed", self.setup.lane_id)
-            self.alarms["journal"] = str(error)
+            self.raise_alarm("journal", str(error))
             self.feed(InvariantViolated(self.now(), "S10", f"journal write failed: {error}"))
 
     async def _check_admission(self) -> None:

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from controller.core.commands import Command, DeckContext, TransactionRecord
 from controller.core.events import Event
-from controller.core.types import Decision, Device
+from controller.core.types import Decision, Device, Mode
 from controller.runtime.health import Freshness
 from controller.runtime.setup import LaneSetup
 
@@ -45,6 +45,11 @@ class JournalPort(Protocol):
     async def load_context(self, lane: str) -> DeckContext | None: ...
     async def persist_fault(self, lane: str, reason: str | None) -> None: ...
     async def load_fault(self, lane: str) -> str | None: ...
+    async def persist_mode(self, lane: str, mode: Mode) -> None: ...
+    async def load_mode(self, lane: str) -> Mode:
+        """The operator's mode the lane was left in (auto for a lane never set)."""
+        ...
+
     async def admission_open(self) -> bool:
         """False while the journal is past its admission limit: admit no more vehicles."""
         ...
@@ -81,6 +86,7 @@ class MemoryJournal:
     transactions: dict[str, TransactionRecord] = field(default_factory=dict)
     contexts: dict[str, DeckContext | None] = field(default_factory=dict)
     faults: dict[str, str | None] = field(default_factory=dict)
+    modes: dict[str, Mode] = field(default_factory=dict)
     full: bool = False  # tests set it to stand for a journal past its admission limit
     keep_events: int | None = None
     keep_transactions: int | None = None
@@ -130,6 +136,12 @@ class MemoryJournal:
 
     async def load_fault(self, lane: str) -> str | None:
         return self.faults.get(lane)
+
+    async def persist_mode(self, lane: str, mode: Mode) -> None:
+        self.modes[lane] = mode
+
+    async def load_mode(self, lane: str) -> Mode:
+        return self.modes.get(lane, Mode.AUTO)
 
     async def admission_open(self) -> bool:
         return not self.full

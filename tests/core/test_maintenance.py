@@ -92,7 +92,7 @@ def test_leaving_maintenance_with_weight_on_the_deck_holds_an_unknown_vehicle() 
     deck = lane.core.deck
     assert deck is not None
     assert deck.tag is None
-    assert deck.hold_reason == "vehicle on deck after maintenance"
+    assert "maintenance" in deck.hold_reason  # handed over from the maintenance crossing
 
 
 def test_a_manual_close_under_a_green_turns_it_red_and_closes_after_field_check() -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from controller.maintenance.audit import AuditLog, verify
-from controller.maintenance.protocol import HoldRequest, ModeRequest, parse_request
+from controller.maintenance.protocol import AckRequest, HoldRequest, ModeRequest, parse_request
 from controller.maintenance.server import to_operation
 
 
@@ -71,3 +71,19 @@ def test_a_deleted_line_breaks_the_chain(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0], lines[2]]) + "\n")
     assert verify(path)[0] == 2
+
+
+def test_an_ack_request_names_the_alarm_and_needs_a_reason() -> None:
+    parsed = parse_request(
+        b'{"op": "ack", "lane": "L01", "alarm": "emergency", "reason": "on my way"}'
+    )
+    assert isinstance(parsed, AckRequest)
+    operation = to_operation(parsed)
+    assert operation.action.value == "ack"
+    assert operation.args == {"alarm": "emergency"}
+    bad = parse_request(b'{"op": "ack", "lane": "L01", "alarm": "Drop table", "reason": "why"}')
+    assert isinstance(bad, str)
+    assert bad.startswith("ack.alarm")
+    assert parse_request(b'{"op": "ack", "lane": "L01", "alarm": "emergency"}') == (
+        "ack.reason: Field required"
+    )
