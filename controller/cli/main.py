@@ -193,6 +193,18 @@ def events(
 
 
 @app.command()
+def monitor(
+    config: Path | None = typer.Option(None, "--config", "-c", help="Take the socket from it."),
+    socket: Path | None = typer.Option(None, "--socket", "-s", help="The maintenance socket."),
+    interval: float = typer.Option(1.0, "--interval", min=0.2, max=60.0, help="Seconds."),
+) -> None:
+    """Every lane live, full screen (q quits); reads the maintenance socket only."""
+    from controller.cli.monitor import monitor_command
+
+    raise typer.Exit(monitor_command(config, socket, interval))
+
+
+@app.command()
 def mode(
     lane: str = LANE,
     target: str = typer.Argument(..., help="auto, maintenance, closed or emergency."),
