@@ -290,6 +290,9 @@ def _load(path: Path) -> GatewayConfig:
 from controller.cli.journal_cmd import journal_app  # noqa: E402 - the sub-apps follow the commands
 
 app.add_typer(journal_app, name="journal")
+from controller.cli.diag import diag_app  # noqa: E402
+
+app.add_typer(diag_app, name="diag")
 config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 

@@ -1,0 +1,91 @@
+"""Who owns a device endpoint: `gatectl diag` refuses to talk to a device a running
+controller is driving (two masters on one RS-485 bus garble each other's frames, and a
+write behind the controller's back would bypass the interlocks).
+
+The lock convention (one for the controller and diag; the controller's side lives with
+the runtime's endpoint locks):
+- the endpoint is named by `endpoint_key`: `tcp:HOST:PORT` for Modbus TCP, and the real
+  path of the port for a serial line or an RS-485 bus (`/dev/ttyUSB0`; a bus is its
+  port, DESIGN 5.5, whatever protocol runs on it);
+- its lock file is `<lock_dir>/endpoint-<sanitized key>.lock`, the key with every
+  character outside `A-Za-z0-9._-` replaced by `_` and the leading ones stripped, e.g.
+  `endpoint-dev_ttyUSB0.lock`, `endpoint-tcp_10.0.1.21_502.lock`;
+- `lock_dir` is the directory of the config's maintenance socket (`/run/gatebridge`);
+- the owner holds `flock(LOCK_EX)` on it for as long as it drives the endpoint and
+  writes its pid (decimal, newline) into it.
+A lock file nobody holds is stale and means nothing; diag never creates one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+from pathlib import Path
+
+from controller.config.models import GatewayConfig
+from devices.transport.url import MemoryUrl, ModbusTcpUrl, parse_url
+
+DEFAULT_LOCK_DIR = Path("/run/gatebridge")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def endpoint_key(url: str) -> str:
+    """The endpoint a device URL names, as the lock convention spells it."""
+    parsed = parse_url(url)
+    if isinstance(parsed, ModbusTcpUrl):
+        return f"tcp:{parsed.host}:{parsed.port}"
+    if isinstance(parsed, MemoryUrl):
+        return f"memory:{parsed.name}"
+    return os.path.realpath(parsed.path)
+
+
+def lock_path(lock_dir: Path, endpoint: str) -> Path:
+    return lock_dir / f"endpoint-{_UNSAFE.sub('_', endpoint).lstrip('_.')}.lock"
+
+
+def endpoint_owner(endpoint: str, lock_dir: Path = DEFAULT_LOCK_DIR) -> int | None:
+    """The pid holding `endpoint`'s lock (0 when it wrote none), or None when free."""
+    try:
+        fd = os.open(lock_path(lock_dir, endpoint), os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _pid(fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _pid(fd: int) -> int:
+    with contextlib.suppress(OSError, ValueError):
+        return int(os.pread(fd, 32, 0).split()[0])
+    return 0
+
+
+def lane_of(config: GatewayConfig | None, endpoint: str) -> str | None:
+    """The lane whose devices use `endpoint`, when the config is known."""
+    for lane in config.lanes if config is not None else []:
+        urls = (lane.io.url, lane.entry_barrier.url, lane.exit_barrier.url)
+        if endpoint in {endpoint_key(url) for url in (*urls, lane.scale.url, lane.rfid.url)}:
+            return lane.id
+    return None
+
+
+def refusal(url: str, config: GatewayConfig | None, lock_dir: Path) -> str | None:
+    """The one line that refuses diag on `url`, or None when no controller owns it."""
+    endpoint = endpoint_key(url)
+    pid = endpoint_owner(endpoint, lock_dir)
+    if pid is None:
+        return None
+    lane = lane_of(config, endpoint) or "its lane"
+    lane_text = f"lane {lane}" if lane != "its lane" else lane
+    return (
+        f"endpoint {endpoint} owned by controller pid {pid or '?'}; put {lane_text} in "
+        "maintenance and stop it, or use gatectl barrier/light"
+    )
