@@ -14,6 +14,10 @@ the runtime's endpoint locks):
 - the owner holds `flock(LOCK_EX)` on it for as long as it drives the endpoint and
   writes its pid (decimal, newline) into it.
 A lock file nobody holds is stale and means nothing; diag never creates one.
+
+Given the config, diag also asks the kernel who listens on its maintenance socket
+(SO_PEERCRED of a connection, no request sent): a controller running that config owns
+every endpoint of its lanes, lock files or not.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import contextlib
 import fcntl
 import os
 import re
+import socket
+import struct
 from pathlib import Path
 
 from controller.config.models import GatewayConfig
@@ -77,15 +83,30 @@ def lane_of(config: GatewayConfig | None, endpoint: str) -> str | None:
     return None
 
 
+def controller_pid(socket_path: Path) -> int | None:
+    """The pid of the process listening on the maintenance socket, or None."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(socket_path))
+        except OSError:
+            return None
+        creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    pid, _uid, _gid = struct.unpack("3i", creds)
+    return int(pid)
+
+
 def refusal(url: str, config: GatewayConfig | None, lock_dir: Path) -> str | None:
     """The one line that refuses diag on `url`, or None when no controller owns it."""
     endpoint = endpoint_key(url)
+    lane = lane_of(config, endpoint)
     pid = endpoint_owner(endpoint, lock_dir)
+    if pid is None and config is not None and lane is not None:
+        pid = controller_pid(config.socket)
     if pid is None:
         return None
-    lane = lane_of(config, endpoint) or "its lane"
-    lane_text = f"lane {lane}" if lane != "its lane" else lane
     return (
-        f"endpoint {endpoint} owned by controller pid {pid or '?'}; put {lane_text} in "
-        "maintenance and stop it, or use gatectl barrier/light"
+        f"endpoint {endpoint} owned by controller pid {pid or '?'}; put "
+        f"{f'lane {lane}' if lane else 'its lane'} in maintenance and stop it, "
+        "or use gatectl barrier/light"
     )

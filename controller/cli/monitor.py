@@ -76,7 +76,7 @@ async def _poll(socket_path: Path, state: MonitorState) -> None:
     if answer.get("ok") and isinstance(data, dict):
         state.status_received(data, time.monotonic())
     else:
-        state.unreachable(f"refused: {answer.get('error') or 'no reason given'}")
+        state.refused(str(answer.get("error") or "no reason given"))
 
 
 async def _ask(socket_path: Path, payload: dict[str, object]) -> dict[str, object]:

@@ -44,6 +44,7 @@ class MonitorState:
     lanes: list[Mapping[str, object]] = field(default_factory=list)
     reachable: bool = False
     error: str = "connecting"
+    banner: str = "controller unreachable, retrying"
     polled_at: float = 0.0  # this host's monotonic clock at the last good status
     transactions: dict[str, OrderedDict[str, TransactionView]] = field(default_factory=dict)
 
@@ -56,6 +57,12 @@ class MonitorState:
 
     def unreachable(self, error: str) -> None:
         self.reachable, self.error = False, error
+        self.banner = "controller unreachable, retrying"
+
+    def refused(self, error: str) -> None:
+        """The controller answers but will not show the status (no gatebridge role)."""
+        self.reachable, self.error = False, error
+        self.banner = "the controller refuses the status"
 
     def event_received(self, event: Mapping[str, object]) -> None:
         """Follow a vehicle's transaction through its events (replays are idempotent)."""
@@ -86,9 +93,7 @@ def render(state: MonitorState, width: int, height: int, now: float, clock: str)
     head = f"[b]gatebridge monitor[/b]  {clock}  [dim]q quits[/dim]  {_e(state.socket)}"
     lines = [_fit(head, width)]
     if not state.reachable:
-        lines.append(
-            _fit(f"[b red]controller unreachable, retrying[/b red]: {_e(state.error)}", width)
-        )
+        lines.append(_fit(f"[b red]{state.banner}[/b red]: {_e(state.error)}", width))
         if state.lanes:
             lines.append(_fit(f"[dim]last seen {now - state.polled_at:.0f} s ago:[/dim]", width))
     budget = max(height - len(lines), 1)

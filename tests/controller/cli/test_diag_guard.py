@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,3 +84,21 @@ def test_writes_scans_and_serial_verbs_are_refused_on_the_owned_port(emulated_la
                      "-a", "106", *lock_dir)  # fmt: skip
     assert status.code == 0
     assert "    106      0  0x0000" in status.stdout  # the refused write never reached it
+
+
+def test_a_controller_listening_on_the_configs_socket_owns_its_lanes_endpoints(
+    emulated_lane: Lane,
+) -> None:
+    """Without any lock file: the config names the socket, the kernel names its pid."""
+    config = ("--config", str(emulated_lane.config))
+    read = ("diag", "modbus", "read", emulated_lane.tcp, "-t", "coils", *config)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as controller:
+        controller.bind(str(emulated_lane.tmp / "gatectl.sock"))
+        controller.listen()
+        ran = gatectl(*read)
+        elsewhere = gatectl("diag", "modbus", "read", "tcp://127.0.0.1:9", "-t", "coils", *config)
+    os.unlink(emulated_lane.tmp / "gatectl.sock")
+    assert ran.code == 1
+    assert f"owned by controller pid {os.getpid()}; put lane L01 in maintenance" in ran.stderr
+    assert elsewhere.code == 3  # not the lane's endpoint: diag goes ahead (nobody there)
+    assert gatectl(*read).code == 0  # the controller gone, the device answers diag

@@ -109,3 +109,11 @@ def test_nonsense_in_a_status_answer_shows_as_unknown_not_a_crash() -> None:
     assert "deck ? kg" in text
     assert "io STALE never" in text
     assert "? ?" in text
+
+
+def test_a_refusal_is_told_apart_from_an_unreachable_controller() -> None:
+    state = reachable(lane())
+    state.refused("user bob has no gatebridge role")
+    assert screen(state)[1] == "the controller refuses the status: user bob has no gatebridge role"
+    state.unreachable("Connection refused")
+    assert screen(state)[1] == "controller unreachable, retrying: Connection refused"
