@@ -180,31 +180,39 @@ def modbus_scan(
     url: str = typer.Argument(..., help="rtu:///dev/PORT?baud=..&parity=.. (or tcp://)."),
     units: str = typer.Option("1-247", "--units", help="Unit ids: 1-247, 1,2,5-9."),
     timeout: float = typer.Option(0.1, "--timeout", min=0.01, max=5.0, help="Seconds per id."),
+    as_json: bool = JSON,
     config: Path | None = CONFIG,
     lock_dir: Path | None = LOCK_DIR,
 ) -> None:
     """Which unit ids answer on a bus (a read of holding 0; an exception reply counts)."""
-    _guarded(_modbus_target(url), config, lock_dir, partial(_scan, url, units, timeout))
+    job = partial(_scan, url, units, timeout, as_json)
+    _guarded(_modbus_target(url), config, lock_dir, job)
 
 
-async def _scan(url: str, units: str, timeout_s: float) -> int:
+async def _scan(url: str, units: str, timeout_s: float, as_json: bool) -> int:
     ids = mb.parse_units(units)
     link = mb.open_link(mb.modbus_url(url), timeout_s)
-    frames, found = mb.Frames(), []
+    frames, found = mb.Frames(), {}
     try:
         for unit in ids:
             answer = await mb.probe_unit(link, unit, frames)
             if answer is not None:
-                found.append(unit)
-                print(f"unit {unit:>3}: {answer}", flush=True)
+                found[unit] = answer
+                if not as_json:
+                    print(f"unit {unit:>3}: {answer}", flush=True)
     except DeviceError as error:
-        return _device_failed(link.name, 0, frames, error, False)
+        return _device_failed(link.name, 0, frames, error, as_json)
     finally:
         await link.close()
+    code = mb.OK if found else mb.DEVICE_ERROR
+    if as_json:
+        answering = [{"unit": u, "answer": a} for u, a in found.items()]
+        print(mb.json_report(link.name, 0, frames, scanned=ids, answering=answering))
+        return code
     print(f"-- {link.name}: {len(found)} of {len(ids)} unit id(s) answer: "
           f"{', '.join(map(str, found)) or 'none'}")  # fmt: skip
     print(frames)
-    return mb.OK if found else mb.DEVICE_ERROR
+    return code
 
 
 def _serial_target(port: str, protocol: str) -> Callable[[], str]:
@@ -277,6 +285,7 @@ def serial_probe(
     protocol: str = typer.Option("auto", "--protocol", "-p", help="auto/toledo/sma/rfid/modbus."),
     unit: int = typer.Option(1, "--unit", "-u", min=1, max=247, help="Modbus unit to ask."),
     listen: float = typer.Option(0.5, "--listen", min=0.05, max=10.0, help="Seconds per try."),
+    as_json: bool = JSON,
     config: Path | None = CONFIG,
     lock_dir: Path | None = LOCK_DIR,
 ) -> None:
@@ -286,5 +295,5 @@ def serial_probe(
             _fail(f"--protocol: {protocol!r} is not one of {', '.join(PROTOCOLS)}", USAGE)
         )
     path = serial_url(port, "auto").path if "://" in port else port
-    job = partial(probe, path, protocol, unit, listen)
+    job = partial(probe, path, protocol, unit, listen, as_json)
     _guarded(_serial_target(port, "auto"), config, lock_dir, job)

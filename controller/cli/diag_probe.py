@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from dataclasses import dataclass
 
 from controller.cli.diag_serial import Decoders
@@ -53,11 +54,20 @@ class Trial:
     def valid(self) -> bool:
         return self.good > 0 and self.errors == 0
 
+    @property
+    def verdict(self) -> str:
+        if self.note:
+            return "cannot open"
+        return "VALID" if self.valid else ("garbage" if self.errors else "silent")
+
+    def fields(self) -> dict[str, object]:
+        return {"line": str(self.line), "verdict": self.verdict.lower(), "good": self.good,
+                "errors": self.errors, "note": self.note}  # fmt: skip
+
     def __str__(self) -> str:
         if self.note:
             return f"{self.line!s:<12} {self.note}"
-        verdict = "VALID" if self.valid else ("garbage" if self.errors else "silent")
-        return f"{self.line!s:<12} {verdict:<8} good frames {self.good}, errors {self.errors}"
+        return f"{self.line!s:<12} {self.verdict:<8} good frames {self.good}, errors {self.errors}"
 
 
 def queries(protocol: str, unit: int) -> list[bytes]:
@@ -148,15 +158,19 @@ async def _listen(
                         result.errors += bad if protocol == "modbus" else 0
 
 
-async def probe(path: str, protocol: str, unit: int, listen_s: float) -> int:
-    found: list[Trial] = []
+async def probe(path: str, protocol: str, unit: int, listen_s: float, as_json: bool) -> int:
+    trials: list[Trial] = []
     for line in SETTINGS:
-        result = await trial(path, line, protocol, unit, listen_s)
-        print(result, flush=True)
-        if result.valid:
-            found.append(result)
-    if not found:
+        trials.append(result := await trial(path, line, protocol, unit, listen_s))
+        if not as_json:
+            print(result, flush=True)
+    found = [str(t.line) for t in trials if t.valid]
+    if as_json:
+        settings = [t.fields() for t in trials]
+        print(json.dumps({"port": path, "protocol": protocol, "settings": settings,
+                          "valid": found}))  # fmt: skip
+    elif found:
+        print(f"valid frames at: {', '.join(found)} (first: {found[0]})")
+    else:
         print("no setting gave valid frames (wiring, power, protocol?)")
-        return 4
-    print(f"valid frames at: {', '.join(str(t.line) for t in found)} (first: {found[0].line})")
-    return 0
+    return 0 if found else 4

@@ -127,3 +127,10 @@ def test_bad_arguments_are_usage_errors_naming_the_argument(emulated_lane: Lane)
         assert ran.code == 2, args
         assert ran.stderr.startswith("error: ")
         assert message in ran.stderr, (args, ran.stderr)
+
+
+def test_scan_json_lists_who_answered_and_how(emulated_lane: Lane) -> None:
+    report = diag_json("scan", emulated_lane.rtu, "--units", "1-3", "--timeout", "0.1")
+    assert report["scanned"] == [1, 2, 3]
+    assert [a["unit"] for a in report["answering"]] == [1, 2]  # type: ignore[attr-defined]
+    assert report["frames"] == {"sent": 3, "received": 2, "errors": 3}

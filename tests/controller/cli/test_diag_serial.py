@@ -152,3 +152,14 @@ async def test_an_sma_indicator_is_asked_for_each_weight(
         "  24,500.0 kg  tare 0  gross stable in range zeroed kg"  # SMA: zeroed unless E
     ] * 2
     assert lines[2] == "frames decoded 2 / protocol errors 0"
+
+
+def test_probe_json_gives_every_setting_and_the_valid_ones(emulated_lane: Lane) -> None:
+    port = str(emulated_lane.tmp / "rfid")
+    ran = gatectl("diag", "serial", "probe", port, "-p", "rfid", "--listen", "0.1", "--json")
+    assert ran.code == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    verdicts = {s["line"]: s["verdict"] for s in report["settings"]}
+    assert verdicts["57600 8N1"] == "valid"  # the reader answered its info request
+    assert verdicts["9600 8E1"] == "cannot open"
+    assert report["valid"][0] == "9600 8N1"
