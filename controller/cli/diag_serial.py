@@ -66,18 +66,21 @@ def reading_line(reading: WeightReading) -> str:
 async def watch_scale(
     stream: ByteStream, protocol: str, count: int, as_json: bool, clock: Clock = time.time
 ) -> int:
-    """Print decoded frames until `count` (0: for ever); errors are counted and shown."""
+    """Print decoded frames until `count` (0: until Ctrl-C); then, in text, the counts
+    (also after an error or Ctrl-C, as mbpoll gives its statistics)."""
     driver = ScaleDriver(stream, "scale", "sma" if protocol == "sma" else "toledo")
     shown = 0
-    while count == 0 or shown < count:
-        reading = await driver.read_reading(timeout_s=2.0)
-        shown += 1
-        if as_json:
-            print(json.dumps({"ts": clock(), **reading_fields(reading)}), flush=True)
-        else:
-            print(f"{stamp(clock)}  {reading_line(reading)}", flush=True)
-    errors = driver.protocol_errors
-    print(f"frames decoded {shown} / protocol errors {errors}", flush=not as_json)
+    try:
+        while count == 0 or shown < count:
+            reading = await driver.read_reading(timeout_s=2.0)
+            shown += 1
+            if as_json:
+                print(json.dumps({"ts": clock(), **reading_fields(reading)}), flush=True)
+            else:
+                print(f"{stamp(clock)}  {reading_line(reading)}", flush=True)
+    finally:
+        if not as_json:
+            print(f"frames decoded {shown} / protocol errors {driver.protocol_errors}")
     return 0
 
 

@@ -33,6 +33,7 @@ from rich.live import Live
 from controller.cli.monitor_view import MonitorState, render
 
 ANSWER_TIMEOUT_S = 5.0
+ANSWER_LIMIT = 4 * 1024 * 1024  # a status line of many lanes is far over asyncio's 64 KiB
 FOLLOW_RETRY_S = 1.0
 QUIT_KEYS = frozenset("qQ")
 
@@ -80,7 +81,7 @@ async def _poll(socket_path: Path, state: MonitorState) -> None:
 
 
 async def _ask(socket_path: Path, payload: dict[str, object]) -> dict[str, object]:
-    reader, writer = await asyncio.open_unix_connection(str(socket_path))
+    reader, writer = await asyncio.open_unix_connection(str(socket_path), limit=ANSWER_LIMIT)
     try:
         writer.write(json.dumps(payload).encode() + b"\n")
         await writer.drain()

@@ -46,7 +46,8 @@ def test_scale_prints_decoded_frames_with_their_status_bits(emulated_lane: Lane)
 def test_scale_json_lines_carry_the_raw_frame_they_decode(emulated_lane: Lane) -> None:
     ran = gatectl("diag", "scale", str(emulated_lane.tmp / "scale"), "-n", "2", "--json")
     assert ran.code == 0, ran.stderr
-    for line in ran.stdout.splitlines()[:2]:
+    assert len(ran.stdout.splitlines()) == 2  # JSON lines only
+    for line in ran.stdout.splitlines():
         frame = json.loads(line)
         raw = bytes.fromhex(frame["raw"])
         assert len(raw) == 18
