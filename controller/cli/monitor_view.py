@@ -124,7 +124,7 @@ def _lane_lines(
 ) -> list[str]:
     lights, barriers = _map(lane.get("lights")), _map(lane.get("barriers"))
     fault = lane.get("latched_fault")
-    alarms = escape(", ".join(str(k) for k in _map(lane.get("alarms")))) or "-"
+    alarms = escape("; ".join(f"{k}: {v}" for k, v in _map(lane.get("alarms")).items())) or "-"
     alarm_text = f"[b red]{alarms}[/b red]" if alarms != "-" else "-"
     deck_kg = lane.get("deck_kg")
     deck = f"{deck_kg:,.0f} kg" if isinstance(deck_kg, int | float) else "? kg"

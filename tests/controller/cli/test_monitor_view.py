@@ -25,7 +25,7 @@ def lane(lane_id: str = "L01", **changes: object) -> dict[str, object]:
         "hold_reason": "",
         "approach": None,
         "latched_fault": None,
-        "alarms": {},
+        "alarms": {"clock": "skew 40 s", "journal": "backlog"},
         "devices": {
             "io": {"healthy": True, "last_ok": NOW - 0.3, "error": ""},
             "scale": {"healthy": False, "last_ok": NOW - 7.5, "error": "timeout"},
@@ -60,6 +60,7 @@ def test_one_lane_shows_state_lights_deck_devices_and_ages_within_80x24() -> Non
     assert "deck 24,500 kg" in text
     assert "vehicle E2801100000000000000000A" in text
     assert "io ok 0.3s" in text
+    assert "alarms clock: skew 40 s; journal: backlog  vehicle" in text
     assert "scale STALE 7.5s" in text
     assert "rfid STALE never" in text
 
