@@ -12,7 +12,8 @@ the runtime's endpoint locks):
   `endpoint-dev_ttyUSB0.lock`, `endpoint-tcp_10.0.1.21_502.lock`;
 - `lock_dir` is the directory of the config's maintenance socket (`/run/gatebridge`);
 - the owner holds `flock(LOCK_EX)` on it for as long as it drives the endpoint and
-  writes its pid (decimal, newline) into it.
+  writes its pid (decimal, newline) into it; the file is world-readable (0644), since a
+  lock file diag cannot open counts as held.
 A lock file nobody holds is stale and means nothing; diag never creates one.
 
 Given the config, diag also asks the kernel who listens on its maintenance socket
@@ -52,11 +53,15 @@ def lock_path(lock_dir: Path, endpoint: str) -> Path:
 
 
 def endpoint_owner(endpoint: str, lock_dir: Path = DEFAULT_LOCK_DIR) -> int | None:
-    """The pid holding `endpoint`'s lock (0 when it wrote none), or None when free."""
+    """The pid holding `endpoint`'s lock (0 when it cannot be told), or None when free. A
+    lock file diag may not open counts as held: when in doubt, keep off the line."""
     try:
-        fd = os.open(lock_path(lock_dir, endpoint), os.O_RDONLY | os.O_CLOEXEC)
+        # O_NONBLOCK: a FIFO planted at the path must not hang diag in open()
+        fd = os.open(lock_path(lock_dir, endpoint), os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
+    except OSError:
+        return 0
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

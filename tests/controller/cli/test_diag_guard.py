@@ -48,6 +48,17 @@ def test_the_owner_is_the_pid_holding_the_lock_and_none_once_it_let_go(tmp_path:
     assert endpoint_owner("/dev/ttyUSB0", tmp_path) is None  # stale file: free
 
 
+def test_a_lock_file_diag_cannot_open_counts_as_held(tmp_path: Path) -> None:
+    looped = lock_path(tmp_path, "/dev/ttyUSB0")
+    looped.symlink_to(looped)  # ELOOP, whoever runs the test (root ignores modes)
+    assert endpoint_owner("/dev/ttyUSB0", tmp_path) == 0
+
+
+def test_a_fifo_at_the_lock_path_does_not_hang_diag(tmp_path: Path) -> None:
+    os.mkfifo(lock_path(tmp_path, "/dev/ttyUSB0"))  # open(O_RDONLY) would wait for a writer
+    assert endpoint_owner("/dev/ttyUSB0", tmp_path) is None  # nobody holds it
+
+
 def test_diag_is_refused_on_an_owned_endpoint_and_runs_when_it_is_free(
     emulated_lane: Lane,
 ) -> None:
