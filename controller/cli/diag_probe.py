@@ -148,9 +148,9 @@ async def _listen(
                 while True:
                     chunk = await stream.read(4096)
                     if protocol != "modbus":
-                        frames = [text for _, text in decoders.feed(chunk, loop.time())]
-                        result.errors += sum(text.startswith("error") for text in frames)
-                        result.good += sum(not text.startswith("error") for text in frames)
+                        frames = decoders.feed(chunk, loop.time())
+                        result.good += sum(frame.good for frame in frames)
+                        result.errors += sum(not frame.good for frame in frames)
                     if protocol in ("modbus", "auto"):
                         rtu += chunk
                         good, bad = modbus_frames(rtu, unit)

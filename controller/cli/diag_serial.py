@@ -11,8 +11,9 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from controller.errors import ConfigError, DeviceBroken, DeviceError, DeviceProtocolError
+from controller.errors import ConfigError, DeviceProtocolError
 from devices.rfid.codec import RfidStreamParser
 from devices.rfid.driver import RfidDriver
 from devices.scale.codec import SmaStreamParser, ToledoStreamParser, WeightReading
@@ -120,6 +121,13 @@ async def query_rfid(
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    protocol: str
+    text: str
+    good: bool  # a frame that decoded, or the chosen codec's error
+
+
 class Decoders:
     """Every codec that can run on a line we only listen to; `chosen` narrows them."""
 
@@ -129,17 +137,17 @@ class Decoders:
         self.sma = SmaStreamParser("line")
         self.rfid = RfidStreamParser("line")
 
-    def feed(self, chunk: bytes, at: float) -> list[tuple[str, str]]:
-        """(protocol, decoded text) per frame; errors only from the chosen protocol."""
-        found: list[tuple[str, str]] = []
+    def feed(self, chunk: bytes, at: float) -> list[Decoded]:
+        """Each frame completed by `chunk`; errors only from a chosen codec (in `auto`
+        every codec calls the other protocols' frames garbage)."""
+        found: list[Decoded] = []
         wanted = ("toledo", "sma", "rfid") if self.chosen == "auto" else (self.chosen,)
         for name in wanted:
             for item in self._items(name, chunk, at):
-                if isinstance(item, DeviceProtocolError):
-                    if self.chosen != "auto":
-                        found.append((name, f"error {item}"))
-                else:
-                    found.append((name, item))
+                if not isinstance(item, DeviceProtocolError):
+                    found.append(Decoded(name, item, good=True))
+                elif self.chosen != "auto":
+                    found.append(Decoded(name, f"error {item}", good=False))
         return found
 
     def _items(self, name: str, chunk: bytes, at: float) -> list[str | DeviceProtocolError]:
@@ -169,18 +177,15 @@ async def sniff(
         chunk = await stream.read(4096)
         frames = decoders.feed(chunk, loop.time())
         if as_json:
-            print(json.dumps({"ts": clock(), "hex": chunk.hex(" "), "frames": frames}), flush=True)
+            shown = [{"protocol": f.protocol, "text": f.text, "good": f.good} for f in frames]
+            print(json.dumps({"ts": clock(), "hex": chunk.hex(" "), "frames": shown}), flush=True)
         else:
             print(f"{stamp(clock)}  {len(chunk):>4} B  {chunk.hex(' ')}", flush=True)
-            for name, text in frames:
-                print(f"{'':>12}  {name:<6} {text}", flush=True)
+            for frame in frames:
+                print(f"{'':>12}  {frame.protocol:<6} {frame.text}", flush=True)
         decoded += len(frames) if protocol != "raw" else 1
     return 0
 
 
 async def open_port(url: SerialUrl) -> SerialStream:
     return await SerialStream.open(url.path, url.line)
-
-
-def device_error_code(error: DeviceError) -> int:
-    return 3 if isinstance(error, DeviceBroken) else 4
