@@ -193,6 +193,18 @@ def events(
 
 
 @app.command()
+def monitor(
+    config: Path | None = typer.Option(None, "--config", "-c", help="Take the socket from it."),
+    socket: Path | None = typer.Option(None, "--socket", "-s", help="The maintenance socket."),
+    interval: float = typer.Option(1.0, "--interval", min=0.2, max=60.0, help="Seconds."),
+) -> None:
+    """Every lane live, full screen (q quits); reads the maintenance socket only."""
+    from controller.cli.monitor import monitor_command
+
+    raise typer.Exit(monitor_command(config, socket, interval))
+
+
+@app.command()
 def mode(
     lane: str = LANE,
     target: str = typer.Argument(..., help="auto, maintenance, closed or emergency."),
@@ -289,6 +301,9 @@ def _load(path: Path) -> GatewayConfig:
 from controller.cli.journal_cmd import journal_app  # noqa: E402 - the sub-apps follow the commands
 
 app.add_typer(journal_app, name="journal")
+from controller.cli.diag import diag_app  # noqa: E402
+
+app.add_typer(diag_app, name="diag")
 config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 

@@ -1,6 +1,7 @@
 """Serial lines through pyserial and pyserial-asyncio-fast, as `ByteStream`s.
 
-Foreign errors are mapped here: a port that cannot be opened or vanishes is
+Foreign errors are mapped here: a port that cannot be opened (termios refusing a line
+setting included) or vanishes is
 `DeviceBroken` (with the SerialException/OSError as cause), reading after our own close
 is `DeviceClosed`. `discard_input` drops what the reader has buffered, so a late reply
 after a timeout is never taken for the answer to the next request.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import termios
 
 import serial
 import serial_asyncio_fast
@@ -37,7 +39,9 @@ class SerialStream:
                 parity=_PARITY[line.parity],
                 stopbits=line.stopbits,
             )
-        except (serial.SerialException, OSError, ValueError) as error:
+        except (serial.SerialException, OSError, ValueError, termios.error) as error:
+            # termios.error is no OSError: a line setting the port refuses (a pty asked
+            # for parity: EINVAL) raises it from pyserial's configuration of the port
             raise DeviceBroken(path, f"cannot open serial port ({line}): {error}") from error
         return cls(path, reader, writer)
 
