@@ -11,13 +11,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 
 from controller.bridge.mqtt import Bridge, BrokerSettings
 from controller.bridge.officer import officer_command
 from controller.bridge.reception import Reception
 from controller.bridge.signing import load_public_key
 from controller.bridge.verify import Verifier
-from controller.central import InProcessClearance, in_process_clearance
+from controller.central import (
+    IN_PROCESS_KEY_ID,
+    FileSeqCounter,
+    InProcessClearance,
+    in_process_clearance,
+)
 from controller.clearance import load_manifest
 from controller.config.models import GatewayConfig
 from controller.core.types import Role
@@ -67,13 +73,17 @@ def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> B
     return bridge
 
 
-def _standalone(
+async def _standalone(
     config: GatewayConfig, journal: SqliteJournal, audit: AuditLog
 ) -> InProcessClearance:
     manifest_path = config.clearance.manifest
     if manifest_path is None:
         raise ConfigError("clearance", "set mqtt (a central service) or clearance.manifest")
     manifest = load_manifest(manifest_path)
+    counter = FileSeqCounter(central_seq_state(config))
+    for lane in config.lanes:
+        accepted = await journal.last_accepted_seq(lane.id, IN_PROCESS_KEY_ID, "decision")
+        counter.at_least(lane.id, "decision", accepted)
     return in_process_clearance(
         lambda tag: manifest.get(tag.upper()),
         lanes=[lane.id for lane in config.lanes],
@@ -83,7 +93,13 @@ def _standalone(
         seqs=journal,
         audit=audit,
         max_skew_s=config.clearance.max_clock_skew_s,
+        counter=counter,
     )
+
+
+def central_seq_state(config: GatewayConfig) -> Path:
+    """The in-process central's seqs, beside the journal that holds the accepted ones."""
+    return config.journal.with_suffix(".central-seq.json")
 
 
 async def run_gateway(config: GatewayConfig) -> None:
@@ -94,7 +110,7 @@ async def run_gateway(config: GatewayConfig) -> None:
     )
     links = ModbusLinks(timeout_s=0.3)
     bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
-    clearance: Bridge | InProcessClearance = bridge or _standalone(config, journal, audit)
+    clearance: Bridge | InProcessClearance = bridge or await _standalone(config, journal, audit)
     try:
         lanes = [
             LaneRuntime(

@@ -109,9 +109,9 @@ class Gateway:
         if lane is None:
             return
         if text is None:
-            lane.alarms.pop(name, None)
+            lane.clear_alarm(name)
         else:
-            lane.alarms[name] = text
+            lane.raise_alarm(name, text)
 
     def _on_event(self, lane: str, event: PublishEvent) -> None:
         record: dict[str, object] = {"lane": lane, "type": event.type, **dict(event.data)}

@@ -197,6 +197,18 @@ class LaneRuntime:
         elif isinstance(command, ClearAlarm):
             self.alarms.pop(command.code, None)
 
+    def raise_alarm(self, code: str, message: str) -> None:
+        """An alarm from outside the core (the gateway's clock and replay health): in
+        status at once, journaled and followed as an `alarm` event when it is new."""
+        new = code not in self.alarms
+        self.alarms[code] = message
+        if new:
+            self._one(PublishEvent("alarm", {"code": code, "message": message}))
+
+    def clear_alarm(self, code: str) -> None:
+        if self.alarms.pop(code, None) is not None:
+            self._one(PublishEvent("alarm_cleared", {"code": code}))
+
     def output_mismatch(self, shown: tuple[bool, ...], wanted: tuple[bool, ...] | None) -> None:
         """S8: the I/O module does not confirm the commanded outputs."""
         message = f"I/O outputs {_bits(shown)} do not confirm the commanded {_bits(wanted)}"
@@ -206,7 +218,8 @@ class LaneRuntime:
         """The lane as an operator sees it (status, monitor, the MQTT state topic)."""
         core = self.core
         if core is None:
-            return {"lane": self.setup.lane_id, "state": "starting"}
+            # alarms raised from outside the core (replays, clock) show while it boots
+            return {"lane": self.setup.lane_id, "state": "starting", "alarms": dict(self.alarms)}
         image, deck = core.image, core.deck
         return {
             "lane": self.setup.lane_id,
