@@ -3,7 +3,11 @@ FILE, emulators or hardware. Lanes run in one process; the journal is SQLite; th
 maintenance socket serves gatectl's lane commands. Clearance comes over MQTT when `mqtt:`
 is configured (the bridge, verified against `clearance.verify_keys`), else from
 `clearance.manifest` through the in-process central service; decisions take the same
-signed, verified path either way (S6)."""
+signed, verified path either way (S6).
+
+One controller per gateway and per device endpoint: `run` takes their locks
+(runtime/locks.py) before it opens anything, and claims the maintenance socket before a
+lane starts, so a second `run` is refused (AlreadyOwned) without touching the first."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from controller.maintenance.server import MaintenanceServer
 from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
+from controller.runtime.locks import HeldLocks, acquire_endpoints, acquire_gateway
 from devices.transport.modbus import ModbusLinks
 
 log = logging.getLogger(__name__)
@@ -103,15 +108,42 @@ def central_seq_state(config: GatewayConfig) -> Path:
 
 
 async def run_gateway(config: GatewayConfig) -> None:
+    """Own the gateway and its endpoints (or refuse, AlreadyOwned), then run it."""
+    held = claim(config)
+    try:
+        await _run_owned(config)
+    finally:
+        held.release()
+
+
+def claim(config: GatewayConfig) -> HeldLocks:
+    """The gateway's lock, then every device endpoint's, before anything is touched."""
+    gateway = acquire_gateway(config.locks, config.gateway)
+    endpoints = [
+        (getattr(lane, name).url, f"lanes.{lane.id}.{name}")
+        for lane in config.lanes
+        for name in ("io", "entry_barrier", "exit_barrier", "scale", "rfid")
+    ]
+    holder = f"gatectl run, gateway {config.gateway}"
+    try:
+        devices = acquire_endpoints(config.locks, endpoints, holder)
+    except BaseException:
+        gateway.release()
+        raise
+    return HeldLocks([gateway, *devices.locks])
+
+
+async def _run_owned(config: GatewayConfig) -> None:
     audit = AuditLog(config.audit_log or config.journal.with_suffix(".audit.log"))
     limits = JournalLimits.in_mb(**config.retention.model_dump())
     journal = await SqliteJournal.open(
         config.journal, time.time, outbox=config.mqtt is not None, limits=limits
     )
     links = ModbusLinks(timeout_s=0.3)
-    bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
-    clearance: Bridge | InProcessClearance = bridge or await _standalone(config, journal, audit)
+    clearance: Bridge | InProcessClearance | None = None
     try:
+        bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
+        clearance = bridge or await _standalone(config, journal, audit)
         lanes = [
             LaneRuntime(
                 await lane_setup(lane, links=links, clearance_timeout_s=config.clearance.timeout_s),
@@ -131,7 +163,9 @@ async def run_gateway(config: GatewayConfig) -> None:
             for lane in lanes:
                 lane.listeners.append(lambda _lane, _event: bridge.wake())
             services.append(bridge.run)
-        await gateway.run(_server(config, gateway, audit, len(lanes)), services)
+        server = _server(config, gateway, audit, len(lanes))
+        await server.start()  # the socket claimed (or refused) before a lane moves
+        await gateway.run(server, services)
     finally:
         if isinstance(clearance, InProcessClearance):
             clearance.cancel_all()
