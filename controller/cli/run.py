@@ -39,6 +39,7 @@ from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.locks import HeldLocks, acquire_endpoints, acquire_gateway
+from controller.runtime.logs import configure_logging, log_event, log_lane_event
 from devices.transport.modbus import ModbusLinks
 
 log = logging.getLogger(__name__)
@@ -109,11 +110,13 @@ def central_seq_state(config: GatewayConfig) -> Path:
 
 async def run_gateway(config: GatewayConfig) -> None:
     """Own the gateway and its endpoints (or refuse, AlreadyOwned), then run it."""
+    configure_logging()
     held = claim(config)
     try:
         await _run_owned(config)
     finally:
         held.release()
+        log_event(log, logging.INFO, "gateway_stopped", f"gateway {config.gateway} stopped")
 
 
 def claim(config: GatewayConfig) -> HeldLocks:
@@ -149,6 +152,7 @@ async def _run_owned(config: GatewayConfig) -> None:
                 await lane_setup(lane, links=links, clearance_timeout_s=config.clearance.timeout_s),
                 journal,
                 clearance,
+                log_devices=True,
             )
             for lane in config.lanes
         ]
@@ -163,6 +167,8 @@ async def _run_owned(config: GatewayConfig) -> None:
             for lane in lanes:
                 lane.listeners.append(lambda _lane, _event: bridge.wake())
             services.append(bridge.run)
+        for lane in lanes:
+            lane.listeners.append(log_lane_event)
         server = _server(config, gateway, audit, len(lanes))
         await server.start()  # the socket claimed (or refused) before a lane moves
         await gateway.run(server, services)
@@ -192,6 +198,7 @@ def _server(
     }
 
     def listening() -> None:
-        print(f"running {count} lane(s); socket {config.socket}", flush=True)
+        text = f"running {count} lane(s); socket {config.socket}"
+        log_event(log, logging.INFO, "gateway_started", text, fields={"gateway": config.gateway})
 
     return MaintenanceServer(config.socket, gateway, audit, roles, listening)

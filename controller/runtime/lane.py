@@ -50,6 +50,7 @@ from controller.core.invariants import check_lane
 from controller.core.lane import LaneCore
 from controller.core.types import Device, LaneState, Side
 from controller.errors import DeviceError, GateError
+from controller.runtime.device_links import DeviceLinks
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
 from controller.runtime.ports import ClearancePort, JournalPort, VerifiedDecision
@@ -73,6 +74,7 @@ class LaneRuntime:
         *,
         new_id: Callable[[], str] | None = None,
         on_change: Callable[[LaneRuntime], None] | None = None,
+        log_devices: bool = False,
     ) -> None:
         self.setup = setup
         self.journal = journal
@@ -80,6 +82,7 @@ class LaneRuntime:
         self.new_id = new_id
         self.on_change = on_change
         self.freshness = Freshness(setup.fresh_s)
+        self.links = DeviceLinks(setup.lane_id, setup.endpoints, logged=log_devices)
         self.alarms: dict[str, str] = {}
         self.io_reported = False
         self.core: LaneCore | None = None
@@ -128,17 +131,24 @@ class LaneRuntime:
         try:
             result = await call
         except DeviceError as error:
-            self.freshness.failed(device, str(error))
+            self.device_failed(device, str(error))
             return None
-        if self.freshness.ok(device, self.now()):
-            self.feed(DeviceHealthChanged(self.now(), device, healthy=True))
+        now = self.now()
+        self.links.ok(device, now)
+        if self.freshness.ok(device, now):
+            self.feed(DeviceHealthChanged(now, device, healthy=True))
         return result
+
+    def device_failed(self, device: Device, error: str) -> None:
+        self.freshness.failed(device, error)
+        self.links.failed(device, error, self.now())
 
     async def _check_freshness(self) -> None:
         loop, freshness = asyncio.get_running_loop(), self.freshness
         while True:
             await asyncio.sleep(freshness.next_check(loop.time()) - loop.time())
             for device, reason in self.freshness.stale(self.now()):
+                self.links.lost(device, reason, self.now())
                 self.feed(DeviceHealthChanged(self.now(), device, healthy=False, reason=reason))
 
     # ------------------------------------------------------------------ the core
