@@ -10,7 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
+from controller.config.load import load_config, validate
+from controller.errors import ConfigError
 from controller.runtime.locks import (
     LockHeld,
     acquire_endpoint,
@@ -90,3 +93,14 @@ def test_the_gateway_lock_is_one_per_process_lifetime(tmp_path: Path) -> None:
     assert acquire_endpoint(tmp_path, "memory://io", "in-process").locks == []
     held.release()
     acquire_gateway(tmp_path, "gw-01").release()
+
+
+def test_the_lock_dir_defaults_beside_the_socket_and_is_validated(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[3]
+    document = yaml.safe_load((root / "deploy/examples/emulated-lane.yaml").read_text())
+    document["clearance"]["manifest"] = str(root / "deploy/examples/manifest.yaml")
+    assert validate(document).locks == Path("/tmp/gatebridge")  # the socket's directory
+    (tmp_path / "gw.yaml").write_text(yaml.safe_dump({**document, "lock_dir": "locks"}))
+    assert load_config(tmp_path / "gw.yaml").locks == tmp_path / "locks"  # beside the config
+    with pytest.raises(ConfigError, match=r"^config: lock_dir: /tmp/gatebridge/gatectl.sock is"):
+        validate({**document, "lock_dir": document["socket"]})

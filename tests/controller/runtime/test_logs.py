@@ -3,6 +3,7 @@ native protocol over a real unix datagram socket, and pymodbus's chatter kept at
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
@@ -128,6 +129,8 @@ def test_journald_takes_a_message_too_big_for_a_datagram_as_a_sealed_memfd(
     handler.close()
     (_level, _type, data) = ancillary[0]
     fd = struct.unpack("i", data[:4])[0]
+    seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+    assert seals & fcntl.F_SEAL_WRITE and seals & fcntl.F_SEAL_SHRINK  # journald insists
     with os.fdopen(fd, "rb") as memfd:
         got = parse_journal(os.pread(memfd.fileno(), 1 << 20, 0))  # journald maps it whole
     assert len(got["MESSAGE"]) == 300_000
