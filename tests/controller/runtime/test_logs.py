@@ -130,7 +130,8 @@ def test_journald_takes_a_message_too_big_for_a_datagram_as_a_sealed_memfd(
     (_level, _type, data) = ancillary[0]
     fd = struct.unpack("i", data[:4])[0]
     seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
-    assert seals & fcntl.F_SEAL_WRITE and seals & fcntl.F_SEAL_SHRINK  # journald insists
+    assert seals & fcntl.F_SEAL_WRITE  # journald insists on a sealed memfd
+    assert seals & fcntl.F_SEAL_SHRINK
     with os.fdopen(fd, "rb") as memfd:
         got = parse_journal(os.pread(memfd.fileno(), 1 << 20, 0))  # journald maps it whole
     assert len(got["MESSAGE"]) == 300_000
