@@ -66,7 +66,9 @@ class DeviceLinks:
         if not self.logged:
             return
         endpoint = self.endpoints.get(device, "")
-        text = f"{device.value} {what}" + (f" at {endpoint}" if endpoint else "")
+        text = what + (f" at {endpoint}" if endpoint else "")
+        if "down_s" in fields:
+            text += f" after {fields['down_s']} s"
         for key in ("error", "reason"):
             if key in fields:
                 text += f": {fields[key]}"

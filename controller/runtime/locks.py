@@ -39,7 +39,7 @@ from controller.errors import AlreadyOwned, ConfigError
 from devices.transport.url import ModbusRtuUrl, ModbusTcpUrl, SerialUrl, parse_url
 
 PROC_LOCKS = Path("/proc/locks")
-LOCK_MODE = 0o664  # group-writable: the technicians' tools take endpoint locks too
+LOCK_MODE = 0o644
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 
@@ -121,7 +121,7 @@ def acquire(lock_dir: Path, key: str, what: str, verb: str, holder: str) -> Held
     path = lock_file(lock_dir, key)
     try:
         lock_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, LOCK_MODE)
+        fd = _open(path)
     except OSError as error:
         raise ConfigError("lock_dir", f"{path}: {error.strerror or error}") from None
     try:
@@ -133,6 +133,15 @@ def acquire(lock_dir: Path, key: str, what: str, verb: str, holder: str) -> Held
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n{holder}\n".encode())
     return HeldLock(path, fd)
+
+
+def _open(path: Path) -> int:
+    """Read-write to note our pid; a lock file another user made (a technician's tool
+    after the service, or the reverse) is locked read-only: flock does not need write."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, LOCK_MODE)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def acquire_gateway(lock_dir: Path, gateway: str) -> HeldLock:

@@ -109,14 +109,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+def _where(record: logging.LogRecord) -> str:
+    """'L01 io: ', what a person reads first; '' for records of no lane."""
+    named = [getattr(record, key, None) for key in ("lane", "device")]
+    where = " ".join(str(v) for v in named if v)
+    return f"{where}: " if where else ""
+
+
 class HumanFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        where = " ".join(
-            str(v) for v in (getattr(record, "lane", None), getattr(record, "device", None)) if v
-        )
-        fields = " ".join(f"{k}={v}" for k, v in _fields(record).items())
-        text = f"{_utc(record)} {record.levelname:<7} {where + ': ' if where else ''}"
-        text += record.getMessage() + (f" ({fields})" if fields else "")
+        message = record.getMessage()
+        extra = {k: v for k, v in _fields(record).items() if str(v) not in message}
+        fields = " ".join(f"{k}={v}" for k, v in extra.items())
+        text = f"{_utc(record)} {record.levelname:<7} {_where(record)}{message}"
+        text += f" ({fields})" if fields else ""
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return text
@@ -132,7 +138,8 @@ class JournaldHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._send(journal_entry(record, self.format(record)))
+            # journalctl shows MESSAGE alone: it names its lane and device itself
+            self._send(journal_entry(record, _where(record) + self.format(record)))
         except Exception:  # logging must never raise into the caller
             self.handleError(record)
 
