@@ -79,7 +79,7 @@ def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> B
     return bridge
 
 
-async def _standalone(
+async def standalone_clearance(
     config: GatewayConfig, journal: SqliteJournal, audit: AuditLog
 ) -> InProcessClearance:
     manifest_path = config.clearance.manifest
@@ -146,7 +146,7 @@ async def _run_owned(config: GatewayConfig) -> None:
     clearance: Bridge | InProcessClearance | None = None
     try:
         bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
-        clearance = bridge or await _standalone(config, journal, audit)
+        clearance = bridge or await standalone_clearance(config, journal, audit)
         lanes = [
             LaneRuntime(
                 await lane_setup(lane, links=links, clearance_timeout_s=config.clearance.timeout_s),

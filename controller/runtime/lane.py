@@ -296,7 +296,9 @@ class LaneRuntime:
             await op()
         except (GateError, OSError) as error:
             # a record the journal cannot keep must not pass silently: fail closed
-            log.exception("lane %s: journal write failed", self.setup.lane_id)
+            lane = self.setup.lane_id
+            extra = {"lane": lane, "device": None, "event": "journal_write_failed", "fields": {}}
+            log.exception("lane %s: journal write failed", lane, extra=extra)
             self.alarms["journal"] = str(error)
             self.feed(InvariantViolated(self.now(), "S10", f"journal write failed: {error}"))
 

@@ -21,7 +21,7 @@ from controller.central import (
     MemorySeqCounter,
     in_process_clearance,
 )
-from controller.cli.run import _standalone, central_seq_state
+from controller.cli.run import central_seq_state, standalone_clearance
 from controller.config.load import validate
 from controller.config.models import GatewayConfig
 from controller.core.types import Decision
@@ -48,7 +48,9 @@ async def decide_once(settings: GatewayConfig, request_id: str) -> None:
     journal = await SqliteJournal.open(settings.journal, lambda: 0.0, outbox=False)
     decisions: list[VerifiedDecision] = []
     try:
-        clearance = await _standalone(settings, journal, AuditLog(settings.journal.parent / "a"))
+        clearance = await standalone_clearance(
+            settings, journal, AuditLog(settings.journal.parent / "a")
+        )
         clearance.request("L01", request_id, GRANTED_TAG, decisions.append)
         async with asyncio.timeout(5):
             await asyncio.wait(set(clearance._tasks))  # the answer: verified or refused
