@@ -297,7 +297,7 @@ class LaneRuntime:
         except (GateError, OSError) as error:
             # a record the journal cannot keep must not pass silently: fail closed
             lane = self.setup.lane_id
-            extra = {"lane": lane, "device": None, "event": "journal_write_failed", "fields": {}}
+            extra: dict[str, object] = {"lane": lane, "event": "journal_write_failed"}
             log.exception("lane %s: journal write failed", lane, extra=extra)
             self.alarms["journal"] = str(error)
             self.feed(InvariantViolated(self.now(), "S10", f"journal write failed: {error}"))
