@@ -182,9 +182,16 @@ def journal_entry(record: logging.LogRecord, message: str) -> bytes:
         if getattr(record, key, None) is not None:
             fields[key.upper()] = getattr(record, key)
     for key, value in _fields(record).items():
-        name = "".join(c if c.isalnum() else "_" for c in key.upper()).lstrip("_")
+        name = _journal_name(key)
         fields.setdefault(f"F_{name}" if name in fields else name, value)
     return b"".join(_journal_field(k, str(v)) for k, v in fields.items())
+
+
+def _journal_name(key: str) -> str:
+    """A valid journal field name: A-Z, 0-9 and '_', not leading '_' (trusted fields)
+    nor a digit, at most 64 characters."""
+    name = "".join(c if c.isascii() and c.isalnum() else "_" for c in key.upper()).lstrip("_")
+    return (f"F_{name}" if not name or name[0].isdigit() else name)[:64]
 
 
 def _journal_field(key: str, value: str) -> bytes:

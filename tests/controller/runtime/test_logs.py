@@ -114,6 +114,7 @@ def test_journald_gets_one_datagram_of_fields(journal_socket: tuple[socket.socke
     server, path = journal_socket
     handler = JournaldHandler(path)
     fields = {"endpoint": "modbus-tcp://10.0.1.21:502", "reason": "no data\nfor 600 ms"}
+    fields |= {"message": "a field named as journald's own", "_trusted": "1", "2nd": "x"}
     handler.handle(record(lane="L01", device="io", event="device_lost", fields=fields))
     got = parse_journal(server.recv(65536))
     handler.close()
@@ -122,6 +123,7 @@ def test_journald_gets_one_datagram_of_fields(journal_socket: tuple[socket.socke
     assert (got["LANE"], got["DEVICE"], got["EVENT"]) == ("L01", "io", "device_lost")
     assert got["ENDPOINT"] == "modbus-tcp://10.0.1.21:502"
     assert got["REASON"] == "no data\nfor 600 ms"  # a newline: the length-prefixed form
+    assert (got["F_MESSAGE"], got["TRUSTED"], got["F_2ND"]) == (fields["message"], "1", "x")
 
 
 def test_journald_takes_a_message_too_big_for_a_datagram_as_a_sealed_memfd(
