@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from controller.runtime.ports import DecisionSink
 
 log = logging.getLogger(__name__)
 Lookup = Callable[[str], ManifestEntry | None]
+IN_PROCESS_KEY_ID = "central-in-process"
 
 
 class SeqCounter(Protocol):
@@ -52,10 +54,13 @@ class MemorySeqCounter:
 
 @dataclass(slots=True)
 class FileSeqCounter:
-    """The signer's seqs in a small JSON file, replaced atomically on every use."""
+    """The signer's seqs in a small JSON file, replaced atomically on every use. The
+    in-process central calls `next` from worker threads (the fsync stays off the event
+    loop), hence the lock."""
 
     path: Path
     last: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.path.exists():
@@ -70,9 +75,19 @@ class FileSeqCounter:
 
     def next(self, lane: str, kind: str) -> int:
         key = f"{lane}/{kind}"
-        self.last[key] = self.last.get(key, 0) + 1
-        self._save()
-        return self.last[key]
+        with self._lock:
+            self.last[key] = self.last.get(key, 0) + 1
+            self._save()
+            return self.last[key]
+
+    def at_least(self, lane: str, kind: str, seq: int) -> None:
+        """Never sign at or below `seq` (what a gateway already accepted): a state file
+        that was lost, or never kept, must not cost a run of replay rejections."""
+        key = f"{lane}/{kind}"
+        with self._lock:
+            if seq > self.last.get(key, 0):
+                self.last[key] = seq
+                self._save()
 
     def _save(self) -> None:
         temporary = self.path.with_name(self.path.name + ".tmp")
@@ -145,13 +160,15 @@ class InProcessClearance:
 
     Decisions take the same path as over MQTT: signed by `central`, then verified from
     their bytes by `reception`. Latency is drawn around the median from a seeded RNG and
-    waited on the event loop, so simulations stay in virtual time.
+    waited on the event loop, so simulations stay in virtual time. With `sign_off_loop`
+    (a persisted seq counter: its fsync) decisions are signed in a worker thread.
     """
 
     central: Central
     reception: Reception
     median_s: float = 3.0
     seed: int = 0
+    sign_off_loop: bool = False
     requests: int = 0
     _rng: random.Random = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -166,7 +183,10 @@ class InProcessClearance:
 
         async def answer() -> None:
             await asyncio.sleep(latency)
-            signed = self.central.decide(lane, request_id, tag)
+            if self.sign_off_loop:
+                signed = await asyncio.to_thread(self.central.decide, lane, request_id, tag)
+            else:
+                signed = self.central.decide(lane, request_id, tag)
             await self.reception.receive("decision", lane, json.dumps(signed).encode())
 
         task = asyncio.get_running_loop().create_task(answer(), name=f"clearance:{request_id}")
@@ -189,9 +209,12 @@ def in_process_clearance(
     seqs: SeqStore | None = None,
     audit: AuditSink | None = None,
     max_skew_s: float = 30.0,
+    counter: FileSeqCounter | None = None,
 ) -> InProcessClearance:
-    """A central service with a signing key made in memory, and the gateway's verifier."""
-    signer = Signer.generate("central-in-process")
+    """A central service with a signing key made in memory, and the gateway's verifier.
+    Its seqs live in `counter` when given (a standalone `gatectl run`: they must outlive
+    a restart, as the gateway's last accepted seqs do), else in memory."""
+    signer = Signer.generate(IN_PROCESS_KEY_ID)
     verifier = Verifier(
         {signer.key_id: signer.public_key()},
         max_skew_s,
@@ -199,7 +222,10 @@ def in_process_clearance(
         seqs if seqs is not None else MemorySeqStore(),
     )
     reception = Reception(verifier, journal, lanes, audit)
-    return InProcessClearance(Central(lookup, signer, wall_clock), reception, median_s, seed)
+    central = Central(
+        lookup, signer, wall_clock, counter if counter is not None else MemorySeqCounter()
+    )
+    return InProcessClearance(central, reception, median_s, seed, sign_off_loop=counter is not None)
 
 
 async def serve_central(

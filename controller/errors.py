@@ -81,6 +81,11 @@ class DeviceClosed(DeviceError):
     """The transport was closed by us; using it again is a programming error upstream."""
 
 
+class AlreadyOwned(GateError):
+    """Another live process owns what we need (a gateway, a device endpoint, the
+    maintenance socket): we refuse to start rather than take it from under it."""
+
+
 class ConfigError(GateError):
     """The configuration is invalid; `path` is the dotted path of the bad field."""
 

@@ -8,7 +8,11 @@ accepted decision goes to the lane that asked, once: the outstanding request is 
 An accepted command becomes an officer operation, which the lane's core still vets, so a
 signed command is permission, never an order. Clock health is tracked per lane: an
 authentic message whose `issued_at` is off by more than the allowance raises the
-`clock_skew` alarm; the next one within it clears the alarm.
+`clock_skew` alarm; the next one within it clears the alarm. Replays are tracked the
+same way: REPLAY_ALARM_AFTER rejections as replayed in a row for one lane and kind (a
+signer whose seq state was lost, or someone replaying captured messages) raise
+`clearance_replay_rejected` (decisions) or `command_replay_rejected`; the next message
+of that kind accepted for the lane clears it. Other rejections neither count nor reset.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ from controller.runtime.ports import DecisionSink, VerifiedDecision
 GATEWAY_LANE = "_gateway"
 Operate = Callable[[CommandPayload], Mapping[str, object]]
 Alarm = Callable[[str, str, str | None], None]
+REPLAY_ALARM_AFTER = 3
+REPLAY_ALARMS: dict[Kind, str] = {
+    "decision": "clearance_replay_rejected",
+    "command": "command_replay_rejected",
+}
 
 
 class EventSink(Protocol):
@@ -48,6 +57,7 @@ class Reception:
     _outstanding: dict[str, tuple[str, DecisionSink]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _skewed: set[str] = field(default_factory=set)
+    _replays: dict[tuple[str, Kind], int] = field(default_factory=dict)
 
     def expect(self, lane: str, request_id: str, deliver: DecisionSink) -> None:
         """`request_id` is now the lane's outstanding request; an older one is void."""
@@ -66,6 +76,7 @@ class Reception:
             else:
                 result = await self.verifier.verify(kind, raw, lane, self.outstanding(lane))
             self._clock_health(lane, result.skew_s)
+            self._replay_health(kind, lane, result)
             if isinstance(result, Rejection):
                 await self._reject(result)
             else:
@@ -106,6 +117,23 @@ class Reception:
         if self.audit is not None:
             # the audit log fsyncs; off the loop so a flood of rejections cannot stall it
             await asyncio.to_thread(self.audit.append, entry)
+
+    def _replay_health(self, kind: Kind, lane: str, result: Accepted | Rejection) -> None:
+        if self.on_alarm is None or lane not in self.lanes:
+            return
+        key, code = (lane, kind), REPLAY_ALARMS[kind]
+        if isinstance(result, Accepted):
+            if self._replays.pop(key, 0) >= REPLAY_ALARM_AFTER:
+                self.on_alarm(lane, code, None)
+        elif result.reason == Reason.REPLAYED:
+            count = self._replays[key] = self._replays.get(key, 0) + 1
+            if count >= REPLAY_ALARM_AFTER:
+                self.on_alarm(
+                    lane,
+                    code,
+                    f"{count} {kind}s in a row rejected as replayed (seq {result.seq} not "
+                    "above the last accepted): has the signer lost its seq state?",
+                )
 
     def _clock_health(self, lane: str, skew_s: float | None) -> None:
         if self.on_alarm is None or lane not in self.lanes or skew_s is None:

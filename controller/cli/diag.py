@@ -62,7 +62,7 @@ def _guarded(
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     try:
         settings = None if config is None else load_config(config)
-        directory = lock_dir or (settings.socket.parent if settings else DEFAULT_LOCK_DIR)
+        directory = lock_dir or (settings.locks if settings else DEFAULT_LOCK_DIR)
         refused = refusal(target(), settings, directory)
         if refused is not None:
             raise typer.Exit(_fail(f"refused: {refused}", REFUSED))

@@ -72,11 +72,14 @@ def run(
     import asyncio
 
     from controller.cli.run import run_gateway
-    from controller.errors import GateError
+    from controller.errors import AlreadyOwned, GateError
 
     settings = _load(config)
     try:
         asyncio.run(run_gateway(settings))
+    except AlreadyOwned as error:  # another controller runs: refused, not a usage error
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
     except GateError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(2) from None

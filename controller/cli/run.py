@@ -3,7 +3,11 @@ FILE, emulators or hardware. Lanes run in one process; the journal is SQLite; th
 maintenance socket serves gatectl's lane commands. Clearance comes over MQTT when `mqtt:`
 is configured (the bridge, verified against `clearance.verify_keys`), else from
 `clearance.manifest` through the in-process central service; decisions take the same
-signed, verified path either way (S6)."""
+signed, verified path either way (S6).
+
+One controller per gateway and per device endpoint: `run` takes their locks
+(runtime/locks.py) before it opens anything, and claims the maintenance socket before a
+lane starts, so a second `run` is refused (AlreadyOwned) without touching the first."""
 
 from __future__ import annotations
 
@@ -11,13 +15,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 
 from controller.bridge.mqtt import Bridge, BrokerSettings
 from controller.bridge.officer import officer_command
 from controller.bridge.reception import Reception
 from controller.bridge.signing import load_public_key
 from controller.bridge.verify import Verifier
-from controller.central import InProcessClearance, in_process_clearance
+from controller.central import (
+    IN_PROCESS_KEY_ID,
+    FileSeqCounter,
+    InProcessClearance,
+    in_process_clearance,
+)
 from controller.clearance import load_manifest
 from controller.config.models import GatewayConfig, MqttConfig
 from controller.core.types import Role
@@ -28,6 +38,8 @@ from controller.maintenance.server import MaintenanceServer
 from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
+from controller.runtime.locks import HeldLocks, acquire_endpoints, acquire_gateway
+from controller.runtime.logs import configure_logging, log_event, log_lane_event
 from controller.runtime.setup import LaneSetup
 from devices.transport.modbus import ModbusLinks
 
@@ -89,13 +101,17 @@ async def lane_setups(config: GatewayConfig, links: ModbusLinks) -> list[LaneSet
     ]
 
 
-def _standalone(
+async def standalone_clearance(
     config: GatewayConfig, journal: SqliteJournal, audit: AuditLog
 ) -> InProcessClearance:
     manifest_path = config.clearance.manifest
     if manifest_path is None:
         raise ConfigError("clearance", "set mqtt (a central service) or clearance.manifest")
     manifest = load_manifest(manifest_path)
+    counter = FileSeqCounter(central_seq_state(config))
+    for lane in config.lanes:
+        accepted = await journal.last_accepted_seq(lane.id, IN_PROCESS_KEY_ID, "decision")
+        counter.at_least(lane.id, "decision", accepted)
     return in_process_clearance(
         lambda tag: manifest.get(tag.upper()),
         lanes=[lane.id for lane in config.lanes],
@@ -105,17 +121,53 @@ def _standalone(
         seqs=journal,
         audit=audit,
         max_skew_s=config.clearance.max_clock_skew_s,
+        counter=counter,
     )
 
 
+def central_seq_state(config: GatewayConfig) -> Path:
+    """The in-process central's seqs, beside the journal that holds the accepted ones."""
+    return config.journal.with_suffix(".central-seq.json")
+
+
 async def run_gateway(config: GatewayConfig) -> None:
+    """Own the gateway and its endpoints (or refuse, AlreadyOwned), then run it."""
+    configure_logging()
+    held = claim(config)
+    try:
+        await _run_owned(config)
+    finally:
+        held.release()
+        log_event(log, logging.INFO, "gateway_stopped", f"gateway {config.gateway} stopped")
+
+
+def claim(config: GatewayConfig) -> HeldLocks:
+    """The gateway's lock, then every device endpoint's, before anything is touched."""
+    gateway = acquire_gateway(config.locks, config.gateway)
+    endpoints = [
+        (getattr(lane, name).url, f"lanes.{lane.id}.{name}")
+        for lane in config.lanes
+        for name in ("io", "entry_barrier", "exit_barrier", "scale", "rfid")
+    ]
+    holder = f"gatectl run, gateway {config.gateway}"
+    try:
+        devices = acquire_endpoints(config.locks, endpoints, holder)
+    except BaseException:
+        gateway.release()
+        raise
+    return HeldLocks([gateway, *devices.locks])
+
+
+async def _run_owned(config: GatewayConfig) -> None:
     audit = audit_log(config)
     journal = await open_journal(config)
     links = ModbusLinks(timeout_s=0.3)
-    bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
-    clearance: Bridge | InProcessClearance = bridge or _standalone(config, journal, audit)
+    clearance: Bridge | InProcessClearance | None = None
     try:
-        lanes = [LaneRuntime(s, journal, clearance) for s in await lane_setups(config, links)]
+        bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
+        clearance = bridge or await standalone_clearance(config, journal, audit)
+        setups = await lane_setups(config, links)
+        lanes = [LaneRuntime(s, journal, clearance, log_devices=True) for s in setups]
         gateway = Gateway(lanes)
         clearance.reception.on_alarm = gateway.set_alarm
         clearance.reception.operate = lambda command: officer_command(gateway, command)
@@ -127,7 +179,11 @@ async def run_gateway(config: GatewayConfig) -> None:
             for lane in lanes:
                 lane.listeners.append(lambda _lane, _event: bridge.wake())
             services.append(bridge.run)
-        await gateway.run(_server(config, gateway, audit, len(lanes)), services)
+        for lane in lanes:
+            lane.listeners.append(log_lane_event)
+        server = _server(config, gateway, audit, len(lanes))
+        await server.start()  # the socket claimed (or refused) before a lane moves
+        await gateway.run(server, services)
     finally:
         if isinstance(clearance, InProcessClearance):
             clearance.cancel_all()
@@ -154,6 +210,7 @@ def _server(
     }
 
     def listening() -> None:
-        print(f"running {count} lane(s); socket {config.socket}", flush=True)
+        text = f"running {count} lane(s); socket {config.socket}"
+        log_event(log, logging.INFO, "gateway_started", text, fields={"gateway": config.gateway})
 
     return MaintenanceServer(config.socket, gateway, audit, roles, listening)

@@ -75,7 +75,7 @@ def _resolved(config: GatewayConfig, base: Path) -> GatewayConfig:
         }
     )
     update: dict[str, object] = {"clearance": clearance}
-    for name in ("journal", "socket", "audit_log"):
+    for name in ("journal", "socket", "audit_log", "lock_dir"):
         value = getattr(config, name)
         if value is not None and not value.is_absolute():
             update[name] = base / value

@@ -252,6 +252,8 @@ class GatewayConfig(Strict):
     gateway: Name
     journal: Path
     socket: Path
+    # the exclusive locks on the gateway and its device endpoints; default: the socket's dir
+    lock_dir: Path | None = None
     audit_log: Path | None = None
     roles: RolesConfig = RolesConfig()
     mqtt: MqttConfig | None = None
@@ -266,3 +268,14 @@ class GatewayConfig(Strict):
         if duplicate is not None:
             raise ValueError(f"lane id {duplicate!r} appears twice")
         return self
+
+    @model_validator(mode="after")
+    def _lock_dir_is_a_directory(self) -> Self:
+        if self.lock_dir is not None and self.lock_dir in (self.socket, self.journal):
+            raise ValueError(f"lock_dir: {self.lock_dir} is a file of this config, not a directory")
+        return self
+
+    @property
+    def locks(self) -> Path:
+        """Where the gateway's and its endpoints' lock files live."""
+        return self.lock_dir if self.lock_dir is not None else self.socket.parent

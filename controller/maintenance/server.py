@@ -7,6 +7,11 @@ operate devices and modes except emergency; officers release, reject, identify, 
 declare emergency. Every operating command, accepted or refused, is written to the
 hash-chained audit log before the lane sees it; the lane core checks roles again and its
 interlocks decide (S11).
+
+The socket is never taken from a live owner: before binding, an existing socket file is
+probed by connecting to it; only a stale one (connection refused: nobody listens) is
+removed, anything else refuses the start (`SocketInUse`). On exit the server removes the
+socket file only if it is still the one it bound (same inode), never a successor's.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import grp
 import os
 import pwd
 import socket
+import stat
 import struct
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from controller.core.types import OperatorAction, Role, Side
+from controller.errors import AlreadyOwned
 from controller.maintenance.audit import AuditLog, verify
 from controller.maintenance.protocol import (
     AckRequest,
@@ -43,6 +50,10 @@ from controller.maintenance.protocol import (
 
 ROLE_ORDER = (Role.VIEWER, Role.TECHNICIAN, Role.OFFICER)
 MAX_LINE = 64 * 1024
+
+
+class SocketInUse(AlreadyOwned):
+    """The maintenance socket's path is served by a live process (or is not a socket)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,22 +107,32 @@ class MaintenanceServer:
     ) -> None:
         self.path, self.control, self.audit, self.roles = path, control, audit, roles
         self.on_listening = on_listening
+        self._server: asyncio.Server | None = None
+        self._inode: tuple[int, int] | None = None
 
-    async def serve(self) -> None:
+    async def start(self) -> asyncio.Server:
+        """Claim the socket path and listen (before the lanes start: a refusal must come
+        before anything drives a device)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        server = await asyncio.start_unix_server(self._client, path=str(self.path), limit=MAX_LINE)
+        clear_stale_socket(self.path)
+        self._server = await asyncio.start_unix_server(
+            self._client, path=str(self.path), limit=MAX_LINE
+        )
+        self._inode = _inode(self.path)
         os.chmod(self.path, 0o660)
         with contextlib.suppress(KeyError, PermissionError):
             os.chown(self.path, -1, grp.getgrnam(self.roles[Role.VIEWER]).gr_gid)
         if self.on_listening is not None:
             self.on_listening()
+        return self._server
+
+    async def serve(self) -> None:
+        server = self._server if self._server is not None else await self.start()
         try:
             async with server:
                 await server.serve_forever()
         finally:
-            with contextlib.suppress(FileNotFoundError):
+            if self._inode is not None and _inode(self.path) == self._inode:
                 self.path.unlink()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -183,6 +204,40 @@ class MaintenanceServer:
             await _send(writer, Response(ok=True, data=event))
         async for event in self.control.follow_events():
             await _send(writer, Response(ok=True, data=event))
+
+
+def clear_stale_socket(path: Path) -> None:
+    """Remove `path` only if it is a socket nobody listens on; refuse otherwise."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise SocketInUse(f"socket: {path} exists and is not a socket; not replaced")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(0.0)  # non-blocking: a full backlog answers EAGAIN, not a wait
+    try:
+        probe.connect(str(path))
+    except ConnectionRefusedError:
+        path.unlink(missing_ok=True)  # stale: its owner died without removing it
+        return
+    except FileNotFoundError:
+        return
+    except BlockingIOError:
+        pass  # a full backlog: very much alive
+    except OSError as error:
+        raise SocketInUse(f"socket: {path} cannot be probed ({error.strerror})") from None
+    finally:
+        probe.close()
+    raise SocketInUse(f"socket: {path} is served by a live process; not replaced")
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def to_operation(request: Request) -> Operation:

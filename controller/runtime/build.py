@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from controller.config.lane import fresh_budgets, lane_params
 from controller.config.models import LaneConfig
-from controller.core.types import Side
+from controller.core.types import Device, Side
 from controller.runtime.setup import LaneSetup, Wiring
 from devices.barrier.driver import BarrierDriver
 from devices.io.driver import IoDriver
@@ -54,4 +54,5 @@ async def lane_setup(
         rfid_debounce_s=lane.rfid.debounce_s,
         watchdog_ms=lane.io.watchdog_ms,
         fresh_s=fresh_budgets(lane),
+        endpoints={device: getattr(lane, device.value).url for device in Device},
     )

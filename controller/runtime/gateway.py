@@ -115,9 +115,9 @@ class Gateway:
         if lane is None:
             return
         if text is None:
-            lane.clear_alarm(name)
+            lane.clear_gateway_alarm(name)
         else:
-            lane.raise_alarm(name, text)
+            lane.raise_gateway_alarm(name, text)
 
     def _on_event(self, lane: str, event: PublishEvent) -> None:
         record: dict[str, object] = {"lane": lane, "type": event.type, **dict(event.data)}

@@ -53,6 +53,7 @@ from controller.core.lane import LaneCore
 from controller.core.types import Device, LaneState, Side
 from controller.errors import DeviceError, GateError
 from controller.runtime.alarm_view import alarm_view
+from controller.runtime.device_links import DeviceLinks
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
 from controller.runtime.ports import ClearancePort, JournalPort, VerifiedDecision
@@ -79,6 +80,7 @@ class LaneRuntime:
         new_id: Callable[[], str] | None = None,
         on_change: Callable[[LaneRuntime], None] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        log_devices: bool = False,
     ) -> None:
         self.setup = setup
         self.journal = journal
@@ -86,6 +88,7 @@ class LaneRuntime:
         self.new_id = new_id
         self.on_change = on_change
         self.freshness = Freshness(setup.fresh_s)
+        self.links = DeviceLinks(setup.lane_id, setup.endpoints, logged=log_devices)
         self.alarms: dict[str, str] = {}
         self.alarm_since: dict[str, float] = {}  # wall-clock seconds each was raised
         self.wall_clock = wall_clock
@@ -143,17 +146,24 @@ class LaneRuntime:
         try:
             result = await call
         except DeviceError as error:
-            self.freshness.failed(device, str(error))
+            self.device_failed(device, str(error))
             return None
-        if self.freshness.ok(device, self.now()):
-            self.feed(DeviceHealthChanged(self.now(), device, healthy=True))
+        now = self.now()
+        self.links.ok(device, now)
+        if self.freshness.ok(device, now):
+            self.feed(DeviceHealthChanged(now, device, healthy=True))
         return result
+
+    def device_failed(self, device: Device, error: str) -> None:
+        self.freshness.failed(device, error)
+        self.links.failed(device, error, self.now())
 
     async def _check_freshness(self) -> None:
         loop, freshness = asyncio.get_running_loop(), self.freshness
         while True:
             await asyncio.sleep(freshness.next_check(loop.time()) - loop.time())
             for device, reason in self.freshness.stale(self.now()):
+                self.links.lost(device, reason, self.now())
                 self.feed(DeviceHealthChanged(self.now(), device, healthy=False, reason=reason))
                 ran_out = self.freshness.ran_out_at(device)
                 if device != Device.IO and ran_out is not None:  # a lost I/O module's own
@@ -242,6 +252,19 @@ class LaneRuntime:
         standing = {} if self.core is None else self.core.standing
         return alarm_view(self.alarms, self.alarm_since, standing)
 
+    def raise_gateway_alarm(self, code: str, message: str) -> None:
+        """An alarm from outside the core (the gateway's clock and replay health): in
+        status at once, journaled and followed as an `alarm` event when it is new."""
+        new = code not in self.alarms
+        self.raise_alarm(code, message)
+        if new:
+            self._one(PublishEvent("alarm", {"code": code, "message": message}))
+
+    def clear_gateway_alarm(self, code: str) -> None:
+        if code in self.alarms:
+            self.clear_alarm(code)
+            self._one(PublishEvent("alarm_cleared", {"code": code}))
+
     def output_mismatch(self, shown: tuple[bool, ...], wanted: tuple[bool, ...] | None) -> None:
         """S8: the I/O module does not confirm the commanded outputs."""
         message = f"I/O outputs {_bits(shown)} do not confirm the commanded {_bits(wanted)}"
@@ -251,7 +274,8 @@ class LaneRuntime:
         """The lane as an operator sees it (status, monitor, the MQTT state topic)."""
         core = self.core
         if core is None:
-            return {"lane": self.setup.lane_id, "state": "starting"}
+            # alarms raised from outside the core (replays, clock) show while it boots
+            return {"lane": self.setup.lane_id, "state": "starting", "alarms": dict(self.alarms)}
         image, deck = core.image, core.deck
         return {
             "lane": self.setup.lane_id,
@@ -320,7 +344,9 @@ class LaneRuntime:
             await op()
         except GateError as error:
             # a record the journal cannot keep must not pass silently: fail closed
-            log.exception("lane %s: journal write failed", self.setup.lane_id)
+            lane = self.setup.lane_id
+            extra: dict[str, object] = {"lane": lane, "event": "journal_write_failed"}
+            log.exception("lane %s: journal write failed", lane, extra=extra)
             self.raise_alarm("journal", str(error))
             self.feed(InvariantViolated(self.now(), "S10", f"journal write failed: {error}"))
 

@@ -129,7 +129,7 @@ class IoLoop:
                 await setup.io.arm_watchdog(setup.watchdog_ms, setup.wiring.safe_pattern())
                 return
             except DeviceError as error:
-                self.lane.freshness.failed(Device.IO, str(error))
+                self.lane.device_failed(Device.IO, str(error))
                 await asyncio.sleep(setup.io_poll_s)
 
     async def _read_inputs(self) -> None:
@@ -174,11 +174,11 @@ class IoLoop:
                 self.safe_due = None
             return True
         except DeviceRefused as error:
-            self.lane.freshness.failed(Device.IO, str(error))
+            self.lane.device_failed(Device.IO, str(error))
             if error.code == WATCHDOG_TRIPPED:
                 await self.lane.exchange(Device.IO, self.setup.io.reset_watchdog())
         except DeviceError as error:
-            self.lane.freshness.failed(Device.IO, str(error))
+            self.lane.device_failed(Device.IO, str(error))
         return False
 
     async def _all_red(self) -> None:

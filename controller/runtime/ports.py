@@ -31,6 +31,9 @@ class LaneHost(Protocol):
     def now(self) -> float: ...
     def feed(self, event: Event) -> list[Command]: ...
     async def exchange(self, device: Device, call: Awaitable[T]) -> T | None: ...
+    def device_failed(self, device: Device, error: str) -> None:
+        """A failed exchange with `device` (counted; its freshness judges it, S7)."""
+
     def output_mismatch(self, shown: tuple[bool, ...], wanted: tuple[bool, ...] | None) -> None:
         """S8: the I/O module does not confirm the commanded outputs."""
 

@@ -23,11 +23,12 @@ from controller.cli.emulation import spec_from_config
 from controller.cli.run import (
     _bridge,
     _server,
-    _standalone,
     audit_log,
     broker_settings,
+    claim,
     lane_setups,
     open_journal,
+    standalone_clearance,
 )
 from controller.config.models import GatewayConfig, LaneConfig
 from controller.runtime.gateway import Gateway
@@ -174,10 +175,18 @@ async def bridge(config: GatewayConfig, tmp: Path) -> object:
         await opened.close()
 
 
+async def locks(config: GatewayConfig, _tmp: Path) -> object:
+    held = claim(config)
+    try:
+        return fingerprint(sorted(str(lock.path) for lock in held.locks))
+    finally:
+        held.release()
+
+
 async def standalone(config: GatewayConfig, tmp: Path) -> object:
     opened = await open_journal(config)
     try:
-        built = _standalone(config, opened, audit_log(config))
+        built = await standalone_clearance(config, opened, audit_log(config))
         decision = built.central.lookup("E28011000000000000000001")
         return fingerprint((decision, built.reception.verifier.max_skew_s))
     finally:
@@ -234,6 +243,7 @@ PROBES: dict[str, tuple[Callable[[Path], object], Build, Prep]] = {
     "gateway": (lambda t: "gw-2", bridge, _mqtt),
     "journal": (lambda t: str(t / "other.db"), journal, None),
     "socket": (lambda t: str(t / "other.sock"), server, None),
+    "lock_dir": (lambda t: str(t / "locks"), locks, None),
     "audit_log": (lambda t: str(t / "audit.log"), server, None),
     "roles.viewer": (lambda t: "viewers", server, None),
     "roles.technician": (lambda t: "techs", server, None),

@@ -3,60 +3,35 @@ one line naming the pid and the lane; a lock file nobody holds means nothing."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from controller.cli.diag_guard import endpoint_key, endpoint_owner, lock_path
+from controller.cli.diag_guard import endpoint_key
+from controller.runtime.locks import acquire_endpoint
 from tests.controller.cli.diag_lane import Lane, gatectl
 
 
 @contextmanager
-def held(lock_dir: Path, endpoint: str, pid: int = 4242) -> Iterator[None]:
-    """The owner's side of the convention: LOCK_EX held, its pid written in."""
-    fd = os.open(lock_path(lock_dir, endpoint), os.O_RDWR | os.O_CREAT, 0o644)
+def held(lock_dir: Path, url: str) -> Iterator[None]:
+    """A controller's side: the endpoint's lock taken as `gatectl run` takes it (by this
+    test's process, so its pid is the owner's)."""
+    locks = acquire_endpoint(lock_dir, url, "a test controller")
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{pid}\n".encode())
         yield
     finally:
-        os.close(fd)  # closing drops the lock
+        locks.release()
 
 
-def test_endpoint_keys_and_lock_file_names_follow_the_convention(tmp_path: Path) -> None:
+def test_endpoint_keys_name_a_bus_by_its_ports_real_path(tmp_path: Path) -> None:
     assert endpoint_key("modbus-tcp://10.0.1.21:502") == "tcp:10.0.1.21:502"
     (tmp_path / "ttyX").touch()
     (tmp_path / "link").symlink_to(tmp_path / "ttyX")
     bus = f"modbus-rtu://{tmp_path}/link?baud=38400"
     assert endpoint_key(bus) == str(tmp_path / "ttyX")  # a bus is its port's real path
     assert endpoint_key(f"serial://{tmp_path}/ttyX") == endpoint_key(bus)
-    lock_dir = Path("/run/gatebridge")
-    assert lock_path(lock_dir, "/dev/ttyUSB0").name == "endpoint-dev_ttyUSB0.lock"
-    assert lock_path(lock_dir, "tcp:10.0.1.21:502").name == "endpoint-tcp_10.0.1.21_502.lock"
-
-
-def test_the_owner_is_the_pid_holding_the_lock_and_none_once_it_let_go(tmp_path: Path) -> None:
-    assert endpoint_owner("/dev/ttyUSB0", tmp_path) is None  # no lock file at all
-    with held(tmp_path, "/dev/ttyUSB0", pid=777):
-        assert endpoint_owner("/dev/ttyUSB0", tmp_path) == 777
-        assert endpoint_owner("/dev/ttyUSB1", tmp_path) is None
-    assert lock_path(tmp_path, "/dev/ttyUSB0").exists()
-    assert endpoint_owner("/dev/ttyUSB0", tmp_path) is None  # stale file: free
-
-
-def test_a_lock_file_diag_cannot_open_counts_as_held(tmp_path: Path) -> None:
-    looped = lock_path(tmp_path, "/dev/ttyUSB0")
-    looped.symlink_to(looped)  # ELOOP, whoever runs the test (root ignores modes)
-    assert endpoint_owner("/dev/ttyUSB0", tmp_path) == 0
-
-
-def test_a_fifo_at_the_lock_path_does_not_hang_diag(tmp_path: Path) -> None:
-    os.mkfifo(lock_path(tmp_path, "/dev/ttyUSB0"))  # open(O_RDONLY) would wait for a writer
-    assert endpoint_owner("/dev/ttyUSB0", tmp_path) is None  # nobody holds it
 
 
 def test_diag_is_refused_on_an_owned_endpoint_and_runs_when_it_is_free(
@@ -64,13 +39,13 @@ def test_diag_is_refused_on_an_owned_endpoint_and_runs_when_it_is_free(
 ) -> None:
     config, lock_dir = str(emulated_lane.config), emulated_lane.tmp  # the socket's directory
     read = ("diag", "modbus", "read", emulated_lane.tcp, "-t", "coils", "--config", config)
-    with held(lock_dir, f"tcp:127.0.0.1:{emulated_lane.port}"):
+    with held(lock_dir, f"modbus-tcp://127.0.0.1:{emulated_lane.port}"):
         ran = gatectl(*read)
     assert ran.code == 1
     assert ran.stdout == ""  # nothing went to the device
     assert ran.stderr == (
         f"error: refused: endpoint tcp:127.0.0.1:{emulated_lane.port} owned by controller pid "
-        "4242; put lane L01 in maintenance and stop it, or use gatectl barrier/light\n"
+        f"{os.getpid()}; put lane L01 in maintenance and stop it, or use gatectl barrier/light\n"
     )
     assert gatectl(*read).code == 0
 
@@ -80,7 +55,10 @@ def test_writes_scans_and_serial_verbs_are_refused_on_the_owned_port(emulated_la
     scale = os.path.realpath(emulated_lane.tmp / "scale")
     lock_dir = ("--lock-dir", str(emulated_lane.tmp))
     write = ("diag", "modbus", "write", emulated_lane.rtu, "-t", "holding", "-a", "106", "1")
-    with held(emulated_lane.tmp, bus), held(emulated_lane.tmp, scale):
+    with (
+        held(emulated_lane.tmp, f"modbus-rtu://{bus}"),
+        held(emulated_lane.tmp, f"serial://{scale}"),
+    ):
         for args in (
             (*write, *lock_dir),
             ("diag", "modbus", "scan", emulated_lane.rtu, "--units", "1", *lock_dir),
@@ -90,7 +68,9 @@ def test_writes_scans_and_serial_verbs_are_refused_on_the_owned_port(emulated_la
         ):
             ran = gatectl(*args)
             assert ran.code == 1, args
-            assert "owned by controller pid 4242; put its lane in maintenance" in ran.stderr
+            assert (
+                f"owned by controller pid {os.getpid()}; put its lane in maintenance" in ran.stderr
+            )
     status = gatectl("diag", "modbus", "read", emulated_lane.rtu, "-u", "1", "-t", "holding",
                      "-a", "106", *lock_dir)  # fmt: skip
     assert status.code == 0
