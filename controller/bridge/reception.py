@@ -28,7 +28,7 @@ Alarm = Callable[[str, str, str | None], None]
 
 
 class EventSink(Protocol):
-    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None: ...
+    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> object: ...
 
 
 class AuditSink(Protocol):

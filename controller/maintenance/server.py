@@ -5,8 +5,12 @@ requests. The caller is identified by SO_PEERCRED (pid, uid, gid) and given the 
 role whose unix group they belong to (root counts as officer). Viewers read; technicians
 operate devices and modes except emergency; officers release, reject, identify, reset and
 declare emergency. Every operating command, accepted or refused, is written to the
-hash-chained audit log before the lane sees it; the lane core checks roles again and its
-interlocks decide (S11).
+hash-chained audit log with its outcome (accepted, refused with the reason, or no-op) and
+its wall-clock time; the line is fsync'd once the core has decided and before the server
+yields to the event loop, so before any device or journal I/O the command causes. A
+request that is itself wrong (a bad field, an unknown lane) is a usage error, answered with
+kind `usage` and not audited: nothing was commanded. The lane core checks roles again and
+its interlocks decide (S11).
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import os
 import pwd
 import socket
 import struct
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from controller.core.types import OperatorAction, Role, Side
+from controller.journal.codec import rfc3339
 from controller.maintenance.audit import AuditLog, verify
 from controller.maintenance.protocol import (
     AuditRequest,
@@ -91,9 +97,12 @@ class MaintenanceServer:
         audit: AuditLog,
         roles: Mapping[Role, str],
         on_listening: Callable[[], None] | None = None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.path, self.control, self.audit, self.roles = path, control, audit, roles
         self.on_listening = on_listening
+        self.wall_clock = wall_clock
 
     async def serve(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +128,7 @@ class MaintenanceServer:
             while line := await reader.readline():
                 parsed = parse_request(line)
                 if isinstance(parsed, str):
-                    await _send(writer, Response(ok=False, error=parsed))
+                    await _send(writer, Response(ok=False, kind="usage", error=parsed))
                 elif isinstance(parsed, EventsRequest) and parsed.follow:
                     await self._follow(writer, parsed, caller)
                     return
@@ -132,7 +141,9 @@ class MaintenanceServer:
 
     def handle(self, request: Request, caller: Caller) -> Response:
         if caller.role is None:
-            return Response(ok=False, error=f"user {caller.user} has no gatebridge role")
+            return Response(
+                ok=False, kind="refused", error=f"user {caller.user} has no gatebridge role"
+            )
         if isinstance(request, StatusRequest):
             return Response(ok=True, data=self.control.status())
         if isinstance(request, EventsRequest):
@@ -142,15 +153,19 @@ class MaintenanceServer:
         operation = to_operation(request)
         if caller.role == Role.VIEWER:
             self._record(operation, caller, "refused: viewers cannot operate")
-            return Response(ok=False, error="viewers cannot operate the lane")
-        self._record(operation, caller, "submitted")
+            return Response(ok=False, kind="refused", error="viewers cannot operate the lane")
         result = self.control.operate(operation, caller)
         refused = str(result.get("refused", ""))
-        return Response(ok=bool(result.get("accepted")), error=refused, data=result)
+        if result.get("kind") == "usage":
+            return Response(ok=False, kind="usage", error=refused)
+        self._record(operation, caller, outcome_of(result))
+        ok = bool(result.get("accepted"))
+        return Response(ok=ok, kind="ok" if ok else "refused", error=refused, data=result)
 
     def _record(self, op: Operation, caller: Caller, outcome: str) -> None:
         self.audit.append(
             {
+                "ts": rfc3339(self.wall_clock()),
                 "lane": op.lane,
                 "action": op.action.value,
                 "side": op.side,
@@ -169,17 +184,25 @@ class MaintenanceServer:
         if request.verify:
             checked, broken = verify(self.audit.path)
             data.update(checked=checked, broken=broken)
-            return Response(ok=broken is None, error=broken or "", data=data)
+            kind = "ok" if broken is None else "refused"
+            return Response(ok=broken is None, kind=kind, error=broken or "", data=data)
         return Response(ok=True, data=data)
 
     async def _follow(self, writer: asyncio.StreamWriter, req: EventsRequest, c: Caller) -> None:
         if c.role is None:
-            await _send(writer, Response(ok=False, error="no gatebridge role"))
+            await _send(writer, Response(ok=False, kind="refused", error="no gatebridge role"))
             return
         for event in self.control.recent_events(req.last):
             await _send(writer, Response(ok=True, data=event))
         async for event in self.control.follow_events():
             await _send(writer, Response(ok=True, data=event))
+
+
+def outcome_of(result: Mapping[str, object]) -> str:
+    """The audit's outcome of what the lane answered: accepted, no-op, or refused: why."""
+    if not result.get("accepted"):
+        return f"refused: {result.get('refused') or 'no reason given'}"
+    return "no-op" if result.get("outcome") == "no-op" else "accepted"
 
 
 def to_operation(request: Request) -> Operation:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -52,9 +53,10 @@ from controller.core.types import Device, LaneState, Side
 from controller.errors import DeviceError, GateError
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
-from controller.runtime.ports import ClearancePort, JournalPort, VerifiedDecision
+from controller.runtime.ports import ClearancePort, JournaledEvent, JournalPort, VerifiedDecision
 from controller.runtime.setup import LaneSetup
 from controller.runtime.timers import TimerService
+from controller.runtime.wallclock import WallClock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,6 +75,7 @@ class LaneRuntime:
         *,
         new_id: Callable[[], str] | None = None,
         on_change: Callable[[LaneRuntime], None] | None = None,
+        wall_clock: Callable[[], float] = time.time,  # the injected wall clock
     ) -> None:
         self.setup = setup
         self.journal = journal
@@ -87,7 +90,10 @@ class LaneRuntime:
         self._admissions_open = True  # what the core was last told (it starts open)
         self.steps = 0
         self.listeners: list[Callable[[str, PublishEvent], None]] = []
+        # hear each event once journaled, with the seq, event_id and ts it was given
+        self.journaled: list[Callable[[str, PublishEvent, JournaledEvent], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.wall = WallClock(wall_clock, self.now)
 
     def now(self) -> float:
         # the loop is looked up once: now() runs a few times on every exchange
@@ -189,7 +195,7 @@ class LaneRuntime:
         elif isinstance(command, PersistFault):
             self._journal(lambda: self.journal.persist_fault(lane, command.reason))
         elif isinstance(command, PublishEvent):
-            self._journal(lambda: self.journal.append_event(lane, command.type, command.data))
+            self._journal(lambda: self._append_event(command))
             for listener in self.listeners:
                 listener(lane, command)
         elif isinstance(command, RaiseAlarm):
@@ -220,8 +226,15 @@ class LaneRuntime:
             "approach": None if core.approach is None else core.approach.stage.value,
             "latched_fault": core.latched_fault,
             "alarms": dict(self.alarms),
-            "devices": self.freshness.snapshot(),
+            "devices": self._devices(),
         }
+
+    def _devices(self) -> dict[str, dict[str, object]]:
+        devices = self.freshness.snapshot()
+        for status in devices.values():  # additive: the wall time beside the monotonic one
+            last_ok = status["last_ok"]
+            status["last_ok_at"] = None if last_ok is None else self.wall.at(float(last_ok))  # type: ignore[arg-type]
+        return devices
 
     def _decided(self, decision: VerifiedDecision) -> None:
         self.feed(
@@ -288,6 +301,11 @@ class LaneRuntime:
         if is_open != self._admissions_open:
             self._admissions_open = is_open
             self.feed(AdmissionCapacityChanged(self.now(), is_open, "" if is_open else reason))
+
+    async def _append_event(self, event: PublishEvent) -> None:
+        written = await self.journal.append_event(self.setup.lane_id, event.type, event.data)
+        for listener in self.journaled:
+            listener(self.setup.lane_id, event, written)
 
     async def _commit(self, command: CommitTransaction) -> None:
         tid = command.record.transaction_id
