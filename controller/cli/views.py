@@ -27,10 +27,17 @@ def words(value: object) -> str:
     return "-" if value is None or value == "" else str(value)
 
 
+def pair(value: object) -> str:
+    """An entry/exit mapping as `closed/open`."""
+    if not isinstance(value, Mapping):
+        return "-"
+    return f"{value.get('entry', '-')}/{value.get('exit', '-')}"
+
+
 def render_status(data: dict[str, object]) -> None:
     lanes = [lane for lane in _list(data.get("lanes")) if isinstance(lane, dict)]
     table = Table(title="lanes", title_justify="left")
-    for column in ("lane", "state", "lights", "barriers", "deck", "alarms"):
+    for column in ("lane", "state", "lights in/out", "barriers in/out", "deck", "alarms"):
         table.add_column(column)
     for lane in lanes:
         deck = f"{lane.get('deck_kg') or 0:,.0f} kg" if "deck_kg" in lane else "-"
@@ -40,8 +47,8 @@ def render_status(data: dict[str, object]) -> None:
         table.add_row(
             str(lane.get("lane")),
             str(lane.get("state")),
-            words(lane.get("lights")),
-            words(lane.get("barriers")),
+            pair(lane.get("lights")),
+            pair(lane.get("barriers")),
             deck,
             ", ".join(alarms) if isinstance(alarms, dict) and alarms else "-",
         )
