@@ -87,7 +87,7 @@ def run(
     from controller.cli.run import run_gateway
     from controller.errors import GateError
 
-    settings = _load(config)
+    settings = _load(config, files=True)
     try:
         asyncio.run(run_gateway(settings))
     except GateError as error:
@@ -300,12 +300,16 @@ def audit(
     ask(socket_for(socket, config), payload, render_audit, as_json=as_json)
 
 
-def _load(path: Path) -> GatewayConfig:
-    from controller.config.load import load_config
+def _load(path: Path, *, files: bool = False) -> GatewayConfig:
+    """The config, or exit 2 with its errors; `files`: the files it names must exist."""
+    from controller.config.load import check_files, load_config
     from controller.errors import ConfigError
 
     try:
-        return load_config(path)
+        config = load_config(path)
+        if files:
+            check_files(config)
+        return config
     except ConfigError as error:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)
