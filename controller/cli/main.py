@@ -184,6 +184,11 @@ REASON = typer.Option(
 )
 
 
+def _ask(socket_path: Path | None, payload: dict[str, object]) -> None:
+    """An operating command: ask the socket (found as `socket_for` does), print, exit."""
+    ask(socket_for(socket_path, None), payload, render_operation)
+
+
 @app.command()
 def status(
     socket: Path | None = SOCKET, config: Path | None = CONFIG, as_json: bool = JSON

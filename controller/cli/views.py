@@ -113,7 +113,10 @@ def audit_line(entry: Mapping[str, object]) -> str:
 
 
 def render_operation(data: dict[str, object]) -> None:
-    outcome = data.get("outcome") or "accepted"
+    """What the lane made of a command: accepted, or a no-op (and why), and its state."""
+    outcome = f"no-op: {data['noop']}" if data.get("noop") else "accepted"
+    if data.get("pending"):
+        outcome += f" (pending: {data['pending']})"
     print(f"{outcome}; lane state now {data.get('state', '-')}")
 
 

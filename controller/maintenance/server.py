@@ -199,10 +199,10 @@ class MaintenanceServer:
 
 
 def outcome_of(result: Mapping[str, object]) -> str:
-    """The audit's outcome of what the lane answered: accepted, no-op, or refused: why."""
+    """The audit's outcome of what the lane answered: accepted, no-op: why, refused: why."""
     if not result.get("accepted"):
         return f"refused: {result.get('refused') or 'no reason given'}"
-    return "no-op" if result.get("outcome") == "no-op" else "accepted"
+    return f"no-op: {result['noop']}" if result.get("noop") else "accepted"
 
 
 def to_operation(request: Request) -> Operation:

@@ -29,8 +29,6 @@ from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import JournaledEvent
 
 RECENT = 1000
-# the core's answer to a command that changes nothing (a closed barrier told to close)
-NO_OP_EVENTS = frozenset({"operator_no_op", "operator_noop"})
 STOP_DEADLINE_S = 8.0
 STOP_OVERDUE_EXIT = 70  # EX_SOFTWARE: the stop did not finish by itself
 log = logging.getLogger(__name__)
@@ -108,12 +106,13 @@ class Gateway:
             tag=op.tag,
             reason=op.reason,
         )
+        answer: dict[str, object] = {"accepted": True}
         for command in lane.feed(event):
             if isinstance(command, PublishEvent) and command.type == "operator_refused":
                 return {"accepted": False, "refused": str(command.data.get("refused", ""))}
-            if isinstance(command, PublishEvent) and command.type in NO_OP_EVENTS:
-                return {"accepted": True, "outcome": "no-op", "state": lane.snapshot()["state"]}
-        return {"accepted": True, "outcome": "accepted", "state": lane.snapshot()["state"]}
+            if isinstance(command, PublishEvent) and command.type == "operator_noop":
+                answer["noop"] = str(command.data.get("why", ""))  # accepted, nothing sent
+        return answer | {"state": lane.snapshot()["state"]}
 
     def set_alarm(self, lane_id: str, name: str, text: str | None) -> None:
         """Raise (`text`) or clear (None) a gateway-level alarm on a lane (clock health)."""

@@ -66,7 +66,7 @@ class AnsweringLane:
             refused = "S2: not in maintenance mode"
             return [PublishEvent("operator_refused", {"refused": refused})]
         if event.action == OperatorAction.BARRIER_CLOSE:
-            return [PublishEvent("operator_no_op", {"note": "already closed"})]
+            return [PublishEvent("operator_noop", {"why": "entry barrier already closed"})]
         return [PublishEvent("operator_command", {"action": event.action.value})]
 
 

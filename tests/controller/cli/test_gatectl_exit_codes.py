@@ -90,8 +90,8 @@ def test_a_refusal_by_the_interlock_exits_1_and_is_audited(served: Served) -> No
 def test_a_no_op_is_answered_and_audited_as_such(served: Served) -> None:
     code, out, _ = gatectl("barrier", "L01", "entry", "close", "--socket", str(served.socket))
     assert code == 0
-    assert out.startswith("no-op")
-    assert audited(served)[-1]["outcome"] == "no-op"
+    assert out.startswith("no-op: entry barrier already closed")
+    assert audited(served)[-1]["outcome"] == "no-op: entry barrier already closed"
 
 
 @pytest.mark.parametrize("args", USAGE_COMMANDS, ids=" ".join)

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from controller.bridge.mqtt import transaction_payload
 from controller.bridge.payloads import stage_walltimes
-from controller.core.types import LaneState, OperatorAction, Role, Side
+from controller.core.commands import TransactionRecord
+from controller.core.types import Decision, LaneState, OperatorAction, Outcome, Role, Side
 from controller.journal.sqlite import SqliteJournal
 from controller.maintenance.audit import AuditLog
 from controller.maintenance.protocol import BarrierRequest, ModeRequest, parse_request
@@ -129,3 +131,30 @@ def test_an_emergency_needs_a_reason_on_the_socket_too() -> None:
     assert "reason" in bare
     given = b'{"op": "mode", "lane": "L01", "mode": "emergency", "reason": "fire on deck"}'
     assert isinstance(parse_request(given), ModeRequest)
+
+
+async def test_a_published_transaction_carries_stage_walltimes(tmp_path: Path) -> None:
+    journal = await SqliteJournal.open(tmp_path / "j.db", lambda: EPOCH, outbox=True)
+    record = TransactionRecord(
+        transaction_id="tx-1",
+        lane="L01",
+        request_id="r-1",
+        tag="E200",
+        outcome=Outcome.CLEARED,
+        gross_kg=24_500,
+        raw_frame=b"frame",
+        decision=Decision.GRANT,
+        declared_gross_kg=None,
+        reason="",
+        stage_times=(("approach", 5000.0), ("weighed", 5031.0), ("decided", 5031.5)),
+    )
+    await journal.commit_transaction(record)
+    (row,) = [r for r in await journal.pending() if r.key == "tx-1"]
+    await journal.close()
+    body = json.loads(transaction_payload(row))
+    assert body["stage_times"] == {"approach": 5000.0, "weighed": 5031.0, "decided": 5031.5}
+    assert body["stage_walltimes"] == {
+        "approach": "2027-01-15T07:59:28.500Z",
+        "weighed": "2027-01-15T07:59:59.500Z",
+        "decided": "2027-01-15T08:00:00.000Z",
+    }
