@@ -109,12 +109,24 @@ def test_an_unknown_lane_is_a_usage_error_answered_by_the_gateway(served: Served
     assert audited(served) == []  # nothing was commanded
 
 
-@pytest.mark.parametrize("args", [["status"], ["events"], ["audit"], ["mode", "L01", "auto"]])
+@pytest.mark.parametrize(
+    "args", [["status"], ["events"], ["events", "--follow"], ["audit"], ["mode", "L01", "auto"]]
+)
 def test_a_missing_socket_exits_3(tmp_path: Path, args: list[str]) -> None:
     code, _, err = gatectl(*args, "--socket", str(tmp_path / "none.sock"))
     assert code == 3
     assert err.count("\n") == 1
     assert "cannot connect (No such file or directory)" in err
+
+
+def test_a_broken_audit_chain_is_refused_on_verify(served: Served) -> None:
+    for target in ("maintenance", "auto"):
+        gatectl("mode", "L01", target, "--socket", str(served.socket))
+    lines = served.audit.path.read_text().splitlines()
+    served.audit.path.write_text(lines[1] + "\n")  # the first line deleted
+    code, _, err = gatectl("audit", "--verify", "--socket", str(served.socket))
+    assert code == 1
+    assert err.startswith("refused: chain broken")
 
 
 def test_a_socket_nobody_listens_on_exits_3(tmp_path: Path) -> None:
