@@ -124,7 +124,9 @@ async def _lane(
     await stack.enter_async_context(emulated.serve(hub, physics))
     setup = await lane_setup(config, links=links, hub=hub)
     ids = (f"{config.id}-{i}" for i in itertools.count(1))
-    runtime = LaneRuntime(setup, journal, clearance, new_id=ids.__next__)
+    runtime = LaneRuntime(
+        setup, journal, clearance, new_id=ids.__next__, wall_clock=_virtual_wall_clock
+    )
     lane = SimLane(config.id, emulated, runtime, journal, clearance, stats)
     runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
     return lane

@@ -103,13 +103,28 @@ def render_audit(data: dict[str, object]) -> None:
         print(f"chain ok: {data['checked']} line(s) verified")
 
 
+AUDIT_SHOWN = frozenset(
+    {"ts", "user", "role", "uid", "pid", "prev", "lane", "action", "side", "tag", "reason"}
+)
+
+
 def audit_line(entry: Mapping[str, object]) -> str:
+    """`TS WHO LANE ACTION [SIDE] [TAG] [reason=...] [other=...] -> OUTCOME`; an entry the
+    reception of signed MQTT messages wrote names `mqtt` as who."""
     what = " ".join(
         str(entry[k]) for k in ("lane", "action", "side", "tag") if entry.get(k) is not None
     )
     reason = f' reason="{entry["reason"]}"' if entry.get("reason") else ""
-    who = f"{entry.get('user')} ({entry.get('role')})"
-    return f"{entry.get('ts') or '-':<24} {who} {what}{reason} -> {entry.get('outcome')}"
+    rest = "".join(
+        f" {k}={_scalar(v)}" for k, v in entry.items() if k not in AUDIT_SHOWN | {"outcome"}
+    )
+    who = f"{entry['user']} ({entry.get('role')})" if entry.get("user") else "mqtt"
+    outcome = f" -> {_plain(entry['outcome'])}" if "outcome" in entry else ""
+    return f"{entry.get('ts') or '-':<24} {who} {what}{reason}{rest}{outcome}"
+
+
+def _plain(value: object) -> str:
+    return value if isinstance(value, str) else _scalar(value)
 
 
 def render_operation(data: dict[str, object]) -> None:

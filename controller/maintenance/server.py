@@ -5,9 +5,9 @@ requests. The caller is identified by SO_PEERCRED (pid, uid, gid) and given the 
 role whose unix group they belong to (root counts as officer). Viewers read; technicians
 operate devices and modes except emergency; officers release, reject, identify, reset and
 declare emergency. Every operating command, accepted or refused, is written to the
-hash-chained audit log with its outcome (accepted, refused with the reason, or no-op) and
-its wall-clock time; the line is fsync'd once the core has decided and before the server
-yields to the event loop, so before any device or journal I/O the command causes. A
+hash-chained audit log with its time and outcome (accepted, refused with the reason, or
+no-op); the line is fsync'd once the core has decided and before the server yields to
+the event loop, so before any device or journal I/O the command causes. A
 request that is itself wrong (a bad field, an unknown lane) is a usage error, answered with
 kind `usage` and not audited: nothing was commanded. The lane core checks roles again and
 its interlocks decide (S11).
@@ -22,14 +22,12 @@ import os
 import pwd
 import socket
 import struct
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from controller.core.types import OperatorAction, Role, Side
-from controller.journal.codec import rfc3339
 from controller.maintenance.audit import AuditLog, verify
 from controller.maintenance.protocol import (
     AuditRequest,
@@ -97,12 +95,9 @@ class MaintenanceServer:
         audit: AuditLog,
         roles: Mapping[Role, str],
         on_listening: Callable[[], None] | None = None,
-        *,
-        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.path, self.control, self.audit, self.roles = path, control, audit, roles
         self.on_listening = on_listening
-        self.wall_clock = wall_clock
 
     async def serve(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +160,6 @@ class MaintenanceServer:
     def _record(self, op: Operation, caller: Caller, outcome: str) -> None:
         self.audit.append(
             {
-                "ts": rfc3339(self.wall_clock()),
                 "lane": op.lane,
                 "action": op.action.value,
                 "side": op.side,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from controller.maintenance.audit import AuditLog, verify
@@ -71,3 +72,20 @@ def test_a_deleted_line_breaks_the_chain(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0], lines[2]]) + "\n")
     assert verify(path)[0] == 2
+
+
+def test_entries_carry_their_time_and_threads_keep_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    log = AuditLog(path, wall_clock=lambda: 1_800_000_000.0)
+    # the socket appends on the loop while the reception appends from worker threads
+    workers = [
+        threading.Thread(target=lambda w=w: [log.append({"w": w, "n": n}) for n in range(25)])
+        for w in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert verify(path) == (100, None)
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["ts"] == "2027-01-15T08:00:00.000Z"

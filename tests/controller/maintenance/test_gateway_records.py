@@ -95,8 +95,8 @@ def test_stage_walltimes_are_placed_from_the_commit_time() -> None:
 async def test_audit_entries_carry_a_time_and_what_the_lane_answered(tmp_path: Path) -> None:
     lane = EmulatedLane()
     gateway = Gateway([lane.runtime])
-    audit = AuditLog(tmp_path / "audit.log")
-    server = MaintenanceServer(tmp_path / "s", gateway, audit, {}, wall_clock=lambda: EPOCH)
+    audit = AuditLog(tmp_path / "audit.log", wall_clock=lambda: EPOCH)
+    server = MaintenanceServer(tmp_path / "s", gateway, audit, {})
     task = asyncio.create_task(lane.run())
     try:
         await _idle(lane)
