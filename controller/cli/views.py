@@ -110,7 +110,8 @@ AUDIT_SHOWN = frozenset(
 
 def audit_line(entry: Mapping[str, object]) -> str:
     """`TS WHO LANE ACTION [SIDE] [TAG] [reason=...] [other=...] -> OUTCOME`; an entry the
-    reception of signed MQTT messages wrote names `mqtt` as who."""
+    reception of signed messages (clearance decisions, MQTT commands) wrote names
+    `reception` as who."""
     what = " ".join(
         str(entry[k]) for k in ("lane", "action", "side", "tag") if entry.get(k) is not None
     )
@@ -118,7 +119,7 @@ def audit_line(entry: Mapping[str, object]) -> str:
     rest = "".join(
         f" {k}={_scalar(v)}" for k, v in entry.items() if k not in AUDIT_SHOWN | {"outcome"}
     )
-    who = f"{entry['user']} ({entry.get('role')})" if entry.get("user") else "mqtt"
+    who = f"{entry['user']} ({entry.get('role')})" if entry.get("user") else "reception"
     outcome = f" -> {_plain(entry['outcome'])}" if "outcome" in entry else ""
     return f"{entry.get('ts') or '-':<24} {who} {what}{reason}{rest}{outcome}"
 
