@@ -120,11 +120,15 @@ def follow(path: Path, last: int) -> Iterator[dict[str, object]]:
         sock.sendall(json.dumps({"op": "events", "follow": True, "last": last}).encode() + b"\n")
         sock.settimeout(None)  # following waits as long as the lane is quiet
         stream = sock.makefile("rb")
-        while line := stream.readline():
-            answer = json.loads(line)
+        while True:
+            try:
+                answer = _first(stream)
+            except OSError as error:
+                raise ClientError(f"socket {path}: {error.strerror or error}") from None
             if not answer.get("ok"):
                 raise ClientError(str(answer.get("error")), exit_code(answer))
-            yield answer.get("data", {})
+            data = answer.get("data")
+            yield data if isinstance(data, dict) else {}
 
 
 def exit_code(answer: Mapping[str, object]) -> int:

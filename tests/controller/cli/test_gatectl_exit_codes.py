@@ -5,6 +5,7 @@ environment; usage errors never reach the audit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 from controller.cli.client import (
     EXIT_DEVICE,
     ClientError,
+    follow,
     request,
     resolve_socket,
     show,
@@ -271,3 +273,14 @@ def test_as_processes_errors_are_one_line_with_the_exit_code(
     assert missing.returncode == 3
     assert missing.stderr.count("\n") == 1
     assert "Traceback" not in missing.stderr
+
+
+def test_following_a_controller_that_stops_exits_3(served: Served) -> None:
+    served.journal("vehicle_admitted", 1, tag="E200")
+    stream = follow(served.socket, 10)
+    assert next(stream)["seq"] == 1
+    served.loop.call_soon_threadsafe(lambda: [t.cancel() for t in asyncio.all_tasks(served.loop)])
+    with pytest.raises(ClientError) as gone:
+        next(stream)
+    assert gone.value.code == 3
+    assert "closed the connection" in str(gone.value)
