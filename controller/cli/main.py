@@ -41,6 +41,11 @@ app = OneLineErrors(
 )
 
 
+GATEWAY_CONFIG = typer.Option(
+    ..., "--config", "-c", envvar="GATEBRIDGE_CONFIG", help="The gateway config (YAML)."
+)
+
+
 @app.command()
 def demo(
     vehicles: int = typer.Option(
@@ -79,7 +84,7 @@ def demo(
 
 @app.command()
 def run(
-    config: Path = typer.Option(..., "--config", "-c", help="The gateway config (YAML)."),
+    config: Path = GATEWAY_CONFIG,
 ) -> None:
     """Run the controller against the endpoints in the config (emulators or hardware)."""
     import asyncio
@@ -97,7 +102,7 @@ def run(
 
 @app.command()
 def emulate(
-    config: Path = typer.Option(..., "--config", "-c", help="The gateway config (YAML)."),
+    config: Path = GATEWAY_CONFIG,
     time_scale: float | None = typer.Option(
         None, "--time-scale", min=0.1, max=100.0, help="Physics this many times faster."
     ),
