@@ -233,7 +233,7 @@ class LaneRuntime:
         devices = self.freshness.snapshot()
         for status in devices.values():  # additive: the wall time beside the monotonic one
             last_ok = status["last_ok"]
-            status["last_ok_at"] = None if last_ok is None else self.wall.at(float(last_ok))  # type: ignore[arg-type]
+            status["last_ok_at"] = self.wall.at(last_ok) if isinstance(last_ok, float) else None
         return devices
 
     def _decided(self, decision: VerifiedDecision) -> None:
