@@ -1,7 +1,10 @@
 """gatectl: run, demonstrate and maintain gatebridge lanes.
 
 Commands grow with the project (DESIGN section 7); each validates its arguments and
-reports errors in one line naming the bad argument, never with a traceback.
+reports errors in one line naming the bad argument, never with a traceback (args.py).
+Commands against a running controller find its socket with `client.socket_for`, ask with
+`client.ask` (print the answer, exit 0 ok, 1 refused, 2 usage, 3 unreachable, 4 device
+error) and render with views.py; docs/maintenance.md is the technician's guide.
 """
 
 from __future__ import annotations
