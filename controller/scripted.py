@@ -71,6 +71,7 @@ class ScriptedLane:
     lights: tuple[Aspect, Aspect] = (Aspect.RED, Aspect.RED)
     inputs: dict[str, bool] = field(default_factory=dict)
     load_kg: float = 0.0
+    rolling: bool = False  # a truck moving on the deck: the indicator flags motion
     lamp_sense_s: float = 0.05  # a red lamp's current sense follows its output this late
     dark_lamps: set[Side] = field(default_factory=set)  # blown red lamps
     inventory: bool = False
@@ -170,7 +171,8 @@ class ScriptedLane:
         elif isinstance(command, PublishEvent):
             self.events.append(command)
             if command.type not in ("state_changed",):
-                self._say(f"event {command.type} {dict(command.data)}")
+                data = " ".join(f"{k}={v}" for k, v in command.data.items())
+                self._say(f"event {command.type} {data}".rstrip())
             else:
                 self._say(f"state {command.data['previous']} -> {command.data['state']}")
 
@@ -234,7 +236,7 @@ class ScriptedLane:
             self.set_inputs(**sensed)
 
     def _weigh(self) -> None:
-        self.feed(WeightReported(self.now, self.load_kg, motion=False, raw=b"scripted"))
+        self.feed(WeightReported(self.now, self.load_kg, motion=self.rolling, raw=b"scripted"))
 
     # ------------------------------------------------------------------ trucks
     def arrive(self, truck: Truck, *, tags: tuple[str, ...] | None = None) -> None:
@@ -248,13 +250,18 @@ class ScriptedLane:
             self.feed(TagsRead(self.now, tags))
 
     def drive_onto_deck(self, truck: Truck) -> None:
-        """The driver sees green and drives on: across the entry arm, onto the deck."""
+        """The driver sees green and drives on: across the entry arm, onto the deck. The
+        truck rolls while it crosses beam_in (the indicator flags motion, as a real one
+        does while the load changes) and stops once it is fully on the deck: a script
+        that stood still over the beam was a truck stopped half on, and was alarmed."""
         steps: list[tuple[float, Callable[[], None]]] = [
             (0.0, lambda: self.set_inputs(approach_loop=False, entry_arm_loop=True)),
             (1.5, lambda: self.set_inputs(entry_arm_loop=False, beam_in=True)),
+            (0.0, lambda: setattr(self, "rolling", True)),
             (0.0, lambda: setattr(self, "load_kg", truck.gross_kg * 0.6)),
             (2.0, lambda: self.set_inputs(beam_in=False)),
             (0.0, lambda: setattr(self, "load_kg", float(truck.gross_kg))),
+            (0.0, lambda: setattr(self, "rolling", False)),
         ]
         self._chain(steps)
 

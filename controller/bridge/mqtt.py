@@ -37,6 +37,7 @@ from controller.bridge.payloads import (
     dump,
     gateway_topic,
     lane_topic,
+    stage_walltimes,
     utc_text,
 )
 from controller.bridge.reception import Reception
@@ -332,14 +333,16 @@ def _first(group: BaseExceptionGroup[aiomqtt.MqttError]) -> aiomqtt.MqttError:
 def transaction_payload(row: OutboxRow, indicator: str = "") -> bytes:
     """The journaled record (the codec's JSON) as the transactions topic's payload."""
     record = dict(row.data)
-    stages = record.get("stage_times")
+    listed = record.get("stage_times")
+    stages: dict[str, float] = dict(listed) if isinstance(listed, list) else {}
     body: dict[str, object] = {
         "lane": row.lane,
         "transaction_id": row.key,
         "ts": row.ts,
         "indicator": indicator,
         "raw_frame_hex": record.get("raw_frame") or "",
-        "stage_times": dict(stages) if isinstance(stages, list) else {},
+        "stage_times": stages,
+        "stage_walltimes": stage_walltimes(stages, row.ts),
     }
     for name in ("request_id", "tag", "outcome", "decision", "gross_kg", "declared_gross_kg"):
         if record.get(name) is not None:

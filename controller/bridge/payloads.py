@@ -49,6 +49,22 @@ def epoch_of(text: str) -> float:
     return datetime.fromisoformat(text[:-1] + "+00:00").timestamp()
 
 
+ANCHOR_STAGE = "decided"  # set in the core step that issues the commit
+
+
+def stage_walltimes(stages: dict[str, float], committed_ts: str) -> dict[str, str]:
+    """A record's stage times (monotonic seconds) as UTC. The core issues the commit in
+    the step that sets the `decided` stage, and the journal stamps the write with the
+    wall clock (`committed_ts`): every stage is placed by its monotonic distance from
+    that anchor. This holds across restarts and reboots (the monotonic clock does not),
+    exact to the journal write's latency (milliseconds)."""
+    if not stages:
+        return {}
+    anchor = ANCHOR_STAGE if ANCHOR_STAGE in stages else max(stages, key=stages.__getitem__)
+    wall = epoch_of(committed_ts)
+    return {name: utc_text(wall - (stages[anchor] - t)) for name, t in stages.items()}
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -85,6 +101,8 @@ class TransactionPayload(Payload):
     indicator: str = ""
     reason: str = ""
     stage_times: dict[str, float] = Field(default_factory=dict)
+    # additive (gatebridge.transaction/1): the stages as UTC, beside the monotonic seconds
+    stage_walltimes: dict[str, UtcTime] = Field(default_factory=dict)
 
 
 class ClearanceRequestPayload(Payload):

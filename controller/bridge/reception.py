@@ -37,7 +37,7 @@ REPLAY_ALARMS: dict[Kind, str] = {
 
 
 class EventSink(Protocol):
-    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None: ...
+    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> object: ...
 
 
 class AuditSink(Protocol):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from controller.config.load import load_config
+from controller.config.load import check_files, load_config
 from controller.errors import ConfigError
 
 
 def config_check(path: Path) -> int:
     try:
         config = load_config(path)
+        check_files(config)
     except ConfigError as error:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)

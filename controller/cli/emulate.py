@@ -1,9 +1,11 @@
 """`gatectl emulate --config FILE`: serve every device of every lane in FILE on its
 configured endpoint (TCP sockets and ptys), run the world with traffic, and take typed
-commands on a control channel (a unix socket of JSON lines).
+commands on a control channel (a unix socket of JSON lines; by default `emulate.sock`
+beside the config's maintenance socket).
 
 Control requests: {"op": "spawn", "lane": "L01", "behaviour": "obey"}, {"op": "fault",
-"lane": "L01", "device": "scale", "fault": {...FaultSpec...}}, {"op": "status"}.
+"lane": "L01", "device": "scale", "fault": {...FaultSpec...}}, {"op": "status"}; the
+protocol, with socat examples, is in docs/devices.md.
 """
 
 from __future__ import annotations

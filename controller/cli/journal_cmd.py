@@ -39,14 +39,20 @@ def journal() -> None:
 
 @journal_app.command()
 def export(
-    config: Path = typer.Option(..., "--config", "-c", help="The gateway config (YAML)."),
+    config: Path = typer.Option(
+        ..., "--config", "-c", envvar="GATEBRIDGE_CONFIG", help="The gateway config (YAML)."
+    ),
     lane: str | None = typer.Option(None, "--lane", help="Only this lane's records."),
     since: str | None = typer.Option(
         None, "--since", help="Only records at or after this RFC 3339 time (or date), UTC."
     ),
     out: str = typer.Option("-", "--out", "-o", help="Write here; - is stdout."),
+    as_json: bool = typer.Option(
+        True, "--json", help="JSON Lines (the only format: accepted like every read command's)."
+    ),
 ) -> None:
     """Write the journal's events and transactions as JSON Lines, oldest first."""
+    del as_json  # the export is machine output already
     gateway = _config(config)
     since = None if since is None else _since(since)
     if lane is not None and lane not in {lane_.id for lane_ in gateway.lanes}:

@@ -23,6 +23,7 @@ from rich.table import Table
 from controller.central import in_process_clearance
 from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
 from controller.core.commands import PublishEvent
+from controller.core.types import ApproachStage
 from controller.runtime.build import lane_setup
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import MemoryJournal
@@ -40,6 +41,7 @@ SHOWN_EVENTS = frozenset(
         "vehicle_departed",
         "alarm",
         "state_changed",
+        "approach_cleared",
     }
 )
 
@@ -124,14 +126,31 @@ class _NoLive:
 def _log(demo: DemoLane, console: Console, event: PublishEvent, *, plain: bool) -> None:
     if event.type not in SHOWN_EVENTS:
         return
-    data = dict(event.data)
-    text = (f"{data.get('previous')} -> {data.get('state')}" if event.type == "state_changed"
-            else " ".join(f"{k}={v}" for k, v in data.items()))  # fmt: skip
     elapsed = asyncio.get_running_loop().time() - demo.started
-    line = f"{event.type:<22} {text}"
+    line = event_text(event)
     demo.events.append(line)
     if plain:
         console.print(f"{elapsed:9.2f}s  {line}", highlight=False, soft_wrap=True)
+
+
+def event_text(event: PublishEvent) -> str:
+    """One line for a lane event: what happened, then its data as key=value."""
+    data = dict(event.data)
+    if event.type == "state_changed":
+        return f"{event.type:<22} {data.get('previous')} -> {data.get('state')}"
+    if event.type == "approach_cleared":  # the truck left the approach without entering
+        stage = data.get("stage")
+        what = "reversed out (denied)" if stage == ApproachStage.DENIED else f"left ({stage})"
+        return f"{'approach_cleared':<22} the truck at the approach {what}"
+    return f"{event.type:<22} " + " ".join(f"{k}={v}" for k, v in data.items())
+
+
+def shown_kg(weight: object, zero_band_kg: float) -> str:
+    """The deck weight as a person reads it: noise about zero (within the lane's zero
+    band, where the controller too takes the deck as empty) shows as 0 kg."""
+    if not isinstance(weight, int | float):
+        return "- kg"
+    return f"{0 if abs(weight) <= zero_band_kg else round(weight):,} kg"
 
 
 def _view(demo: DemoLane) -> Table:
@@ -141,12 +160,17 @@ def _view(demo: DemoLane) -> Table:
     runtime = demo.runtime
     snap = runtime.snapshot() if runtime is not None else {}
     lights = snap.get("lights", {})
+    barriers = snap.get("barriers")
     world = demo.emulated.world if demo.emulated else None
+    band = runtime.setup.params.zero_band_kg if runtime is not None else 0.0
     rows = [
         ("state", str(snap.get("state", "starting"))),
         ("lights", f"entry {_lamp(lights, 'entry')}  exit {_lamp(lights, 'exit')}"),
-        ("barriers", str(snap.get("barriers", ""))),
-        ("deck", f"{snap.get('deck_kg') or 0:,.0f} kg  vehicle {snap.get('deck_vehicle') or '-'}"),
+        ("barriers", _barriers(barriers)),
+        (
+            "deck",
+            f"{shown_kg(snap.get('deck_kg'), band)}  vehicle {snap.get('deck_vehicle') or '-'}",
+        ),
         ("queue", str(world.queue_length if world else 0)),
         ("transactions", str(len(demo.journal.transactions))),
         ("alarms", ", ".join(dict(snap.get("alarms", {})).keys()) or "-"),  # type: ignore[call-overload]
@@ -156,6 +180,12 @@ def _view(demo: DemoLane) -> Table:
     for line in demo.events[-6:]:
         table.add_row("", line)
     return table
+
+
+def _barriers(barriers: object) -> str:
+    if not isinstance(barriers, dict):
+        return "-"
+    return f"entry {barriers.get('entry', '-')}  exit {barriers.get('exit', '-')}"
 
 
 def _lamp(lights: object, side: str) -> str:

@@ -1,12 +1,14 @@
 """gatectl: run, demonstrate and maintain gatebridge lanes.
 
 Commands grow with the project (DESIGN section 7); each validates its arguments and
-reports errors in one line naming the bad argument, never with a traceback.
+reports errors in one line naming the bad argument, never with a traceback (args.py).
+Commands against a running controller find its socket with `client.socket_for`, ask with
+`client.ask` (print the answer, exit 0 ok, 1 refused, 2 usage, 3 unreachable, 4 device
+error) and render with views.py; docs/maintenance.md is the technician's guide.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,17 +16,36 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from controller.cli.args import (
+    AspectArg,
+    BarrierArg,
+    HoldArg,
+    ModeArg,
+    OneLineErrors,
+    SideArg,
+    lane_id,
+    reason_text,
+    tag_hex,
+)
+from controller.cli.client import ask, socket_for
+from controller.cli.views import render_audit, render_operation, render_status
+
 if TYPE_CHECKING:
     from controller.config.models import GatewayConfig
 
-EMULATE_CONTROL = Path("/tmp/gatebridge/emulate.sock")  # noqa: S108 - beside the emulated ptys
+EMULATE_CONTROL = "emulate.sock"  # beside the config's maintenance socket
 
-app = typer.Typer(
+app = OneLineErrors(
     name="gatectl",
     help="gatebridge lane controller: run, demo and maintenance.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+)
+
+
+GATEWAY_CONFIG = typer.Option(
+    ..., "--config", "-c", envvar="GATEBRIDGE_CONFIG", help="The gateway config (YAML)."
 )
 
 
@@ -66,7 +87,7 @@ def demo(
 
 @app.command()
 def run(
-    config: Path = typer.Option(..., "--config", "-c", help="The gateway config (YAML)."),
+    config: Path = GATEWAY_CONFIG,
 ) -> None:
     """Run the controller against the endpoints in the config (emulators or hardware)."""
     import asyncio
@@ -74,7 +95,7 @@ def run(
     from controller.cli.run import run_gateway
     from controller.errors import AlreadyOwned, GateError
 
-    settings = _load(config)
+    settings = _load(config, files=True)
     try:
         asyncio.run(run_gateway(settings))
     except AlreadyOwned as error:  # another controller runs: refused, not a usage error
@@ -87,7 +108,7 @@ def run(
 
 @app.command()
 def emulate(
-    config: Path = typer.Option(..., "--config", "-c", help="The gateway config (YAML)."),
+    config: Path = GATEWAY_CONFIG,
     time_scale: float | None = typer.Option(
         None, "--time-scale", min=0.1, max=100.0, help="Physics this many times faster."
     ),
@@ -99,8 +120,12 @@ def emulate(
         0.0, "--misbehave", min=0.0, max=1.0, help="Share of drivers who misbehave."
     ),
     seed: int = typer.Option(0, "--seed"),
-    control: Path = typer.Option(
-        EMULATE_CONTROL, "--control", help="The control channel's unix socket."
+    control: Path | None = typer.Option(
+        None,
+        "--control",
+        help=f"The control channel's unix socket [default: {EMULATE_CONTROL} beside the "
+        "config's socket].",
+        show_default=False,
     ),
 ) -> None:
     """Serve every device of every lane in the config on its endpoint, with a world."""
@@ -109,11 +134,12 @@ def emulate(
     from controller.cli.emulate import EmulateError
     from controller.cli.emulate import emulate as serve
 
+    settings = _load(config)
     try:
         asyncio.run(
             serve(
-                _load(config),
-                control=control,
+                settings,
+                control=control or settings.socket.parent / EMULATE_CONTROL,
                 time_scale=time_scale,
                 rate_per_h=rate,
                 saturate=saturate,
@@ -147,52 +173,53 @@ def simulate(
 
 
 SOCKET = typer.Option(
-    Path("/run/gatebridge/gatectl.sock"),
+    None,
     "--socket",
     "-s",
-    help="The controller's maintenance socket.",
+    help="The controller's maintenance socket [default: the config's, else "
+    "$GATEBRIDGE_SOCKET, else /run/gatebridge/gatectl.sock].",
+    show_default=False,
 )
-LANE = typer.Argument(..., help="Lane id, e.g. L01.")
-REASON = typer.Option(..., "--reason", "-r", help="Why (audited; at least 3 characters).")
+CONFIG = typer.Option(
+    None,
+    "--config",
+    "-c",
+    help="Take the socket from this gateway config [env GATEBRIDGE_CONFIG].",
+    show_default=False,
+)
+JSON = typer.Option(False, "--json", help="Print the answer as JSON, for scripts.")
+LANE = typer.Argument(..., help="Lane id, e.g. L01.", callback=lane_id)
+SIDE = typer.Argument(..., help="entry or exit.")
+REASON = typer.Option(
+    ..., "--reason", "-r", help="Why (audited; at least 3 characters).", callback=reason_text
+)
 
 
-def _ask(socket_path: Path, payload: dict[str, object]) -> None:
-    from controller.cli.client import ClientError, request, show
-
-    try:
-        code = show(request(socket_path, payload))
-    except ClientError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise typer.Exit(2) from None
-    raise typer.Exit(code)
+def _ask(socket_path: Path | None, payload: dict[str, object]) -> None:
+    """An operating command: ask the socket (found as `socket_for` does), print, exit."""
+    ask(socket_for(socket_path, None), payload, render_operation)
 
 
 @app.command()
-def status(socket: Path = SOCKET) -> None:
+def status(
+    socket: Path | None = SOCKET, config: Path | None = CONFIG, as_json: bool = JSON
+) -> None:
     """Show every lane: state, lights, barriers, deck, alarms, device health."""
-    _ask(socket, {"op": "status"})
+    ask(socket_for(socket, config), {"op": "status"}, render_status, as_json=as_json)
 
 
 @app.command()
 def events(
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events."),
     last: int = typer.Option(50, "--last", min=0, max=10_000),
-    socket: Path = SOCKET,
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per event (JSON Lines)."),
 ) -> None:
-    """Show the recent lane events (and follow new ones)."""
-    from controller.cli.client import ClientError
-    from controller.cli.client import follow as stream
+    """Show the recent lane events, with their time and seq (and follow new ones)."""
+    from controller.cli.lane_cmds import show_events
 
-    if not follow:
-        _ask(socket, {"op": "events", "last": last})
-    try:
-        for event in stream(socket, last):
-            print(json.dumps(event, sort_keys=True), flush=True)
-    except ClientError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    show_events(socket_for(socket, config), last, follow=follow, as_json=as_json)
 
 
 @app.command()
@@ -210,62 +237,82 @@ def monitor(
 @app.command()
 def mode(
     lane: str = LANE,
-    target: str = typer.Argument(..., help="auto, maintenance, closed or emergency."),
-    reason: str = typer.Option("", "--reason", "-r"),
-    socket: Path = SOCKET,
+    target: ModeArg = typer.Argument(..., help="auto, maintenance, closed or emergency."),
+    reason: str = typer.Option("", "--reason", "-r", help="Why (audited; an emergency needs one)."),
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
 ) -> None:
-    """Change a lane's mode (emergency needs an officer)."""
-    _ask(socket, {"op": "mode", "lane": lane, "mode": target, "reason": reason})
+    """Change a lane's mode (emergency needs an officer and a reason)."""
+    if target == ModeArg.EMERGENCY and len(reason.strip()) < 3:
+        raise typer.BadParameter(
+            "an emergency needs a reason (at least 3 characters)", param_hint="'--reason'"
+        )
+    payload = {"op": "mode", "lane": lane, "mode": target.value, "reason": reason}
+    ask(socket_for(socket, config), payload, render_operation)
 
 
 @app.command()
 def barrier(
     lane: str = LANE,
-    side: str = typer.Argument(..., help="entry or exit."),
-    action: str = typer.Argument(..., help="open, close or stop."),
-    socket: Path = SOCKET,
+    side: SideArg = SIDE,
+    action: BarrierArg = typer.Argument(..., help="open, close or stop."),
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
 ) -> None:
     """Move a barrier (maintenance mode; the interlocks still decide)."""
-    _ask(socket, {"op": "barrier", "lane": lane, "side": side, "action": action})
+    payload = {"op": "barrier", "lane": lane, "side": side.value, "action": action.value}
+    ask(socket_for(socket, config), payload, render_operation)
 
 
 @app.command()
 def light(
     lane: str = LANE,
-    side: str = typer.Argument(..., help="entry or exit."),
-    aspect: str = typer.Argument(..., help="red or green."),
-    socket: Path = SOCKET,
+    side: SideArg = SIDE,
+    aspect: AspectArg = typer.Argument(..., help="red or green."),
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
 ) -> None:
     """Set a light (maintenance mode; green needs a confirmed open barrier)."""
-    _ask(socket, {"op": "light", "lane": lane, "side": side, "aspect": aspect})
+    payload = {"op": "light", "lane": lane, "side": side.value, "aspect": aspect.value}
+    ask(socket_for(socket, config), payload, render_operation)
 
 
 @app.command()
 def hold(
     lane: str = LANE,
-    action: str = typer.Argument(..., help="release or reject."),
+    action: HoldArg = typer.Argument(..., help="release or reject."),
     reason: str = REASON,
-    socket: Path = SOCKET,
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
 ) -> None:
     """An officer's decision on a held vehicle."""
-    _ask(socket, {"op": "hold", "lane": lane, "action": action, "reason": reason})
+    payload = {"op": "hold", "lane": lane, "action": action.value, "reason": reason}
+    ask(socket_for(socket, config), payload, render_operation)
 
 
 @app.command()
 def identify(
     lane: str = LANE,
-    tag: str = typer.Argument(..., help="The EPC, hex."),
+    tag: str = typer.Argument(..., help="The EPC, hex.", callback=tag_hex),
     reason: str = REASON,
-    socket: Path = SOCKET,
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
 ) -> None:
     """Identify the vehicle at the approach by hand (officer, audited)."""
-    _ask(socket, {"op": "identify", "lane": lane, "tag": tag, "reason": reason})
+    payload = {"op": "identify", "lane": lane, "tag": tag, "reason": reason}
+    ask(socket_for(socket, config), payload, render_operation)
 
 
 @app.command()
-def reset(lane: str = LANE, reason: str = REASON, socket: Path = SOCKET) -> None:
+def reset(
+    lane: str = LANE,
+    reason: str = REASON,
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
+) -> None:
     """Clear a latched fault (officer; refused while device data is stale)."""
-    _ask(socket, {"op": "reset", "lane": lane, "reason": reason})
+    payload = {"op": "reset", "lane": lane, "reason": reason}
+    ask(socket_for(socket, config), payload, render_operation)
 
 
 @app.command()
@@ -283,18 +330,25 @@ def ack(
 def audit(
     verify: bool = typer.Option(False, "--verify", help="Check the hash chain."),
     last: int = typer.Option(50, "--last", min=0, max=10_000),
-    socket: Path = SOCKET,
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
+    as_json: bool = JSON,
 ) -> None:
-    """Show the audit log of maintenance commands (and verify its chain)."""
-    _ask(socket, {"op": "audit", "verify": verify, "last": last})
+    """Show the audit log of maintenance commands, with outcomes (and verify its chain)."""
+    payload = {"op": "audit", "verify": verify, "last": last}
+    ask(socket_for(socket, config), payload, render_audit, as_json=as_json)
 
 
-def _load(path: Path) -> GatewayConfig:
-    from controller.config.load import load_config
+def _load(path: Path, *, files: bool = False) -> GatewayConfig:
+    """The config, or exit 2 with its errors; `files`: the files it names must exist."""
+    from controller.config.load import check_files, load_config
     from controller.errors import ConfigError
 
     try:
-        return load_config(path)
+        config = load_config(path)
+        if files:
+            check_files(config)
+        return config
     except ConfigError as error:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)

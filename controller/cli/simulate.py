@@ -18,17 +18,21 @@ import asyncio
 import itertools
 import json
 import random
+import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import Progress
 
 from controller.central import InProcessClearance, in_process_clearance
 from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
+from controller.cli.sim_report import COUNTS_EXPLAINED, progress_for, report_table
 from controller.cli.sim_stats import Histogram, LaneStats
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
@@ -120,7 +124,9 @@ async def _lane(
     await stack.enter_async_context(emulated.serve(hub, physics))
     setup = await lane_setup(config, links=links, hub=hub)
     ids = (f"{config.id}-{i}" for i in itertools.count(1))
-    runtime = LaneRuntime(setup, journal, clearance, new_id=ids.__next__)
+    runtime = LaneRuntime(
+        setup, journal, clearance, new_id=ids.__next__, wall_clock=_virtual_wall_clock
+    )
     lane = SimLane(config.id, emulated, runtime, journal, clearance, stats)
     runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
     return lane
@@ -258,10 +264,13 @@ def _report(
         "longest_gap_min_per_lane": [round(gap / 60, 1) for gap in gaps],
         "final_states": [lane.runtime.snapshot()["state"] for lane in lanes],
         "alarms_raised": sorted({code for lane in lanes for _, code in lane.alarms}),
+        "alarm_counts": dict(
+            Counter(code for lane in lanes for _, code in lane.alarms).most_common()
+        ),
         "driver_incident_kinds": sorted({i.kind for _, i in driver}),
         "controller_caused_violations": len(caused),
         "controller_caused_detail": sorted({i.kind for i in caused}),
-        "speed_x_real_time": hours * 3600 / real_s if real_s else None,
+        "speed_x_real_time": round(hours * 3600 / real_s, 1) if real_s else None,
     }
 
 
@@ -292,7 +301,7 @@ async def _simulate(
         stack.push_async_callback(_cancelled, ticker)
         loop, start_real = asyncio.get_running_loop(), time.perf_counter()
         start = loop.time()
-        task = progress.add_task("simulating", total=hours * 3600)
+        task = progress.add_task("simulating", total=hours * 3600, done_h=0.0)
         async with asyncio.TaskGroup() as tg:
             workers = []
             for index, lane in enumerate(lanes):
@@ -308,7 +317,8 @@ async def _simulate(
             # "before the end" ran a minute too many when the clock's sum fell a hair short
             while (left := end - loop.time()) > END_SLACK_S:
                 await asyncio.sleep(min(60.0, left))
-                progress.update(task, completed=loop.time() - start)
+                done = loop.time() - start
+                progress.update(task, completed=done, done_h=done / 3600)
                 if on_minute is not None:
                     on_minute(loop.time() - start, lanes)
             for worker in workers:
@@ -326,17 +336,20 @@ def simulate(
     misbehave: float,
     json_out: Path | None,
     console: Console,
+    progress_to: TextIO | None = None,
 ) -> int:
+    """Run, print the report (a table), write `json_out`; exit code 1 on a controller-caused
+    violation. Progress goes to `progress_to` (stderr) only when it is a terminal."""
     loop = VirtualTimeLoop()
     try:
-        with Progress(console=console, transient=True) as progress:
+        with progress_for(progress_to or sys.stderr, hours) as progress:
             report = loop.run_until_complete(
                 _simulate(lanes, hours, seed, faults, misbehave, progress)
             )
     finally:
         loop.close()
-    for key, value in report.items():
-        console.print(f"{key:<30} {value}", highlight=False)
+    console.print(report_table(report))
+    console.print(COUNTS_EXPLAINED, highlight=False)
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=2) + "\n")
     return 1 if report["controller_caused_violations"] else 0

@@ -2,7 +2,8 @@
 
 Every error names the dotted path of the bad field (`lanes[0].io.poll_ms: ...`) and says
 why, one line each; a YAML syntax error names the file and line. Relative paths resolve
-against the config file's directory. Cross-lane checks (DESIGN 5.5): devices on one
+against the config file's directory. `check_files` (for `config check` and `run`) says
+which named file is missing or unreadable. Cross-lane checks (DESIGN 5.5): devices on one
 RS-485 bus agree on line settings and do not share a unit id; a serial port and an I/O
 endpoint+unit are used once.
 """
@@ -75,11 +76,40 @@ def _resolved(config: GatewayConfig, base: Path) -> GatewayConfig:
         }
     )
     update: dict[str, object] = {"clearance": clearance}
+    if config.mqtt is not None:
+        mqtt = config.mqtt
+        secrets = {"password_file": fix(mqtt.password_file), "ca_file": fix(mqtt.ca_file)}
+        update["mqtt"] = mqtt.model_copy(update={k: v for k, v in secrets.items() if v})
     for name in ("journal", "socket", "audit_log", "lock_dir"):
         value = getattr(config, name)
         if value is not None and not value.is_absolute():
             update[name] = base / value
     return config.model_copy(update=update)
+
+
+def check_files(config: GatewayConfig) -> None:
+    """The files a config names for `run` (manifest, keys, broker secrets) exist and can
+    be read; one line per missing file, naming its field."""
+    named: list[tuple[str, Path | None]] = [("clearance.manifest", config.clearance.manifest)]
+    named += [(f"clearance.verify_keys.{k}", p) for k, p in config.clearance.verify_keys.items()]
+    if config.mqtt is not None:
+        named += [("mqtt.password_file", config.mqtt.password_file)]
+        named += [("mqtt.ca_file", config.mqtt.ca_file)]
+    lines = [
+        f"{field}: {path}: {problem}"
+        for field, path in named
+        if path is not None and (problem := _unreadable(path)) is not None
+    ]
+    if lines:
+        failure = ConfigError("", "\n".join(lines))
+        failure.path = lines[0].split(":", 1)[0]
+        raise failure
+
+
+def _unreadable(path: Path) -> str | None:
+    if not path.is_file():
+        return "no such file" if not path.exists() else "not a file"
+    return None if os.access(path, os.R_OK) else "not readable by this user"
 
 
 def check_buses(config: GatewayConfig) -> None:
@@ -96,8 +126,9 @@ def check_buses(config: GatewayConfig) -> None:
             if isinstance(parsed, ModbusTcpUrl | ModbusRtuUrl):
                 try:
                     links.link(parsed, unit)
-                except ConfigError as error:
-                    raise ConfigError(f"{where}.{name}", str(error)) from None
+                except ConfigError as error:  # names the field: .unit or .url
+                    message = str(error).removeprefix(f"{error.path}: ")
+                    raise ConfigError(f"{where}.{name}.{error.path}", message) from None
         for name, url in (("scale", lane.scale.url), ("rfid", lane.rfid.url)):
             parsed = parse_url(url)
             if isinstance(parsed, SerialUrl):

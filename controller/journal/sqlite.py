@@ -39,6 +39,7 @@ from controller.core.types import Mode
 from controller.errors import GateError
 from controller.journal import retention, schema
 from controller.journal.codec import context_from, dumps, json_object, record_from, rfc3339
+from controller.runtime.ports import JournaledEvent
 
 T = TypeVar("T")
 MIB = 1 << 20
@@ -206,22 +207,25 @@ class SqliteJournal:
         return (0 if self.outbox else 1), int(order)
 
     # ------------------------------------------------------------------ JournalPort
-    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None:
-        await self._run(lambda: self._append(lane, type_, dumps(dict(data))))
+    async def append_event(
+        self, lane: str, type_: str, data: Mapping[str, object]
+    ) -> JournaledEvent:
+        return await self._run(lambda: self._append(lane, type_, dumps(dict(data))))
 
-    def _append(self, lane: str, type_: str, data: str) -> int:
-        def insert(db: sqlite3.Connection) -> int:
+    def _append(self, lane: str, type_: str, data: str) -> JournaledEvent:
+        def insert(db: sqlite3.Connection) -> JournaledEvent:
             (seq,) = db.execute(
                 "INSERT INTO lane_seqs VALUES (?, 1) "
                 "ON CONFLICT (lane) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
                 (lane,),
             ).fetchall()[0]
+            written = JournaledEvent(int(seq), str(uuid.uuid4()), self._ts())
             db.execute(
                 "INSERT INTO events (lane, seq, event_id, ts, type, data, delivered, "
                 "outbox_order) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (lane, seq, str(uuid.uuid4()), self._ts(), type_, data, *self._new_row(db)),
+                (lane, seq, written.event_id, written.ts, type_, data, *self._new_row(db)),
             )
-            return int(seq)
+            return written
 
         return self._transact("event not written", insert)
 

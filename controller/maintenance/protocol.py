@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 LaneId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Reason = Annotated[str, Field(min_length=3, max_length=500)]
@@ -35,6 +35,13 @@ class ModeRequest(_Request):
     lane: LaneId
     mode: Literal["auto", "maintenance", "closed", "emergency"]
     reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _emergency_has_a_reason(self) -> ModeRequest:
+        # an emergency is an officer's action: audited with why, like release or reset
+        if self.mode == "emergency" and len(self.reason.strip()) < 3:
+            raise ValueError("reason: an emergency needs a reason (at least 3 characters)")
+        return self
 
 
 class BarrierRequest(_Request):
@@ -102,10 +109,16 @@ Request = Annotated[
 REQUEST = TypeAdapter(Request)
 
 
+# what an answer is, for the client's exit code: ok 0, refused 1 (the controller or an
+# interlock said no), usage 2 (the request itself was wrong), device 4 (a device failed)
+AnswerKind = Literal["ok", "refused", "usage", "device"]
+
+
 class Response(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ok: bool
+    kind: AnswerKind = "ok"
     error: str = ""
     data: dict[str, object] = Field(default_factory=dict)
 
@@ -117,4 +130,4 @@ def parse_request(line: bytes) -> Request | str:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "request"
-        return f"{where}: {first['msg']}"
+        return f"{where}: {first['msg'].removeprefix('Value error, ')}"

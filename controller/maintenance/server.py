@@ -5,8 +5,12 @@ requests. The caller is identified by SO_PEERCRED (pid, uid, gid) and given the 
 role whose unix group they belong to (root counts as officer). Viewers read; technicians
 operate devices and modes except emergency; officers release, reject, identify, reset and
 declare emergency. Every operating command, accepted or refused, is written to the
-hash-chained audit log before the lane sees it; the lane core checks roles again and its
-interlocks decide (S11).
+hash-chained audit log with its time and outcome (accepted, refused with the reason, or
+no-op); the line is fsync'd once the core has decided and before the server yields to
+the event loop, so before any device or journal I/O the command causes. A
+request that is itself wrong (a bad field, an unknown lane) is a usage error, answered with
+kind `usage` and not audited: nothing was commanded. The lane core checks roles again and
+its interlocks decide (S11).
 
 The socket is never taken from a live owner: before binding, an existing socket file is
 probed by connecting to it; only a stale one (connection refused: nobody listens) is
@@ -142,7 +146,7 @@ class MaintenanceServer:
             while line := await reader.readline():
                 parsed = parse_request(line)
                 if isinstance(parsed, str):
-                    await _send(writer, Response(ok=False, error=parsed))
+                    await _send(writer, Response(ok=False, kind="usage", error=parsed))
                 elif isinstance(parsed, EventsRequest) and parsed.follow:
                     await self._follow(writer, parsed, caller)
                     return
@@ -155,7 +159,9 @@ class MaintenanceServer:
 
     def handle(self, request: Request, caller: Caller) -> Response:
         if caller.role is None:
-            return Response(ok=False, error=f"user {caller.user} has no gatebridge role")
+            return Response(
+                ok=False, kind="refused", error=f"user {caller.user} has no gatebridge role"
+            )
         if isinstance(request, StatusRequest):
             return Response(ok=True, data=self.control.status())
         if isinstance(request, EventsRequest):
@@ -165,11 +171,14 @@ class MaintenanceServer:
         operation = to_operation(request)
         if caller.role == Role.VIEWER:
             self._record(operation, caller, "refused: viewers cannot operate")
-            return Response(ok=False, error="viewers cannot operate the lane")
-        self._record(operation, caller, "submitted")
+            return Response(ok=False, kind="refused", error="viewers cannot operate the lane")
         result = self.control.operate(operation, caller)
         refused = str(result.get("refused", ""))
-        return Response(ok=bool(result.get("accepted")), error=refused, data=result)
+        if result.get("kind") == "usage":
+            return Response(ok=False, kind="usage", error=refused)
+        self._record(operation, caller, outcome_of(result))
+        ok = bool(result.get("accepted"))
+        return Response(ok=ok, kind="ok" if ok else "refused", error=refused, data=result)
 
     def _record(self, op: Operation, caller: Caller, outcome: str) -> None:
         self.audit.append(
@@ -193,12 +202,13 @@ class MaintenanceServer:
         if request.verify:
             checked, broken = verify(self.audit.path)
             data.update(checked=checked, broken=broken)
-            return Response(ok=broken is None, error=broken or "", data=data)
+            kind = "ok" if broken is None else "refused"
+            return Response(ok=broken is None, kind=kind, error=broken or "", data=data)
         return Response(ok=True, data=data)
 
     async def _follow(self, writer: asyncio.StreamWriter, req: EventsRequest, c: Caller) -> None:
         if c.role is None:
-            await _send(writer, Response(ok=False, error="no gatebridge role"))
+            await _send(writer, Response(ok=False, kind="refused", error="no gatebridge role"))
             return
         for event in self.control.recent_events(req.last):
             await _send(writer, Response(ok=True, data=event))
@@ -238,6 +248,13 @@ def _inode(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return st.st_dev, st.st_ino
+
+
+def outcome_of(result: Mapping[str, object]) -> str:
+    """The audit's outcome of what the lane answered: accepted, no-op: why, refused: why."""
+    if not result.get("accepted"):
+        return f"refused: {result.get('refused') or 'no reason given'}"
+    return f"no-op: {result['noop']}" if result.get("noop") else "accepted"
 
 
 def to_operation(request: Request) -> Operation:

@@ -4,7 +4,9 @@ Theory of operation: `Gateway.run()` runs one TaskGroup holding every lane's run
 the maintenance server. SIGTERM/SIGINT cancel the group; each lane's I/O loop writes
 all-red on its way out, so a stopped controller leaves every light red. Operator requests
 from the socket become `OperatorCommanded` events in the named lane; the lane core's
-answer (accepted, or refused with the reason) goes back to the caller.
+answer (accepted, a no-op, or refused with the reason) goes back to the caller; a lane
+this gateway does not have is a usage error. `gatectl events` shows each event once
+journaled, with the seq, event_id and ts the journal gave it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
 from controller.maintenance.server import Caller, MaintenanceServer, Operation
 from controller.runtime.lane import LaneRuntime
+from controller.runtime.ports import JournaledEvent
 
 RECENT = 1000
 STOP_DEADLINE_S = 8.0
@@ -37,7 +40,7 @@ class Gateway:
         self.recent: deque[dict[str, object]] = deque(maxlen=RECENT)
         self._followers: set[asyncio.Queue[dict[str, object]]] = set()
         for lane in lanes:
-            lane.listeners.append(self._on_event)
+            lane.journaled.append(self._on_event)
 
     async def run(
         self,
@@ -84,8 +87,13 @@ class Gateway:
 
     def operate(self, op: Operation, caller: Caller) -> dict[str, object]:
         lane = self.lanes.get(op.lane)
-        if lane is None:
-            return {"accepted": False, "refused": f"lane: no lane {op.lane!r} on this gateway"}
+        if lane is None:  # a usage error, not a refusal: nothing was commanded
+            known = ", ".join(self.lanes) or "none"
+            return {
+                "accepted": False,
+                "kind": "usage",
+                "refused": f"lane: no lane {op.lane!r} on this gateway (lanes: {known})",
+            }
         if caller.role is None:
             return {"accepted": False, "refused": "no role"}
         event = OperatorCommanded(
@@ -107,7 +115,7 @@ class Gateway:
                 answer["noop"] = str(command.data.get("why", ""))  # accepted, nothing sent
             if isinstance(command, PublishEvent) and command.type == "mode_pending":
                 answer["pending"] = command.data["message"]  # e.g. maintenance after the vehicle
-        return {**answer, "state": lane.snapshot()["state"]}
+        return answer | {"state": lane.snapshot()["state"]}
 
     def set_alarm(self, lane_id: str, name: str, text: str | None) -> None:
         """Raise (`text`) or clear (None) a gateway-level alarm on a lane (clock health)."""
@@ -119,8 +127,10 @@ class Gateway:
         else:
             lane.raise_gateway_alarm(name, text)
 
-    def _on_event(self, lane: str, event: PublishEvent) -> None:
+    def _on_event(self, lane: str, event: PublishEvent, written: JournaledEvent) -> None:
+        # the journal's identity of the event, as the MQTT events topic carries it
         record: dict[str, object] = {"lane": lane, "type": event.type, **dict(event.data)}
+        record.update(seq=written.seq, event_id=written.event_id, ts=written.ts)
         self.recent.append(record)
         for queue in self._followers:
             with contextlib.suppress(asyncio.QueueFull):

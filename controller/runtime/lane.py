@@ -56,9 +56,10 @@ from controller.runtime.alarm_view import alarm_view
 from controller.runtime.device_links import DeviceLinks
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
-from controller.runtime.ports import ClearancePort, JournalPort, VerifiedDecision
+from controller.runtime.ports import ClearancePort, JournaledEvent, JournalPort, VerifiedDecision
 from controller.runtime.setup import LaneSetup
 from controller.runtime.timers import TimerService
+from controller.runtime.wallclock import WallClock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,7 +80,7 @@ class LaneRuntime:
         *,
         new_id: Callable[[], str] | None = None,
         on_change: Callable[[LaneRuntime], None] | None = None,
-        wall_clock: Callable[[], float] = time.time,
+        wall_clock: Callable[[], float] = time.time,  # the injected wall clock
         log_devices: bool = False,
     ) -> None:
         self.setup = setup
@@ -98,7 +99,10 @@ class LaneRuntime:
         self._admissions_open = True  # what the core was last told (it starts open)
         self.steps = 0
         self.listeners: list[Callable[[str, PublishEvent], None]] = []
+        # hear each event once journaled, with the seq, event_id and ts it was given
+        self.journaled: list[Callable[[str, PublishEvent, JournaledEvent], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.wall = WallClock(wall_clock, self.now)
 
     def now(self) -> float:
         # the loop is looked up once: now() runs a few times on every exchange
@@ -229,7 +233,7 @@ class LaneRuntime:
         elif isinstance(command, PersistMode):
             self._journal(lambda: self.journal.persist_mode(lane, command.mode))
         elif isinstance(command, PublishEvent):
-            self._journal(lambda: self.journal.append_event(lane, command.type, command.data))
+            self._journal(lambda: self._append_event(command))
             for listener in self.listeners:
                 listener(lane, command)
         elif isinstance(command, RaiseAlarm):
@@ -291,8 +295,15 @@ class LaneRuntime:
             "mode": core.mode.value,
             "pending_mode": None if core.pending_mode is None else core.pending_mode.value,
             "alarms": self.alarm_view(),
-            "devices": self.freshness.snapshot(),
+            "devices": self._devices(),
         }
+
+    def _devices(self) -> dict[str, dict[str, object]]:
+        devices = self.freshness.snapshot()
+        for status in devices.values():  # additive: the wall time beside the monotonic one
+            last_ok = status["last_ok"]
+            status["last_ok_at"] = self.wall.at(last_ok) if isinstance(last_ok, float) else None
+        return devices
 
     def _decided(self, decision: VerifiedDecision) -> None:
         self.feed(
@@ -361,6 +372,11 @@ class LaneRuntime:
         if is_open != self._admissions_open:
             self._admissions_open = is_open
             self.feed(AdmissionCapacityChanged(self.now(), is_open, "" if is_open else reason))
+
+    async def _append_event(self, event: PublishEvent) -> None:
+        written = await self.journal.append_event(self.setup.lane_id, event.type, event.data)
+        for listener in self.journaled:
+            listener(self.setup.lane_id, event, written)
 
     async def _commit(self, command: CommitTransaction) -> None:
         tid = command.record.transaction_id

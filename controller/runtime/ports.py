@@ -41,8 +41,20 @@ class LaneHost(Protocol):
         """S7's deadline met (late_s <= 0) or missed by late_s."""
 
 
+@dataclass(frozen=True, slots=True)
+class JournaledEvent:
+    """What the journal gave an event: its gapless per-lane `seq`, the `event_id`
+    consumers dedupe on, and its wall-clock `ts` (None: a memory journal keeps none)."""
+
+    seq: int
+    event_id: str
+    ts: str | None = None
+
+
 class JournalPort(Protocol):
-    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None: ...
+    async def append_event(
+        self, lane: str, type_: str, data: Mapping[str, object]
+    ) -> JournaledEvent: ...
     async def commit_transaction(self, record: TransactionRecord) -> None: ...
     async def save_context(self, lane: str, context: DeckContext | None) -> None: ...
     async def load_context(self, lane: str) -> DeckContext | None: ...
@@ -94,6 +106,7 @@ class MemoryJournal:
     keep_events: int | None = None
     keep_transactions: int | None = None
     event_count: int = 0
+    seqs: dict[str, int] = field(default_factory=dict)
     transaction_count: int = 0
     on_commit: list[Callable[[TransactionRecord], None]] = field(default_factory=list)
 
@@ -103,12 +116,16 @@ class MemoryJournal:
             if kept is not None and kept < 1:
                 raise ValueError(f"{name}: must be at least 1, not {kept}")
 
-    async def append_event(self, lane: str, type_: str, data: Mapping[str, object]) -> None:
+    async def append_event(
+        self, lane: str, type_: str, data: Mapping[str, object]
+    ) -> JournaledEvent:
         kept = self.events.setdefault(lane, [])
         kept.append((type_, dict(data)))
         self.event_count += 1
+        seq = self.seqs[lane] = self.seqs.get(lane, 0) + 1
         if self.keep_events is not None and len(kept) >= 2 * self.keep_events:
             del kept[: -self.keep_events]  # trimmed in halves: amortised O(1) an event
+        return JournaledEvent(seq, f"{lane}-{seq}")  # deterministic: simulations repeat
 
     async def commit_transaction(self, record: TransactionRecord) -> None:
         stored = self.transactions.get(record.transaction_id)

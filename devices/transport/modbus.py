@@ -207,11 +207,13 @@ class ModbusLinks:
             key, settings = f"tcp:{url.host}:{url.port}", None
         else:
             key, settings = f"rtu:{os.path.realpath(url.path)}", url.line
+        # errors name the endpoint as configured: a pty's resolved target means nothing
+        shown = key if isinstance(url, ModbusTcpUrl) else f"rtu:{url.path}"
         if (key, unit) in self._units:
-            raise ConfigError("unit", f"unit {unit} is used twice on {key}")
+            raise ConfigError("unit", f"unit {unit} is used twice on {shown}")
         known = self._links.get(key)
         if known is not None and known[1] != settings:
-            raise ConfigError("url", f"{key}: line settings {settings} conflict with {known[1]}")
+            raise ConfigError("url", f"{shown}: line settings {settings} conflict with {known[1]}")
         if known is None:
             made = (
                 ModbusLink.tcp(url, self.timeout_s)

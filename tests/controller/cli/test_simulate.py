@@ -56,3 +56,39 @@ def test_a_run_lasts_exactly_its_hours_minute_by_minute(hours: float, marks: lis
     finally:
         loop.close()
     assert seen == pytest.approx(marks, abs=1e-6)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_report_is_a_table_with_units_and_counts_per_alarm(tmp_path: Path) -> None:
+    out, quiet = io.StringIO(), io.StringIO()
+    json_path = tmp_path / "report.json"
+    simulate(1, 0.1, 3, 0.0, 0.3, json_path, Console(file=out, width=100), progress_to=quiet)
+    text, report = out.getvalue(), json.loads(json_path.read_text())
+    assert quiet.getvalue() == ""  # not a terminal: no progress, nothing extra
+    assert f"{report['speed_x_real_time']:,.0f}x real time" in text
+    assert report["speed_x_real_time"] == round(report["speed_x_real_time"], 1)
+    assert f"{report['cycle_s_p50']:.2f} s" in text
+    assert "vehicles/h" in text
+    assert "vehicles through: trucks the emulated world saw leave" in text  # explained
+    counts = report["alarm_counts"]
+    assert set(counts) == set(report["alarms_raised"])
+    assert counts, "a third of the drivers misbehave: some alarm is raised"
+    for code, count in counts.items():
+        assert any(
+            code in line and line.rstrip(" │").endswith(f" {count}") for line in text.splitlines()
+        )
+    assert "speed_x_real_time" not in text  # not a dump of the JSON keys
+
+
+def test_progress_shows_on_a_terminal_only() -> None:
+    terminal = Terminal()
+    simulate(1, 0.02, 3, 0.0, 0.0, None, Console(file=io.StringIO()), progress_to=terminal)
+    shown = terminal.getvalue()
+    assert "simulated" in shown
+    assert "of 0.02 h" in shown
+    assert "x real time" in shown  # the speed, and the time left
+    assert "left" in shown

@@ -16,6 +16,7 @@ import pytest
 from controller.core.commands import DeckContext, TransactionRecord
 from controller.core.types import Decision, LaneState, Outcome
 from controller.journal.sqlite import JournalError, SqliteJournal
+from controller.runtime.ports import JournaledEvent
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 ROOT = Path(__file__).resolve().parents[3]
@@ -93,7 +94,7 @@ async def test_writes_run_off_the_event_loop_thread(tmp_path: Path) -> None:
     seen: list[int] = []
     original = journal._append
 
-    def spy(lane: str, type_: str, data: str) -> int:
+    def spy(lane: str, type_: str, data: str) -> JournaledEvent:
         seen.append(threading.get_ident())
         return original(lane, type_, data)
 

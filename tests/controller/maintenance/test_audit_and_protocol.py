@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from controller.maintenance.audit import AuditLog, verify
@@ -87,3 +88,20 @@ def test_an_ack_request_names_the_alarm_and_needs_a_reason() -> None:
     assert parse_request(b'{"op": "ack", "lane": "L01", "alarm": "emergency"}') == (
         "ack.reason: Field required"
     )
+
+
+def test_entries_carry_their_time_and_threads_keep_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    log = AuditLog(path, wall_clock=lambda: 1_800_000_000.0)
+    # the socket appends on the loop while the reception appends from worker threads
+    workers = [
+        threading.Thread(target=lambda w=w: [log.append({"w": w, "n": n}) for n in range(25)])
+        for w in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert verify(path) == (100, None)
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["ts"] == "2027-01-15T08:00:00.000Z"

@@ -24,6 +24,7 @@ from controller.central import (
 from controller.cli.run import central_seq_state, standalone_clearance
 from controller.config.load import validate
 from controller.config.models import GatewayConfig
+from controller.core.commands import PublishEvent
 from controller.core.types import Decision
 from controller.journal.sqlite import SqliteJournal
 from controller.maintenance.audit import AuditLog
@@ -84,7 +85,10 @@ async def test_a_lost_seq_state_file_is_floored_at_the_accepted_seqs(tmp_path: P
 async def test_replayed_decisions_in_a_row_raise_an_alarm_that_clears() -> None:
     """The alarm shows in status and as an event (what `gatectl status` and `gatectl
     events` read), and clears when a decision is accepted again."""
-    gateway = Gateway([EmulatedLane().runtime])
+    runtime = EmulatedLane().runtime
+    gateway = Gateway([runtime])
+    published: list[PublishEvent] = []  # what the lane journals (and `gatectl events` shows)
+    runtime.listeners.append(lambda _lane, event: published.append(event))
     central = _central_with_stale_seq()
     central.reception.on_alarm = gateway.set_alarm
 
@@ -99,12 +103,12 @@ async def test_replayed_decisions_in_a_row_raise_an_alarm_that_clears() -> None:
     await ask("req-third")
     assert "replayed" in str(_alarms(gateway)["clearance_replay_rejected"])
     await ask("req-fourth")  # still standing: one event, not one per rejection
-    raised = [e for e in gateway.recent_events(50) if e["type"] == "alarm"]
-    assert [e["code"] for e in raised] == ["clearance_replay_rejected"]
+    raised = [e for e in published if e.type == "alarm"]
+    assert [e.data["code"] for e in raised] == ["clearance_replay_rejected"]
     central.central.counter.next("L01", "decision")  # the signer catches up: seq 6 > 5
     await ask("req-accepted")
     assert "clearance_replay_rejected" not in _alarms(gateway)
-    assert gateway.recent_events(1)[0]["type"] == "alarm_cleared"
+    assert published[-1].type == "alarm_cleared"
 
 
 def _central_with_stale_seq() -> InProcessClearance:
