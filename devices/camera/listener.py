@@ -109,6 +109,7 @@ class CameraListener:
         self.rejected: Counter[str] = Counter()  # by reason
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
         self.port = settings.port
 
     async def start(self) -> None:
@@ -126,6 +127,8 @@ class CameraListener:
             self._server.close()
             for writer in list(self._writers):  # 3.11's wait_closed does not end them
                 writer.close()
+            if self._handlers:  # they end on the EOF; cancelled, 3.11's streams log an error
+                await asyncio.wait(self._handlers, timeout=1.0)
             await self._server.wait_closed()
             self._server = None
 
@@ -140,6 +143,9 @@ class CameraListener:
         peer = writer.get_extra_info("peername")
         source = str(peer[0]) if peer else ""
         self._writers.add(writer)
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
         try:
             while await self._exchange(reader, writer, source):
                 pass
@@ -147,6 +153,8 @@ class CameraListener:
             pass  # the camera went away or stalled: nothing to answer
         finally:
             self._writers.discard(writer)
+            if handler is not None:
+                self._handlers.discard(handler)
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
@@ -181,24 +189,24 @@ class CameraListener:
         return framing(request, self.settings.max_body_bytes)
 
     def _authorised(self, headers: Mapping[str, str], source: str) -> set[str]:
-        secret = bearer(headers.get("authorization"))
-        by_secret = {
-            camera.camera_id
-            for camera in self.settings.cameras
-            if camera.secret is not None and secret is not None
-            if hmac.compare_digest(camera.secret, secret)
-        }
-        allowed = {
-            camera.camera_id
-            for camera in self.settings.cameras
-            if (camera.secret is None or camera.camera_id in by_secret)
-            and (not camera.allow_from or source in camera.allow_from)
-        }
-        if allowed:
+        """The cameras these credentials stand for: a Bearer secret names the cameras it
+        belongs to (then their source rules apply too); no secret, the cameras that need
+        none and allow this source."""
+        cameras = self.settings.cameras
+        if "authorization" not in headers:
+            allowed = {c.camera_id for c in cameras if c.secret is None and source in c.allow_from}
+            if not allowed:
+                raise HttpError(HTTPStatus.UNAUTHORIZED, "credentials missing", "auth")
             return allowed
-        if by_secret:
+        secret = bearer(headers["authorization"])
+        matches = [hmac.compare_digest(c.secret or b"", secret or b"\0") for c in cameras]
+        by_secret = [c for c, match in zip(cameras, matches, strict=True) if match and c.secret]
+        if not by_secret:
+            raise HttpError(HTTPStatus.UNAUTHORIZED, "credentials wrong", "auth")
+        allowed = {c.camera_id for c in by_secret if not c.allow_from or source in c.allow_from}
+        if not allowed:
             raise HttpError(HTTPStatus.FORBIDDEN, f"source {source} not allowed", "source")
-        raise HttpError(HTTPStatus.UNAUTHORIZED, "credentials missing or wrong", "auth")
+        return allowed
 
     def _accept(self, body: bytes, camera_ids: set[str]) -> PlateRead:
         limit = self.settings.max_body_bytes
