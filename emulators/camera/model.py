@@ -104,7 +104,8 @@ class CameraModel:
         self._read: set[int] = set()
         self._read_order: deque[int] = deque()
         self._pending: list[PlateSighting] = []
-        self.reads: deque[PlateSighting] = deque(maxlen=BACKLOG)
+        self.reads: deque[PlateSighting] = deque()
+        self.overflowed = 0  # reads lost because nobody took them in time
 
     def sight(self, trucks: Iterable[Sighted]) -> None:
         lo, hi = self.zone
@@ -136,6 +137,9 @@ class CameraModel:
         if due:
             self._pending = [read for read in self._pending if read.at > self.now]
             self.reads.extend(sorted(due, key=lambda read: read.at))
+            while len(self.reads) > BACKLOG:
+                self.reads.popleft()
+                self.overflowed += 1
 
     def take(self) -> list[PlateSighting]:
         """The reads reported since the last call, oldest first."""
