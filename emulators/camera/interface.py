@@ -91,6 +91,10 @@ class EventPoster:
             self._streams = await asyncio.open_connection(self.host, self.port)
         return self._streams
 
+    @property
+    def connected(self) -> bool:
+        return self._streams is not None
+
     async def close(self) -> None:
         streams, self._streams = self._streams, None
         if streams is not None:
