@@ -11,7 +11,8 @@ secret), by its source address, or by both when both are configured. Accepted ev
 to the camera's bounded queue; when it is full the oldest is dropped and counted, since
 the newest read is the one a waiting lane needs. Connections are kept alive for HTTP/1.1
 unless a framing error or `Connection: close` ends them; slow senders are cut after
-`header_timeout_s`.
+`header_timeout_s`, and connections beyond `max_connections` get 503. A client that
+sends `Expect: 100-continue` is told to go on once its head has passed the checks.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class ListenerSettings:
     max_body_bytes: int = 256 * 1024
     queue_size: int = 64
     header_timeout_s: float = 10.0
+    max_connections: int = 32  # cameras keep one each; more is a misbehaving sender
 
 
 class ReadQueue:
@@ -147,6 +149,12 @@ class CameraListener:
         if handler is not None:
             self._handlers.add(handler)
         try:
+            if len(self._writers) > self.settings.max_connections:
+                self.rejected["busy"] += 1
+                await respond(
+                    writer, HTTPStatus.SERVICE_UNAVAILABLE, "too many connections", close=True
+                )
+                return
             while await self._exchange(reader, writer, source):
                 pass
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
@@ -171,6 +179,8 @@ class CameraListener:
                     return False
                 keep = self._check(request)
                 camera_ids = self._authorised(request.headers, source)
+                if request.headers.get("expect", "").lower() == "100-continue":
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits for it
                 body = await reader.readexactly(int(request.headers["content-length"]))
                 read = self._accept(body, camera_ids)
             except HttpError as error:

@@ -200,3 +200,51 @@ async def test_a_port_in_use_is_a_broken_device(listener: CameraListener) -> Non
 def test_a_camera_without_credentials_is_refused() -> None:
     with pytest.raises(ValueError, match="a secret or allow_from is needed"):
         CameraAuth("L01-entry")
+
+
+async def test_a_client_expecting_100_continue_is_told_to_go_on(listener: CameraListener) -> None:
+    body = event()
+    head = request(body, extra="Expect: 100-continue\r\n")[: -len(body)]
+    reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+    try:
+        writer.write(head)  # the head alone: the body follows the interim answer
+        async with asyncio.timeout(2):
+            assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+            writer.write(body)
+            assert (await reader.readuntil(b"\r\n")).startswith(b"HTTP/1.1 200 OK")
+    finally:
+        writer.close()
+
+
+async def test_a_sender_that_stalls_is_cut_off() -> None:
+    settings = ListenerSettings("127.0.0.1", 0, CAMERAS, header_timeout_s=0.2)
+    async with CameraListener(settings) as listener:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        try:
+            writer.write(b"POST /events HTTP/1.1\r\nHost: gw\r\n")  # and then nothing
+            async with asyncio.timeout(2):
+                assert await reader.read() == b""  # closed by the listener, unanswered
+        finally:
+            writer.close()
+
+
+async def test_connections_beyond_the_limit_get_503() -> None:
+    settings = ListenerSettings("127.0.0.1", 0, CAMERAS, max_connections=2)
+    async with CameraListener(settings) as listener:
+        held = [await asyncio.open_connection("127.0.0.1", listener.port) for _ in range(2)]
+        try:
+            # the held ones are counted once their handlers run: a completed exchange on
+            # each proves it
+            for reader, writer in held:
+                writer.write(request(event()))
+                async with asyncio.timeout(2):
+                    assert (await reader.readuntil(b"\r\n")).startswith(b"HTTP/1.1 200")
+            reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+            async with asyncio.timeout(2):
+                answer = await reader.read()
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 503 Service Unavailable")
+            assert listener.rejected == {"busy": 1}
+        finally:
+            for _, held_writer in held:
+                held_writer.close()
