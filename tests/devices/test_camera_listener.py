@@ -248,3 +248,22 @@ async def test_connections_beyond_the_limit_get_503() -> None:
         finally:
             for _, held_writer in held:
                 held_writer.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", "non-ASCII header"),  # TLS
+        (b"POST /events HTTP/1.1\r\n" + b"X: " + b"a" * 9000 + b"\r\n\r\n", "too long"),
+        (b"POST /events HTTP/1.1\r\n" + b"X: 1\r\n" * 65 + b"\r\n", "more than 64 headers"),
+        (b"POST /events HTTP/1.1\r\n no-name\r\n\r\n", "malformed header line"),
+        (b"POST /events HTTP/1.1\r\nContent-Length: -5\r\n\r\n", "not a number"),
+    ],
+)
+async def test_hostile_requests_get_400_and_the_listener_serves_on(
+    listener: CameraListener, data: bytes, reason: str
+) -> None:
+    [(status, answer)] = await exchange(listener, data)
+    assert status == 400
+    assert reason in answer
+    assert await exchange(listener, request(event())) == [(200, "accepted e1")]
