@@ -20,15 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from controller.errors import DeviceBroken
-from devices.camera.codec import InvalidEvent, PlateRead, decode_event
+from devices.camera.codec import FIELDS, InvalidEvent, PlateRead, decode_event
 
 MAX_HEADER_LINE, MAX_HEADERS = 8192, 64
+KNOWN_FIELDS = frozenset({*FIELDS, "body"})  # counters keyed by a sender's field names would grow
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +144,7 @@ class CameraListener:
         await self.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        source = str(peer[0]) if peer else ""
+        source = source_address(writer.get_extra_info("peername"))
         self._writers.add(writer)
         handler = asyncio.current_task()
         if handler is not None:
@@ -226,7 +227,7 @@ class CameraListener:
             raise HttpError(
                 HTTPStatus.BAD_REQUEST,
                 f"{error.field}: {error.reason}",
-                f"event.{error.field}",
+                f"event.{error.field if error.field in KNOWN_FIELDS else 'unknown_field'}",
                 keep=True,
             ) from None
         if read.camera not in camera_ids:
@@ -289,6 +290,18 @@ def framing(request: Request, limit: int) -> bool:
     if request.version == "HTTP/1.0":
         return connection == "keep-alive"
     return connection != "close"
+
+
+def source_address(peer: object) -> str:
+    """The sender's address as allow_from names it (an IPv4-mapped IPv6 peer as IPv4)."""
+    if not isinstance(peer, tuple) or not peer:
+        return ""
+    try:
+        address = ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
+    except ValueError:
+        return str(peer[0])
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
 
 
 def bearer(value: str | None) -> bytes | None:

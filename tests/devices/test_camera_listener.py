@@ -12,7 +12,12 @@ import pytest
 
 from controller.errors import DeviceBroken, DeviceTimeout
 from devices.camera.driver import CameraDriver
-from devices.camera.listener import CameraAuth, CameraListener, ListenerSettings
+from devices.camera.listener import (
+    CameraAuth,
+    CameraListener,
+    ListenerSettings,
+    source_address,
+)
 
 JPEG = bytes.fromhex("FFD8FFE000104A46494600010100000100010000FFD9")
 ENTRY_SECRET = b"entry-secret-0123456789"
@@ -195,6 +200,27 @@ async def test_a_port_in_use_is_a_broken_device(listener: CameraListener) -> Non
     taken = ListenerSettings("127.0.0.1", listener.port, CAMERAS)
     with pytest.raises(DeviceBroken, match=r"cannot listen on 127\.0\.0\.1"):
         await CameraListener(taken).start()
+
+
+async def test_rejections_by_unknown_field_share_one_counter(listener: CameraListener) -> None:
+    posts = [request(event()[:-1] + f', "x{n}": 1}}'.encode()) for n in range(3)]
+    answers = await exchange(listener, *posts)
+    assert [status for status, _ in answers] == [400] * 3
+    assert answers[0][1] == "x0: unknown field"
+    assert listener.rejected == {"event.unknown_field": 3}
+
+
+@pytest.mark.parametrize(
+    ("peer", "address"),
+    [
+        (("10.0.1.31", 50000), "10.0.1.31"),
+        (("::ffff:10.0.1.31", 50000, 0, 0), "10.0.1.31"),
+        (("fe80::1%eth0", 50000, 0, 2), "fe80::1"),
+        (None, ""),
+    ],
+)
+def test_source_addresses_are_compared_as_allow_from_names_them(peer: object, address: str) -> None:
+    assert source_address(peer) == address
 
 
 def test_a_camera_without_credentials_is_refused() -> None:
