@@ -20,7 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from emulators.geometry import Geometry
+
 ENTRY_ZONE = (-8.0, -1.0)  # fronts between 8 m and 1 m before the entry arm
+EXIT_VIEW_M = 3.0  # the exit camera sees the last metres before the exit arm
 # look-alikes a recogniser confuses; every digit has one, so any plate can be misread
 CONFUSIONS = {
     "0": "O", "O": "0", "D": "0", "8": "B", "B": "8", "1": "I", "I": "1", "5": "S",
@@ -29,6 +32,17 @@ CONFUSIONS = {
 }  # fmt: skip
 REMEMBERED = 512  # trucks already read: more than a lane's queue ever holds
 BACKLOG = 256  # reads not yet taken by the interface (the camera's event buffer)
+
+
+def zone_for(side: str, geometry: Geometry) -> tuple[float, float]:
+    """Where a side's camera looks: the approach before the entry arm (the RFID field's
+    near part), or the end of the deck before the exit arm, where a weighed truck's front
+    stops (so the exit camera reads the truck on the deck, before it is released)."""
+    if side == "entry":
+        return (-geometry.rfid_range, geometry.stop_line - 0.3)
+    if side == "exit":
+        return (geometry.exit_arm - EXIT_VIEW_M, geometry.exit_arm)
+    raise ValueError(f"camera side: entry or exit, not {side!r}")
 
 
 class Sighted(Protocol):

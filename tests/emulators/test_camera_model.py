@@ -14,14 +14,17 @@ from PIL import Image
 
 from emulators.camera.model import (
     CONFUSIONS,
+    ENTRY_ZONE,
     CameraFeed,
     CameraModel,
     Confidence,
     PlateSighting,
     misread,
+    zone_for,
 )
 from emulators.camera.snapshot import render_plate
-from emulators.world import Behaviour, World, vietnamese_plate
+from emulators.geometry import Geometry
+from emulators.world import Behaviour, Phase, World, vietnamese_plate
 from tests.emulators.test_world import HandPanel
 
 PLATE_SHAPE = r"[1-9][0-9][A-Z][0-9]{5}"
@@ -85,6 +88,26 @@ def test_every_truck_of_a_queue_is_read_exactly_once() -> None:
     assert len(world.trucks) == 0  # all drove through
     assert sorted(r.truck for r in reads) == [t.ident for t in trucks]
     assert [r.plate for r in sorted(reads, key=lambda r: r.truck)] == [t.plate for t in trucks]
+
+
+def test_the_exit_camera_reads_the_truck_on_the_deck_before_its_release() -> None:
+    world = World(HandPanel(), seed=4)
+    camera = CameraModel(zone=zone_for("exit", world.geo), miss_rate=0, misread_rate=0)
+    feed = CameraFeed(camera, world)
+    panel = world.panel
+    assert isinstance(panel, HandPanel)
+    truck = world.spawn(world.make_truck())
+    panel.arms["entry"], panel.lights["entry"] = 100, True
+    assert step(world, feed, 12) == []  # approach and entry: not in the exit camera's view
+    reads = step(world, feed, 20)
+    assert truck.phase == Phase.ON_DECK  # the exit stays red: still on the deck
+    assert [r.plate for r in reads] == [truck.plate]
+
+
+def test_the_entry_zone_follows_the_geometry() -> None:
+    assert zone_for("entry", Geometry()) == ENTRY_ZONE
+    with pytest.raises(ValueError, match="entry or exit"):
+        zone_for("side", Geometry())
 
 
 class Plate:
