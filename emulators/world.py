@@ -32,6 +32,16 @@ STOP_UNDER_ARM_S = 20.0  # a stalled engine, a driver on the phone: longer than 
 REVERSE_AFTER_S = (0.5, 6.0)  # how long a reversing driver stands on the deck before backing
 
 
+# Vietnamese plate series letters (no I, J, O, Q, R, W); C is the truck series
+PLATE_SERIES = "CCCCDHLK"
+
+
+def vietnamese_plate(rng: random.Random) -> str:
+    """A Vietnamese-style truck plate as a camera normalises it: province code, series
+    letter, five digits (29C-123.45 is read 29C12345)."""
+    return f"{rng.randint(11, 99)}{rng.choice(PLATE_SERIES)}{rng.randrange(100_000):05d}"
+
+
 class Behaviour(StrEnum):
     OBEY = "obey"
     TAILGATE = "tailgate"  # follows the truck ahead through the entry, ignoring the light
@@ -84,6 +94,7 @@ class Truck:
     reverse_after_s: float = 0.0  # REVERSE_OFF_DECK: standing time on the deck before backing
     turned_back: bool = False  # REVERSE_OFF_DECK: has backed off once (then it obeys)
     backing: bool = False  # moved backwards in the last step (the queue behind makes room)
+    plate: str = ""  # the number plate a lane camera reads (emulators/camera/)
 
     @property
     def body(self) -> tuple[float, float]:
@@ -143,6 +154,8 @@ class World:
         self._photocells = (("entry", geo.entry_photocell), ("exit", geo.exit_photocell))
         self.phys = physics or Physics()
         self.rng = random.Random(seed)  # noqa: S311 - simulation dice
+        # plates have dice of their own: giving trucks plates changes no other draw
+        self.plate_rng = random.Random(f"plates-{seed}")  # noqa: S311 - simulation dice
         self.committed = committed
         self.trucks: list[Truck] = []
         # the trucks that left, newest last; with `keep_gone`, only about that many of
@@ -172,6 +185,7 @@ class World:
         tag = bytes.fromhex("E28011") + self._ids.to_bytes(9, "big")
         declared = gross if behaviour != Behaviour.SWAPPED_TAG else gross + 8000
         truck = Truck(self._ids, tag, gross, length, behaviour, declared)
+        truck.plate = vietnamese_plate(self.plate_rng)
         if behaviour == Behaviour.REVERSE_OFF_DECK:  # drawn only for it: other dice unchanged
             truck.reverse_after_s = round(self.rng.uniform(*REVERSE_AFTER_S), 1)
         return truck

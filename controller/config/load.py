@@ -11,13 +11,14 @@ endpoint+unit are used once.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from controller.config.models import GatewayConfig
+from controller.config.models import GatewayConfig, LaneConfig
 from controller.errors import ConfigError
 from devices.transport.modbus import ModbusLinks
 from devices.transport.url import ModbusRtuUrl, ModbusTcpUrl, SerialUrl, parse_url
@@ -75,7 +76,7 @@ def _resolved(config: GatewayConfig, base: Path) -> GatewayConfig:
             "manifest": fix(config.clearance.manifest) or config.clearance.manifest,
         }
     )
-    update: dict[str, object] = {"clearance": clearance}
+    update: dict[str, object] = {"clearance": clearance, "lanes": _cameras_resolved(config, fix)}
     if config.mqtt is not None:
         mqtt = config.mqtt
         secrets = {"password_file": fix(mqtt.password_file), "ca_file": fix(mqtt.ca_file)}
@@ -110,6 +111,25 @@ def _unreadable(path: Path) -> str | None:
     if not path.is_file():
         return "no such file" if not path.exists() else "not a file"
     return None if os.access(path, os.R_OK) else "not readable by this user"
+
+
+def _cameras_resolved(
+    config: GatewayConfig, fix: Callable[[Path | None], Path | None]
+) -> list[LaneConfig]:
+    """The cameras' secret files, relative to the config file like every other path."""
+    return [_camera_resolved(lane, fix) for lane in config.lanes]
+
+
+def _camera_resolved(lane: LaneConfig, fix: Callable[[Path | None], Path | None]) -> LaneConfig:
+    camera = lane.camera
+    if camera is None:
+        return lane
+    sides = {
+        name: side.model_copy(update={"secret_file": fix(side.secret_file) or side.secret_file})
+        for name, side in (("entry", camera.entry), ("exit", camera.exit))
+        if side is not None
+    }
+    return lane.model_copy(update={"camera": camera.model_copy(update=sides)})
 
 
 def check_buses(config: GatewayConfig) -> None:

@@ -7,6 +7,7 @@ for the core. Cross-field rules that a reviewer would check by hand are checked 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -108,6 +109,71 @@ class RfidConfig(Strict):
         return _url(value, (SerialUrl, MemoryUrl), "serial")
 
 
+def _listen(value: str) -> str:
+    host, colon, port = value.rpartition(":")
+    try:
+        address = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        raise ValueError(f"{value!r}: HOST:PORT with an IP address to bind to") from None
+    if address.is_unspecified:  # every interface would open it to more than the cameras
+        raise ValueError(f"{value!r}: bind to the camera network's address, not all interfaces")
+    if not colon or not port.isdigit() or not 0 <= int(port) <= 65_535:
+        raise ValueError(f"{value!r}: the port must be a number in 0..65535 (0: any free port)")
+    return value
+
+
+class CameraSideConfig(Strict):
+    """One ANPR camera: who it is and how it proves it (a secret, a source, or both)."""
+
+    id: Name
+    secret_file: Path | None = None
+    allow_from: list[str] = Field(default_factory=list, max_length=16)
+
+    @field_validator("allow_from")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IP address") from None
+        return value
+
+    @model_validator(mode="after")
+    def _authenticated(self) -> Self:
+        if self.secret_file is None and not self.allow_from:
+            raise ValueError("give secret_file, allow_from, or both: an open camera is refused")
+        return self
+
+
+class CameraConfig(Strict):
+    """The lane's cameras (docs/devices.md "Lane camera"): the listener their events go to,
+    one camera per side, and the listener's limits."""
+
+    listen: str
+    path: str = Field(default="/events", pattern=r"^/[A-Za-z0-9/_.-]{0,99}$")
+    entry: CameraSideConfig
+    exit: CameraSideConfig | None = None
+    max_body_kb: int = Field(default=256, ge=4, le=4096)
+    queue_size: int = Field(default=64, ge=1, le=4096)
+    header_timeout_s: Seconds = 10
+
+    @field_validator("listen")
+    @classmethod
+    def _bindable(cls, value: str) -> str:
+        return _listen(value)
+
+    @model_validator(mode="after")
+    def _two_cameras(self) -> Self:
+        if self.exit is not None and self.exit.id == self.entry.id:
+            raise ValueError(f"entry and exit are one camera id {self.entry.id!r}")
+        return self
+
+    @property
+    def sides(self) -> tuple[CameraSideConfig, ...]:
+        return (self.entry,) if self.exit is None else (self.entry, self.exit)
+
+
 class WiringConfig(Strict):
     inputs: dict[str, Channel]
     outputs: dict[str, Channel]
@@ -205,6 +271,7 @@ class LaneConfig(Strict):
     weighing: WeighingConfig = WeighingConfig()
     timing: TimingConfig = TimingConfig()
     emulation: EmulationConfig = EmulationConfig()
+    camera: CameraConfig | None = None
 
 
 class MqttConfig(Strict):
@@ -267,6 +334,10 @@ class GatewayConfig(Strict):
         duplicate = next((i for i in ids if ids.count(i) > 1), None)
         if duplicate is not None:
             raise ValueError(f"lane id {duplicate!r} appears twice")
+        cameras = [side.id for lane in self.lanes if lane.camera for side in lane.camera.sides]
+        duplicate = next((i for i in cameras if cameras.count(i) > 1), None)
+        if duplicate is not None:
+            raise ValueError(f"camera id {duplicate!r} appears twice")
         return self
 
     @model_validator(mode="after")

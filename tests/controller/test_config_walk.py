@@ -30,6 +30,7 @@ from controller.cli.run import (
     open_journal,
     standalone_clearance,
 )
+from controller.config.camera import listener_settings
 from controller.config.models import GatewayConfig, LaneConfig
 from controller.runtime.gateway import Gateway
 from devices.transport.modbus import ModbusLinks
@@ -193,6 +194,22 @@ async def standalone(config: GatewayConfig, tmp: Path) -> object:
         await opened.close()
 
 
+async def camera_listener(config: GatewayConfig, _tmp: Path) -> object:
+    camera = config.lanes[0].camera
+    assert camera is not None
+    return fingerprint(listener_settings(camera))
+
+
+def _camera(tmp: Path, tree: dict[str, Any]) -> None:
+    for name in ("entry", "exit", "other"):
+        (tmp / f"{name}.secret").write_text(f"{name}-secret-0123456789\n")
+    tree["lanes"][0]["camera"] = {
+        "listen": "127.0.0.1:18080",
+        "entry": {"id": "L01-entry", "secret_file": str(tmp / "entry.secret")},
+        "exit": {"id": "L01-exit", "secret_file": str(tmp / "exit.secret")},
+    }
+
+
 def _raw(key: Any) -> bytes:
     return bytes(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
@@ -350,6 +367,25 @@ PROBES: dict[str, tuple[Callable[[Path], object], Build, Prep]] = {
         }.items()
     },
 }
+CAMERA = f"{LANE}camera."
+PROBES.update(
+    {
+        f"{CAMERA}{name}": (value, camera_listener, _camera)
+        for name, value in {
+            "listen": _const("10.0.1.5:18081"),
+            "path": _const("/anpr"),
+            "max_body_kb": _const(128),
+            "queue_size": _const(16),
+            "header_timeout_s": _const(5.0),
+            "entry.id": _const("L01-in"),
+            "entry.secret_file": lambda t: str(t / "other.secret"),
+            "entry.allow_from": _const(["10.0.1.31"]),
+            "exit.id": _const("L01-out"),
+            "exit.secret_file": lambda t: str(t / "other.secret"),
+            "exit.allow_from": _const(["10.0.1.32"]),
+        }.items()
+    }
+)
 # scale.poll_ms sets the SMA request period: probed against an SMA base
 SMA = f"{LANE}scale.protocol"
 
