@@ -322,6 +322,10 @@ def central(
         raise typer.Exit(0) from None
 
 
+from controller.cli.console_cmd import console_app  # noqa: E402
+
+app.add_typer(console_app, name="console")
+
 keys_app = typer.Typer(help="Signing keys of the central service.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

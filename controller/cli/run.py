@@ -156,4 +156,6 @@ def _server(
     def listening() -> None:
         print(f"running {count} lane(s); socket {config.socket}", flush=True)
 
-    return MaintenanceServer(config.socket, gateway, audit, roles, listening)
+    return MaintenanceServer(
+        config.socket, gateway, audit, roles, listening, console_group=config.roles.console
+    )

@@ -74,7 +74,13 @@ def _resolved(config: GatewayConfig, base: Path) -> GatewayConfig:
             "manifest": fix(config.clearance.manifest) or config.clearance.manifest,
         }
     )
-    update: dict[str, object] = {"clearance": clearance}
+    console = config.console.model_copy(
+        update={
+            name: fix(getattr(config.console, name)) or getattr(config.console, name)
+            for name in ("users_file", "tls_cert", "tls_key")
+        }
+    )
+    update: dict[str, object] = {"clearance": clearance, "console": console}
     for name in ("journal", "socket", "audit_log"):
         value = getattr(config, name)
         if value is not None and not value.is_absolute():

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from controller.core.types import OperatorAction, Role, Side
 from controller.maintenance.audit import AuditLog, verify
+from controller.maintenance.delegation import delegated
 from controller.maintenance.protocol import (
     AuditRequest,
     BarrierRequest,
@@ -50,6 +51,7 @@ class Caller:
     uid: int
     user: str
     role: Role | None
+    groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,7 @@ def caller_of(sock: socket.socket, roles: Mapping[Role, str]) -> Caller:
     for candidate in ROLE_ORDER:
         if role is None or ROLE_ORDER.index(candidate) > ROLE_ORDER.index(role):
             role = candidate if roles.get(candidate) in groups else role
-    return Caller(pid, uid, user, role)
+    return Caller(pid, uid, user, role, frozenset(groups))
 
 
 class MaintenanceServer:
@@ -91,9 +93,12 @@ class MaintenanceServer:
         audit: AuditLog,
         roles: Mapping[Role, str],
         on_listening: Callable[[], None] | None = None,
+        *,
+        console_group: str | None = None,
     ) -> None:
         self.path, self.control, self.audit, self.roles = path, control, audit, roles
         self.on_listening = on_listening
+        self.console_group = console_group  # peers who may send on_behalf (delegation.py)
 
     async def serve(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +135,21 @@ class MaintenanceServer:
         finally:
             writer.close()
 
-    def handle(self, request: Request, caller: Caller) -> Response:
+    def acting(self, request: Request, peer: Caller) -> Caller | str:
+        """The peer itself, or the console user it acts for (delegation.py)."""
+        if request.on_behalf is None:
+            return peer
+        who = delegated(request, peer.user, peer.groups, self.console_group)
+        if isinstance(who, str):
+            return who
+        return Caller(peer.pid, peer.uid, who[0], who[1], peer.groups)
+
+    def handle(self, request: Request, peer: Caller) -> Response:
+        caller = self.acting(request, peer)
+        if isinstance(caller, str):
+            if not isinstance(request, StatusRequest | EventsRequest | AuditRequest):
+                self._record(to_operation(request), peer, f"refused: {caller}")
+            return Response(ok=False, error=caller)
         if caller.role is None:
             return Response(ok=False, error=f"user {caller.user} has no gatebridge role")
         if isinstance(request, StatusRequest):
@@ -173,8 +192,10 @@ class MaintenanceServer:
         return Response(ok=True, data=data)
 
     async def _follow(self, writer: asyncio.StreamWriter, req: EventsRequest, c: Caller) -> None:
-        if c.role is None:
-            await _send(writer, Response(ok=False, error="no gatebridge role"))
+        acting = self.acting(req, c)
+        if isinstance(acting, str) or acting.role is None:
+            refused = acting if isinstance(acting, str) else "no gatebridge role"
+            await _send(writer, Response(ok=False, error=refused))
             return
         for event in self.control.recent_events(req.last):
             await _send(writer, Response(ok=True, data=event))

@@ -1,0 +1,48 @@
+"""`gatectl console`: the console app under uvicorn, on the configured address, with TLS
+when a certificate is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from controller.config.console import ConsoleConfig, host_and_port
+from controller.console.site import create_app
+from controller.console.users import Users
+
+
+def console_app(settings: ConsoleConfig, socket: Path) -> ASGIApp:
+    return create_app(socket, Users(settings.users_file), settings.session_minutes)
+
+
+def server_options(settings: ConsoleConfig) -> dict[str, object]:
+    host, port = host_and_port(settings.listen)
+    return {
+        "host": host,
+        "port": port,
+        "ssl_certfile": None if settings.tls_cert is None else str(settings.tls_cert),
+        "ssl_keyfile": None if settings.tls_key is None else str(settings.tls_key),
+    }
+
+
+def serve(
+    settings: ConsoleConfig,
+    socket: Path,
+    listen: str | None = None,
+    started: Callable[[str], None] = lambda _url: None,
+) -> None:
+    if listen is not None:  # the command line's address obeys the config's rules too
+        settings = ConsoleConfig.model_validate({**settings.model_dump(), "listen": listen})
+    options = server_options(settings)
+    scheme = "https" if settings.tls else "http"
+    started(f"{scheme}://{settings.listen}/")
+    uvicorn.run(
+        console_app(settings, socket),
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+        **options,  # type: ignore[arg-type]
+    )
