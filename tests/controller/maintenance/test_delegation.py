@@ -82,3 +82,19 @@ def test_on_behalf_names_a_known_role_and_a_plain_name(tmp_path: Path) -> None:
     assert capped(Role.OFFICER) == Role.OFFICER
     assert capped(Role.VIEWER) == Role.VIEWER
     assert json.dumps(root_role).count("\n") == 0
+
+
+def test_following_events_on_behalf_needs_the_console_group_too(tmp_path: Path) -> None:
+    import socket
+
+    follow = {"op": "events", "follow": True, "last": 5, "on_behalf": ALICE}
+    with (
+        serve_socket(tmp_path, FakeGateway(), console_group="gatebridge-console") as served,
+        socket.socket(socket.AF_UNIX) as sock,
+    ):
+        sock.settimeout(5)
+        sock.connect(str(served.path))
+        sock.sendall(json.dumps(follow).encode() + b"\n")
+        answer = json.loads(sock.makefile("rb").readline())
+    assert answer["ok"] is False
+    assert str(answer["error"]).startswith("on_behalf: refused: root is not in the console group")
