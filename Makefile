@@ -1,6 +1,7 @@
 # gatebridge: the two commands of the README, and the pieces they are made of.
 # `make test` installs everything the tests need: Python packages into .venv, and the
-# system packages (mosquitto, mbpoll) with apt-get when missing and running as root.
+# system packages (mosquitto, mbpoll, chromium, chromium-driver) with apt-get when missing
+# and running as root.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

@@ -50,7 +50,7 @@ def adduser(
     config: Path | None = typer.Option(None, "--config", "-c", help="Its console.users_file."),
     users_file: Path | None = typer.Option(None, "--users-file", help="Or the file itself."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from the first line of stdin."
+        False, "--password-stdin", help="Read the password from stdin (also when piped)."
     ),
 ) -> None:
     """Add (or replace) a console account: argon2id hash, file 0600, written atomically."""
@@ -61,7 +61,8 @@ def adduser(
     if path is None:
         print("error: --config or --users-file: say which users file", file=sys.stderr)
         raise typer.Exit(2)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else _prompt()
+    piped = password_stdin or not sys.stdin.isatty()
+    password = sys.stdin.readline().rstrip("\n") if piped else _prompt()
     try:
         add_user(path, name, role, password)
     except UsersFileError as error:

@@ -3,6 +3,7 @@ when a certificate is configured."""
 
 from __future__ import annotations
 
+import socket as stdlib_socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,15 +35,21 @@ def serve(
     listen: str | None = None,
     started: Callable[[str], None] = lambda _url: None,
 ) -> None:
+    """Bind, say so (`started`, once the port takes connections), then serve."""
     if listen is not None:  # the command line's address obeys the config's rules too
         settings = ConsoleConfig.model_validate({**settings.model_dump(), "listen": listen})
     options = server_options(settings)
-    scheme = "https" if settings.tls else "http"
-    started(f"{scheme}://{settings.listen}/")
-    uvicorn.run(
+    config = uvicorn.Config(
         console_app(settings, socket),
         log_level="warning",
         proxy_headers=False,
         server_header=False,
         **options,  # type: ignore[arg-type]
     )
+    family = stdlib_socket.AF_INET6 if ":" in str(options["host"]) else stdlib_socket.AF_INET
+    listener = stdlib_socket.socket(family, stdlib_socket.SOCK_STREAM)
+    listener.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_REUSEADDR, 1)
+    listener.bind((str(options["host"]), int(str(options["port"]))))
+    listener.listen(128)
+    started(f"{'https' if settings.tls else 'http'}://{settings.listen}/")
+    uvicorn.Server(config).run(sockets=[listener])

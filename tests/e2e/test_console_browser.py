@@ -1,0 +1,127 @@
+"""The console in a real browser: headless Chromium from Debian's packages, driven by
+Selenium through Debian's chromedriver, against `gatectl emulate` + `gatectl run` +
+`gatectl console`. An officer signs in, watches the lane go to HOLD live, releases the
+truck from the queue and sees the exit open; a refused action shows the lane's reason; a
+viewer can act on nothing. Screenshots of the gate and the queue go to docs/console/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e.console_stack import PASSWORD, control, gatectl, stack_config
+from tests.e2e.test_emulate_and_run import ROOT
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+SHOTS = ROOT / "docs" / "console"
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    for needed in (CHROMIUM, CHROMEDRIVER):
+        assert needed.exists(), f"{needed}: install Debian's chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--disable-gpu",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait(
+    driver: WebDriver, condition: Callable[[WebDriver], object], timeout_s: float = 30
+) -> None:
+    WebDriverWait(driver, timeout_s, poll_frequency=0.1).until(condition)
+
+
+def field(driver: WebDriver, name: str) -> str:
+    return driver.find_element(
+        By.CSS_SELECTOR, f'.lane[data-lane="L01"] [data-field="{name}"]'
+    ).text
+
+
+def sign_in(driver: WebDriver, url: str, name: str) -> None:
+    driver.delete_all_cookies()
+    driver.get(f"{url}/login")
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "sign-in").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "who"))
+
+
+def test_an_officer_releases_a_held_truck_and_a_viewer_cannot(
+    tmp_path: Path, browser: WebDriver
+) -> None:
+    config, url = stack_config(tmp_path)
+    emulator = tmp_path / "emulate.sock"
+    with (
+        gatectl(
+            "emulate",
+            "--config",
+            str(config),
+            "--time-scale",
+            "4",
+            "--control",
+            str(emulator),
+            ready="ready",
+        ),
+        gatectl("run", "--config", str(config), ready="running"),
+        gatectl("console", "--config", str(config), ready="console on"),
+    ):
+        sign_in(browser, url, "alice")
+        wait(browser, lambda d: field(d, "state") == "idle")  # the stream is live
+        assert control(emulator, {"op": "spawn", "lane": "L01"})["ok"]
+        wait(browser, lambda d: field(d, "state") == "hold", 40)  # no reload: live
+        assert "out of tolerance" in field(browser, "hold_reason")
+        wait(browser, lambda d: d.find_element(By.ID, "live").text == "live")
+        browser.save_screenshot(str(SHOTS / "gate.png"))
+
+        browser.get(f"{url}/queue")
+        card = browser.find_element(By.CSS_SELECTOR, "[data-held]")
+        assert "1,000 kg" in card.text  # declared, beside the weighed gross
+        wait(browser, lambda d: d.find_element(By.ID, "live").text == "live")
+        browser.save_screenshot(str(SHOTS / "queue.png"))
+        release = card.find_element(By.CSS_SELECTOR, "form:has(button.release)")
+        release.find_element(By.NAME, "reason").send_keys("weight re-declared by the agent")
+        release.find_element(By.CSS_SELECTOR, "button.release").click()
+        wait(browser, lambda d: "L01: release: accepted" in d.page_source)
+
+        browser.get(url)
+        wait(browser, lambda d: field(d, "barrier_exit") in ("opening", "open"))
+        exit_barrier = control(emulator, {"op": "status"})["lanes"]["L01"]["barriers"]["exit"]  # type: ignore[index]
+        assert exit_barrier["state"] in ("opening", "open")
+
+        browser.get(f"{url}/")
+        details = browser.find_element(By.CSS_SELECTOR, '.lane[data-lane="L01"] details')
+        details.click()
+        reset_form = details.find_element(By.CSS_SELECTOR, 'form[action="/lanes/L01/hold"]')
+        reset_form.find_element(By.NAME, "reason").send_keys("nothing is held any more")
+        reset_form.find_element(By.CSS_SELECTOR, "button").click()
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".flash.refused"))
+        refused = browser.find_element(By.CSS_SELECTOR, ".flash.refused").text
+        assert refused.startswith("L01: release: refused: not allowed in state"), refused
+
+        sign_in(browser, url, "victor")
+        assert "victor (viewer)" in browser.find_element(By.ID, "who").text
+        assert browser.find_elements(By.CSS_SELECTOR, "form.action") == []
+        browser.get(f"{url}/queue")
+        assert browser.find_elements(By.CSS_SELECTOR, "form.action") == []
+        browser.get(f"{url}/audit")
+        assert "intact" in browser.find_element(By.ID, "chain").text
+        assert "alice via console" in browser.page_source
