@@ -24,8 +24,9 @@ from tests.e2e.test_emulate_and_run import GATECTL, ROOT, free_port, lane_config
 PASSWORD = "a long test password"  # noqa: S105 - the test accounts' password
 PEOPLE = {"alice": "officer", "victor": "viewer"}
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-# the first truck the world makes: cleared, but declared far lighter than it weighs
-FIRST_TAG = "E28011000000000000000001"
+# the world's first truck: cleared, but declared far lighter than it weighs; the second:
+# referred for inspection
+FIRST_TAG, SECOND_TAG = "E28011000000000000000001", "E28011000000000000000002"
 
 
 def stack_config(tmp: Path) -> tuple[Path, str]:
@@ -33,7 +34,10 @@ def stack_config(tmp: Path) -> tuple[Path, str]:
     path = lane_config(tmp, free_port())
     document = yaml.safe_load(path.read_text())
     manifest = tmp / "manifest.yaml"
-    manifest.write_text(f"{FIRST_TAG}: {{decision: grant, declared_gross_kg: 1000}}\n")
+    manifest.write_text(
+        f"{FIRST_TAG}: {{decision: grant, declared_gross_kg: 1000}}\n"
+        f"{SECOND_TAG}: {{decision: inspect}}\n"
+    )
     document["clearance"]["manifest"] = str(manifest)
     document["roles"] = {"console": "root"}  # the test runs as root, in group root
     listen = f"127.0.0.1:{free_port()}"

@@ -1,13 +1,16 @@
 """The console in a real browser: headless Chromium from Debian's packages, driven by
 Selenium through Debian's chromedriver, against `gatectl emulate` + `gatectl run` +
 `gatectl console`. An officer signs in, watches the lane go to HOLD live, releases the
-truck from the queue and sees the exit open; a refused action shows the lane's reason; a
-viewer can act on nothing. Screenshots of the gate and the queue go to docs/console/."""
+truck from the queue and sees the exit open; a second truck, referred for inspection, is
+rejected; a script's POST without the CSRF token is refused; a refused action shows the
+lane's reason; a viewer can act on nothing. Screenshots of the gate and the queue go to
+docs/console/."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -65,6 +68,24 @@ def sign_in(driver: WebDriver, url: str, name: str) -> None:
     wait(driver, lambda d: d.find_elements(By.ID, "who"))
 
 
+FORGED_POST = """
+const done = arguments[arguments.length - 1];
+fetch("/lanes/L01/hold", {method: "POST", redirect: "manual",
+  body: new URLSearchParams({action: "release", reason: "no token here"})})
+  .then((r) => done(r.status));
+"""
+
+
+def decide(driver: WebDriver, url: str, action: str, reason: str) -> None:
+    """From the queue: the held truck's Release or Reject, with a reason."""
+    driver.get(f"{url}/queue")
+    card = driver.find_element(By.CSS_SELECTOR, "[data-held]")
+    form = card.find_element(By.CSS_SELECTOR, f"form:has(button.{action})")
+    form.find_element(By.NAME, "reason").send_keys(reason)
+    form.find_element(By.CSS_SELECTOR, f"button.{action}").click()
+    wait(driver, lambda d: f"L01: {action}: accepted" in d.page_source)
+
+
 def test_an_officer_releases_a_held_truck_and_a_viewer_cannot(
     tmp_path: Path, browser: WebDriver
 ) -> None:
@@ -97,22 +118,28 @@ def test_an_officer_releases_a_held_truck_and_a_viewer_cannot(
         assert "1,000 kg" in card.text  # declared, beside the weighed gross
         wait(browser, lambda d: d.find_element(By.ID, "live").text == "live")
         browser.save_screenshot(str(SHOTS / "queue.png"))
-        release = card.find_element(By.CSS_SELECTOR, "form:has(button.release)")
-        release.find_element(By.NAME, "reason").send_keys("weight re-declared by the agent")
-        release.find_element(By.CSS_SELECTOR, "button.release").click()
-        wait(browser, lambda d: "L01: release: accepted" in d.page_source)
+        decide(browser, url, "release", "weight re-declared by the agent")
 
         browser.get(url)
         wait(browser, lambda d: field(d, "barrier_exit") in ("opening", "open"))
-        exit_barrier = control(emulator, {"op": "status"})["lanes"]["L01"]["barriers"]["exit"]  # type: ignore[index]
-        assert exit_barrier["state"] in ("opening", "open")
+        emulated: Any = control(emulator, {"op": "status"})["lanes"]
+        assert emulated["L01"]["barriers"]["exit"]["state"] in ("opening", "open")
+
+        assert control(emulator, {"op": "spawn", "lane": "L01"})["ok"]  # referred: inspect
+        wait(browser, lambda d: field(d, "hold_reason") == "inspect", 40)
+        decide(browser, url, "reject", "seal broken: to the inspection bay")
+        browser.get(url)
+        wait(browser, lambda d: field(d, "state") == "idle", 40)  # the rejected truck left
+
+        forged = browser.execute_async_script(FORGED_POST)  # a script without the token
+        assert forged == 403
 
         browser.get(f"{url}/")
         details = browser.find_element(By.CSS_SELECTOR, '.lane[data-lane="L01"] details')
         details.click()
-        reset_form = details.find_element(By.CSS_SELECTOR, 'form[action="/lanes/L01/hold"]')
-        reset_form.find_element(By.NAME, "reason").send_keys("nothing is held any more")
-        reset_form.find_element(By.CSS_SELECTOR, "button").click()
+        release = details.find_element(By.CSS_SELECTOR, 'form[action="/lanes/L01/hold"]')
+        release.find_element(By.NAME, "reason").send_keys("nothing is held any more")
+        release.find_element(By.CSS_SELECTOR, "button").click()
         wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".flash.refused"))
         refused = browser.find_element(By.CSS_SELECTOR, ".flash.refused").text
         assert refused.startswith("L01: release: refused: not allowed in state"), refused
