@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from controller.config.console import ConsoleConfig
     from controller.config.models import GatewayConfig
 
 console_app = typer.Typer(
@@ -36,10 +37,21 @@ def console(
     from controller.console.serve import serve
 
     settings = _load(config)
+    console_settings = settings.console if listen is None else _listening(settings, listen)
+    serve(console_settings, settings.socket, lambda url: _started(url, settings))
+
+
+def _listening(settings: GatewayConfig, listen: str) -> ConsoleConfig:
+    """The config's console section on the command line's address, by the same rules."""
+    from pydantic import ValidationError
+
+    from controller.config.console import ConsoleConfig
+
     try:
-        serve(settings.console, settings.socket, listen, lambda url: _started(url, settings))
-    except ValueError as error:
-        print(f"error: --listen: {str(error).splitlines()[-1].strip()}", file=sys.stderr)
+        return ConsoleConfig.model_validate({**settings.console.model_dump(), "listen": listen})
+    except ValidationError as error:
+        message = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        print(f"error: --listen: {message}", file=sys.stderr)
         raise typer.Exit(2) from None
 
 

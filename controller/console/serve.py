@@ -30,14 +30,9 @@ def server_options(settings: ConsoleConfig) -> dict[str, object]:
 
 
 def serve(
-    settings: ConsoleConfig,
-    socket: Path,
-    listen: str | None = None,
-    started: Callable[[str], None] = lambda _url: None,
+    settings: ConsoleConfig, socket: Path, started: Callable[[str], None] = lambda _url: None
 ) -> None:
     """Bind, say so (`started`, once the port takes connections), then serve."""
-    if listen is not None:  # the command line's address obeys the config's rules too
-        settings = ConsoleConfig.model_validate({**settings.model_dump(), "listen": listen})
     options = server_options(settings)
     config = uvicorn.Config(
         console_app(settings, socket),

@@ -132,3 +132,14 @@ def test_the_lane_history_lists_its_events(rig: Rig) -> None:
         sign_in(client, "victor")
         page = client.get("/lanes/L01").text
     assert "<td>state_changed</td>" in page
+
+
+def test_an_officer_identifies_the_vehicle_at_the_approach(rig: Rig) -> None:
+    form = {"tag": "e28011000000000000000007", "reason": "tag unreadable, plate checked"}
+    with rig.client() as client:
+        sign_in(client, "alice")
+        page = _post(client, "/lanes/L01/identify", {**form, "back": "/queue"})
+    assert "L01: identify: accepted" in page
+    operation, caller = rig.gateway.operated[0]
+    assert (operation.action.value, operation.tag) == ("identify", "E28011000000000000000007")
+    assert caller.user == "alice via console"
