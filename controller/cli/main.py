@@ -135,12 +135,16 @@ def simulate(
         0.0, "--misbehave", min=0.0, max=1.0, help="Share of drivers who misbehave."
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON."),
+    html_out: Path | None = typer.Option(
+        None, "--html", help="Write the report as a page with charts (inline SVG)."
+    ),
 ) -> None:
     """Many lanes, the full polling stack, virtual time: a report of throughput and safety."""
     from controller.cli.simulate import simulate as run_simulation
 
     console = Console(highlight=False)
-    raise typer.Exit(run_simulation(lanes, hours, seed, faults, misbehave, json_out, console))
+    code = run_simulation(lanes, hours, seed, faults, misbehave, json_out, console, html_out)
+    raise typer.Exit(code)
 
 
 SOCKET = typer.Option(

@@ -29,6 +29,7 @@ from rich.progress import Progress
 
 from controller.central import InProcessClearance, in_process_clearance
 from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
+from controller.cli.sim_html import page, series_of
 from controller.cli.sim_stats import Histogram, LaneStats
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
@@ -87,6 +88,10 @@ class SimLane:
     faults_injected: int = 0
     resets: int = 0
     releases: int = 0
+
+    @property
+    def incidents(self) -> list[Incident]:
+        return self.emulated.world.oracle.incidents
 
 
 async def _lane(
@@ -277,6 +282,7 @@ async def _simulate(
     misbehave: float,
     progress: Progress,
     on_minute: Callable[[float, list[SimLane]], None] | None = None,
+    on_done: Callable[[list[SimLane]], None] | None = None,
 ) -> dict[str, object]:
     """The simulation itself; `on_minute` (for bench/lane.py's memory figures) is called
     with the simulated seconds elapsed and the lanes after every simulated minute."""
@@ -315,7 +321,10 @@ async def _simulate(
                 worker.cancel()
         for lane in lanes:
             lane.clearance.cancel_all()
-    return _report(lanes, hours, time.perf_counter() - start_real, misbehave, faults)
+    report = _report(lanes, hours, time.perf_counter() - start_real, misbehave, faults)
+    if on_done is not None:
+        on_done(lanes)
+    return report
 
 
 def simulate(
@@ -326,15 +335,19 @@ def simulate(
     misbehave: float,
     json_out: Path | None,
     console: Console,
+    html_out: Path | None = None,
 ) -> int:
     loop = VirtualTimeLoop()
+    ran: list[SimLane] = []
     try:
         with Progress(console=console, transient=True) as progress:
             report = loop.run_until_complete(
-                _simulate(lanes, hours, seed, faults, misbehave, progress)
+                _simulate(lanes, hours, seed, faults, misbehave, progress, on_done=ran.extend)
             )
     finally:
         loop.close()
+    if html_out is not None:  # the page's plots (sim_html.py) from the lanes as they ended
+        html_out.write_text(page(report, series_of(ran, hours)), encoding="utf-8")
     for key, value in report.items():
         console.print(f"{key:<30} {value}", highlight=False)
     if json_out is not None:
