@@ -11,6 +11,7 @@ page they return to. `/stream` keeps a page live with server-sent events (live.p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -27,6 +28,7 @@ from controller.console.users import Users
 HERE = Path(__file__).parent
 COOKIE = "gatebridge_session"
 MAX_FORM = 16 * 1024
+BACK = re.compile(r"/[A-Za-z0-9_./-]*")
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
     (b"x-content-type-options", b"nosniff"),
@@ -79,14 +81,18 @@ async def read_form(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_FORM:
         return {}
-    parsed = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=20)
+    try:
+        parsed = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=20)
+    except ValueError:  # more fields than any of our forms has
+        return {}
     return {key: values[0] for key, values in parsed.items()}
 
 
 def back_to(form: dict[str, str], default: str = "/") -> str:
-    """Where a form returns: a path on this console, never another site."""
+    """Where a form returns: a path on this console, never another site ('//host' and
+    '/\\host' are other sites to a browser)."""
     target = form.get("back", default)
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return target if BACK.fullmatch(target) and not target.startswith("//") else default
 
 
 class SecurityHeaders:

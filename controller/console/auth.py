@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from controller.console.app import COOKIE, console_of, read_form, render, session_of
+from controller.console.users import UsersFileError
 
 LOGIN_COOKIE = "gatebridge_login"
 
@@ -43,7 +44,10 @@ async def login(request: Request) -> Response:
         minutes = math.ceil(locked / 60)
         message = f"Too many failed sign-ins for {name}: locked for {minutes} more minute(s)."
         return _form(request, message, 429, name)
-    account = await run_in_threadpool(console.users.check, name, form.get("password", ""))
+    try:
+        account = await run_in_threadpool(console.users.check, name, form.get("password", ""))
+    except UsersFileError as error:
+        return _form(request, f"Sign-in is unavailable: {error}. Tell a technician.", 503)
     if account is None:
         console.lockout.failed(name)
         return _form(request, "Wrong name or password.", 401, name)

@@ -105,10 +105,12 @@ def test_a_form_returns_only_to_a_page_of_the_console(rig: Rig) -> None:
     with rig.client() as client:
         sign_in(client, "alice")
         token = csrf_of(client.get("/").text)
-        answer = client.post(
-            "/lanes/L01/hold", data={**RELEASE, "back": "//evil.example/", "csrf": token}
-        )
-    assert answer.headers["location"] == "/"
+        places = ["//evil.example/", "/\\evil.example/", "https://evil.example/", "/queue"]
+        answers = [
+            client.post("/lanes/L01/hold", data={**RELEASE, "back": back, "csrf": token})
+            for back in places
+        ]
+    assert [a.headers["location"] for a in answers] == ["/", "/", "/", "/queue"]
 
 
 def test_the_audit_page_shows_the_chain_verified(rig: Rig) -> None:

@@ -95,3 +95,13 @@ def test_adduser_writes_an_argon2_hash_0600_and_validates(tmp_path: Path) -> Non
     with pytest.raises(UsersFileError, match="name:"):
         add_user(path, "olga smith", "viewer", "long enough pw", FAST)
     assert [p.name for p in path.parent.iterdir()] == ["users.json"]  # no temporary left
+
+
+def test_a_broken_users_file_makes_sign_in_unavailable_with_the_reason(rig: Rig) -> None:
+    console = rig.app.app.state.console
+    console.users.path.write_text("{not json")
+    with rig.client() as client:
+        answer = sign_in(client, "alice")
+    assert answer.status_code == 503
+    assert "Sign-in is unavailable" in answer.text
+    assert "cannot read the users file" in answer.text
