@@ -144,6 +144,12 @@ def test_an_officer_releases_a_held_truck_and_a_viewer_cannot(
         refused = browser.find_element(By.CSS_SELECTOR, ".flash.refused").text
         assert refused.startswith("L01: release: refused: not allowed in state"), refused
 
+        browser.get(f"{url}/lanes/L01")  # the lane's history: the hold and the decisions
+        history = browser.find_element(By.ID, "history").text
+        assert "state_changed" in history
+        assert "operator_command" in history
+        assert "alice via console" in history
+
         sign_in(browser, url, "victor")
         assert "victor (viewer)" in browser.find_element(By.ID, "who").text
         assert browser.find_elements(By.CSS_SELECTOR, "form.action") == []
