@@ -53,6 +53,8 @@ function showStatus(status) {
   syncCards(document.getElementById("approaches"), status.approaches || [], "data-approach");
   const empty = document.getElementById("held-empty");
   if (empty) empty.hidden = (status.held || []).length > 0;
+  const noApproach = document.getElementById("approaches-empty");
+  if (noApproach) noApproach.hidden = (status.approaches || []).length > 0;
   const count = document.getElementById("queue-count");
   if (count) count.textContent = (status.held || []).length ? `(${status.held.length})` : "";
 }
