@@ -6,7 +6,8 @@ role whose unix group they belong to (root counts as officer). Viewers read; tec
 operate devices and modes except emergency; officers release, reject, identify, reset and
 declare emergency. Every operating command, accepted or refused, is written to the
 hash-chained audit log before the lane sees it; the lane core checks roles again and its
-interlocks decide (S11).
+interlocks decide (S11). A peer in the console group may name the person it acts for
+(`on_behalf`, delegation.py); anyone else naming someone is refused.
 """
 
 from __future__ import annotations
