@@ -1,13 +1,14 @@
 # gatebridge: the two commands of the README, and the pieces they are made of.
 # `make test` installs everything the tests need: Python packages into .venv, and the
-# system packages (mosquitto, mbpoll) with apt-get when missing and running as root.
+# system packages (mosquitto, mbpoll, chromium, chromium-driver) with apt-get when missing
+# and running as root.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PKGS   := controller devices emulators
 
-.PHONY: demo test lint typecheck imports pytest venv sysdeps bench docs clean
+.PHONY: demo test lint typecheck imports pytest venv sysdeps bench docs screenshots clean
 
 demo: $(STAMP)
 	$(BIN)/gatectl demo
@@ -48,6 +49,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bus
 	$(BIN)/python -m bench.lane
 	$(BIN)/python -m bench.bridge
+
+screenshots: $(STAMP) sysdeps
+	GATEBRIDGE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e/test_console_browser.py
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_state_diagram.py

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (mosquitto broker, mbpoll Modbus master,
-# tmux for the monitor's terminal test)
-# when they are missing: with apt-get when running as root, otherwise a clear message.
+# tmux for the monitor's terminal test, Debian's chromium and chromedriver for the
+# console's browser test) when they are missing: with apt-get when running as root,
+# otherwise a clear message.
 set -euo pipefail
 missing=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v mbpoll >/dev/null 2>&1 || missing+=(mbpoll)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "error: the tests need these system packages: ${missing[*]}." >&2

@@ -164,12 +164,18 @@ def simulate(
         0.0, "--misbehave", min=0.0, max=1.0, help="Share of drivers who misbehave."
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON."),
+    html_out: Path | None = typer.Option(
+        None, "--html", help="Write the report as a page with charts (inline SVG)."
+    ),
 ) -> None:
     """Many lanes, the full polling stack, virtual time: a report of throughput and safety."""
     from controller.cli.simulate import simulate as run_simulation
 
     console = Console(highlight=False)
-    raise typer.Exit(run_simulation(lanes, hours, seed, faults, misbehave, json_out, console))
+    code = run_simulation(
+        lanes, hours, seed, faults, misbehave, json_out, console, html_out=html_out
+    )
+    raise typer.Exit(code)
 
 
 SOCKET = typer.Option(
@@ -404,6 +410,10 @@ def central(
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
+
+from controller.cli.console_cmd import console_app  # noqa: E402
+
+app.add_typer(console_app, name="console")
 
 keys_app = typer.Typer(help="Signing keys of the central service.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")

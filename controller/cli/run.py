@@ -213,4 +213,6 @@ def _server(
         text = f"running {count} lane(s); socket {config.socket}"
         log_event(log, logging.INFO, "gateway_started", text, fields={"gateway": config.gateway})
 
-    return MaintenanceServer(config.socket, gateway, audit, roles, listening)
+    return MaintenanceServer(
+        config.socket, gateway, audit, roles, listening, console_group=config.roles.console
+    )

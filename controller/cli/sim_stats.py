@@ -53,6 +53,13 @@ class Histogram:
         low, high = self._at(math.floor(rank)), self._at(math.ceil(rank))
         return low + (high - low) * (rank - math.floor(rank))
 
+    def bins(self) -> list[tuple[float, int]]:
+        """(the middle of each bin in seconds, its count), shortest first."""
+        return [
+            (0.0 if key < 0 else SMALLEST_S * math.exp((key + 0.5) * _LOG_STEP), count)
+            for key, count in sorted(self.counts.items())
+        ]
+
     def _at(self, index: int) -> float:
         seen = 0
         for key in sorted(self.counts):
@@ -108,11 +115,13 @@ class LaneStats:
 
     decisions: Decisions = field(default_factory=Decisions)
     stages: dict[str, Histogram] = field(default_factory=dict)
+    per_hour: Counter[int] = field(default_factory=Counter)  # decisions in each hour
 
     def record(self, record: TransactionRecord) -> None:
         times = dict(record.stage_times)
         if "decided" in times:  # an officer's record of an unidentified vehicle has none
             self.decisions.add(times["decided"])
+            self.per_hour[int(times["decided"] // 3600)] += 1
         ordered = sorted(times.items(), key=lambda kv: kv[1])
         for (a, ta), (b, tb) in itertools.pairwise(ordered):
             self.stages.setdefault(f"{a}->{b}", Histogram()).add(tb - ta)

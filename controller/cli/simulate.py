@@ -32,6 +32,7 @@ from rich.progress import Progress
 
 from controller.central import InProcessClearance, in_process_clearance
 from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
+from controller.cli.sim_html import page, series_of
 from controller.cli.sim_report import COUNTS_EXPLAINED, progress_for, report_table
 from controller.cli.sim_stats import Histogram, LaneStats
 from controller.core.commands import PublishEvent
@@ -91,6 +92,10 @@ class SimLane:
     faults_injected: int = 0
     resets: int = 0
     releases: int = 0
+
+    @property
+    def incidents(self) -> list[Incident]:
+        return self.emulated.world.oracle.incidents
 
 
 async def _lane(
@@ -286,6 +291,7 @@ async def _simulate(
     misbehave: float,
     progress: Progress,
     on_minute: Callable[[float, list[SimLane]], None] | None = None,
+    on_done: Callable[[list[SimLane]], None] | None = None,
 ) -> dict[str, object]:
     """The simulation itself; `on_minute` (for bench/lane.py's memory figures) is called
     with the simulated seconds elapsed and the lanes after every simulated minute."""
@@ -325,7 +331,10 @@ async def _simulate(
                 worker.cancel()
         for lane in lanes:
             lane.clearance.cancel_all()
-    return _report(lanes, hours, time.perf_counter() - start_real, misbehave, faults)
+    report = _report(lanes, hours, time.perf_counter() - start_real, misbehave, faults)
+    if on_done is not None:
+        on_done(lanes)
+    return report
 
 
 def simulate(
@@ -337,17 +346,21 @@ def simulate(
     json_out: Path | None,
     console: Console,
     progress_to: TextIO | None = None,
+    html_out: Path | None = None,
 ) -> int:
     """Run, print the report (a table), write `json_out`; exit code 1 on a controller-caused
     violation. Progress goes to `progress_to` (stderr) only when it is a terminal."""
     loop = VirtualTimeLoop()
+    ran: list[SimLane] = []
     try:
         with progress_for(progress_to or sys.stderr, hours) as progress:
             report = loop.run_until_complete(
-                _simulate(lanes, hours, seed, faults, misbehave, progress)
+                _simulate(lanes, hours, seed, faults, misbehave, progress, on_done=ran.extend)
             )
     finally:
         loop.close()
+    if html_out is not None:  # the page's plots (sim_html.py) from the lanes as they ended
+        html_out.write_text(page(report, series_of(ran, hours)), encoding="utf-8")
     console.print(report_table(report))
     console.print(COUNTS_EXPLAINED, highlight=False)
     if json_out is not None:

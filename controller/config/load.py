@@ -76,7 +76,17 @@ def _resolved(config: GatewayConfig, base: Path) -> GatewayConfig:
             "manifest": fix(config.clearance.manifest) or config.clearance.manifest,
         }
     )
-    update: dict[str, object] = {"clearance": clearance, "lanes": _cameras_resolved(config, fix)}
+    console = config.console.model_copy(
+        update={
+            name: fix(getattr(config.console, name)) or getattr(config.console, name)
+            for name in ("users_file", "tls_cert", "tls_key")
+        }
+    )
+    update: dict[str, object] = {
+        "clearance": clearance,
+        "console": console,
+        "lanes": _cameras_resolved(config, fix),
+    }
     if config.mqtt is not None:
         mqtt = config.mqtt
         secrets = {"password_file": fix(mqtt.password_file), "ca_file": fix(mqtt.ca_file)}

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from controller.config.console import ConsoleConfig
 from controller.errors import ConfigError
 from devices.transport.url import MemoryUrl, ModbusRtuUrl, ModbusTcpUrl, SerialUrl, parse_url
 
@@ -293,6 +294,7 @@ class RolesConfig(Strict):
     viewer: str = "gatebridge"
     technician: str = "gatebridge-tech"
     officer: str = "gatebridge-officer"
+    console: str = "gatebridge-console"  # the web console's own user: may act on behalf
 
 
 class JournalRetentionConfig(Strict):
@@ -326,6 +328,7 @@ class GatewayConfig(Strict):
     mqtt: MqttConfig | None = None
     clearance: ClearanceConfig = ClearanceConfig()
     retention: JournalRetentionConfig = JournalRetentionConfig()
+    console: ConsoleConfig = ConsoleConfig()
     lanes: list[LaneConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

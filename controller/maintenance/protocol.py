@@ -16,8 +16,19 @@ AlarmCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9
 Tag = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[0-9A-Fa-f]+$")]
 
 
+class OnBehalf(BaseModel):
+    """Who the console acts for (accepted only from a peer in the console group)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+    role: Literal["viewer", "technician", "officer"]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    on_behalf: OnBehalf | None = None
 
 
 class StatusRequest(_Request):

@@ -10,7 +10,8 @@ no-op); the line is fsync'd once the core has decided and before the server yiel
 the event loop, so before any device or journal I/O the command causes. A
 request that is itself wrong (a bad field, an unknown lane) is a usage error, answered with
 kind `usage` and not audited: nothing was commanded. The lane core checks roles again and
-its interlocks decide (S11).
+its interlocks decide (S11). A peer in the console group may name the person it acts for
+(`on_behalf`, delegation.py); anyone else naming someone is refused.
 
 The socket is never taken from a live owner: before binding, an existing socket file is
 probed by connecting to it; only a stale one (connection refused: nobody listens) is
@@ -36,6 +37,7 @@ from typing import Protocol
 from controller.core.types import OperatorAction, Role, Side
 from controller.errors import AlreadyOwned
 from controller.maintenance.audit import AuditLog, verify
+from controller.maintenance.delegation import delegated
 from controller.maintenance.protocol import (
     AckRequest,
     AuditRequest,
@@ -66,6 +68,7 @@ class Caller:
     uid: int
     user: str
     role: Role | None
+    groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,7 @@ def caller_of(sock: socket.socket, roles: Mapping[Role, str]) -> Caller:
     for candidate in ROLE_ORDER:
         if role is None or ROLE_ORDER.index(candidate) > ROLE_ORDER.index(role):
             role = candidate if roles.get(candidate) in groups else role
-    return Caller(pid, uid, user, role)
+    return Caller(pid, uid, user, role, frozenset(groups))
 
 
 class MaintenanceServer:
@@ -108,11 +111,14 @@ class MaintenanceServer:
         audit: AuditLog,
         roles: Mapping[Role, str],
         on_listening: Callable[[], None] | None = None,
+        *,
+        console_group: str | None = None,
     ) -> None:
         self.path, self.control, self.audit, self.roles = path, control, audit, roles
         self.on_listening = on_listening
         self._server: asyncio.Server | None = None
         self._inode: tuple[int, int] | None = None
+        self.console_group = console_group  # peers who may send on_behalf (delegation.py)
 
     async def start(self) -> asyncio.Server:
         """Claim the socket path and listen (before the lanes start: a refusal must come
@@ -157,7 +163,21 @@ class MaintenanceServer:
         finally:
             writer.close()
 
-    def handle(self, request: Request, caller: Caller) -> Response:
+    def acting(self, request: Request, peer: Caller) -> Caller | str:
+        """The peer itself, or the console user it acts for (delegation.py)."""
+        if request.on_behalf is None:
+            return peer
+        who = delegated(request, peer.user, peer.groups, self.console_group)
+        if isinstance(who, str):
+            return who
+        return Caller(peer.pid, peer.uid, who[0], who[1], peer.groups)
+
+    def handle(self, request: Request, peer: Caller) -> Response:
+        caller = self.acting(request, peer)
+        if isinstance(caller, str):
+            if not isinstance(request, StatusRequest | EventsRequest | AuditRequest):
+                self._record(to_operation(request), peer, f"refused: {caller}")
+            return Response(ok=False, error=caller)
         if caller.role is None:
             return Response(
                 ok=False, kind="refused", error=f"user {caller.user} has no gatebridge role"
@@ -207,8 +227,10 @@ class MaintenanceServer:
         return Response(ok=True, data=data)
 
     async def _follow(self, writer: asyncio.StreamWriter, req: EventsRequest, c: Caller) -> None:
-        if c.role is None:
-            await _send(writer, Response(ok=False, kind="refused", error="no gatebridge role"))
+        acting = self.acting(req, c)
+        if isinstance(acting, str) or acting.role is None:
+            refused = acting if isinstance(acting, str) else "no gatebridge role"
+            await _send(writer, Response(ok=False, kind="refused", error=refused))
             return
         for event in self.control.recent_events(req.last):
             await _send(writer, Response(ok=True, data=event))

@@ -71,7 +71,8 @@ class Gateway:
 
     # ------------------------------------------------------------------ GatewayControl
     def status(self) -> dict[str, object]:
-        return {"lanes": [lane.snapshot() for lane in self.lanes.values()]}
+        lanes = [lane.snapshot() for lane in self.lanes.values()]
+        return {"lanes": lanes, "monotonic_s": asyncio.get_running_loop().time()}
 
     def recent_events(self, last: int) -> list[dict[str, object]]:
         return list(self.recent)[-last:] if last else []

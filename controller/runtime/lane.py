@@ -51,6 +51,7 @@ from controller.core.events import (
 from controller.core.invariants import check_lane
 from controller.core.lane import LaneCore
 from controller.core.types import Device, LaneState, Side
+from controller.core.vehicles import DeckVehicle
 from controller.errors import DeviceError, GateError
 from controller.runtime.alarm_view import alarm_view
 from controller.runtime.device_links import DeviceLinks
@@ -290,7 +291,9 @@ class LaneRuntime:
             "deck_vehicle": None if deck is None else deck.tag,
             "deck_transaction": None if deck is None else deck.transaction_id,
             "hold_reason": "" if deck is None else deck.hold_reason,
+            **_evidence(deck),
             "approach": None if core.approach is None else core.approach.stage.value,
+            "approach_tag": None if core.approach is None else core.approach.tag,
             "latched_fault": core.latched_fault,
             "mode": core.mode.value,
             "pending_mode": None if core.pending_mode is None else core.pending_mode.value,
@@ -386,6 +389,20 @@ class LaneRuntime:
             self.feed(TransactionCommitFailed(self.now(), tid, str(error)))
             return
         self.feed(TransactionCommitted(self.now(), tid))
+
+
+def _evidence(deck: DeckVehicle | None) -> dict[str, object]:
+    """What an officer deciding on the deck vehicle looks at (the console's queue); the
+    stage times are loop seconds, aged against the status's `monotonic_s`."""
+    if deck is None:
+        empty: dict[str, object] = {"deck_times": {}}
+        return empty | dict.fromkeys(("deck_gross_kg", "deck_declared_kg", "deck_decision"))
+    return {
+        "deck_gross_kg": deck.gross_kg,
+        "deck_declared_kg": deck.declared_gross_kg,
+        "deck_decision": None if deck.decision is None else deck.decision.value,
+        "deck_times": dict(deck.times),
+    }
 
 
 def _bits(bits: tuple[bool, ...] | None) -> str:

@@ -32,6 +32,7 @@ from controller.cli.run import (
 )
 from controller.config.camera import listener_settings
 from controller.config.models import GatewayConfig, LaneConfig
+from controller.console.serve import console_app, server_options
 from controller.runtime.gateway import Gateway
 from devices.transport.modbus import ModbusLinks
 from emulators.lane import EmulatedLane
@@ -151,7 +152,14 @@ async def emulated_lane(config: GatewayConfig, _tmp: Path) -> object:
 
 async def server(config: GatewayConfig, tmp: Path) -> object:
     built = _server(config, Gateway([]), audit_log(config), 1)
-    return fingerprint((built.path, built.roles, built.audit.path))
+    return fingerprint((built.path, built.roles, built.audit.path, built.console_group))
+
+
+async def console(config: GatewayConfig, _tmp: Path) -> object:
+    app: Any = console_app(config.console, config.socket)
+    state = app.app.state.console
+    served = (state.gateway.path, state.users.path, state.sessions.ttl_s)
+    return fingerprint((server_options(config.console), served))
 
 
 async def journal(config: GatewayConfig, _tmp: Path) -> object:
@@ -240,6 +248,10 @@ def _manifest(tmp: Path, tree: dict[str, Any]) -> None:
     tree["clearance"] = {"manifest": str(path)}
 
 
+def _tls(tmp: Path, tree: dict[str, Any]) -> None:
+    tree["console"] = {"tls_cert": str(tmp / "console.crt"), "tls_key": str(tmp / "console.key")}
+
+
 def _files(tmp: Path) -> dict[str, object]:
     (tmp / "pw").write_text("secret\n")
     (tmp / "ca.pem").write_text("ca\n")
@@ -265,6 +277,12 @@ PROBES: dict[str, tuple[Callable[[Path], object], Build, Prep]] = {
     "roles.viewer": (lambda t: "viewers", server, None),
     "roles.technician": (lambda t: "techs", server, None),
     "roles.officer": (lambda t: "officers", server, None),
+    "roles.console": (lambda t: "consoles", server, None),
+    "console.listen": (lambda t: "127.0.0.2:9443", console, None),
+    "console.users_file": (lambda t: str(t / "users.json"), console, None),
+    "console.tls_cert": (lambda t: str(t / "other.crt"), console, _tls),
+    "console.tls_key": (lambda t: str(t / "other.key"), console, _tls),
+    "console.session_minutes": (lambda t: 10, console, None),
     "mqtt.url": (lambda t: "mqtts://broker.example:8883", bridge, _mqtt),
     "mqtt.username": (lambda t: "gw-1", bridge, _mqtt),
     "mqtt.password_file": (lambda t: str(t / "pw"), bridge, _mqtt),

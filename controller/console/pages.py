@@ -1,0 +1,82 @@
+"""The pages: the gate, the referral queue, a lane's history, the audit log. Each is one
+request to the controller, rendered on the server; an unreachable controller is a page
+that says so, not an error."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from controller.console import views
+from controller.console.app import console_of, person, render, session_of, to_login
+from controller.console.gateway import Answer, GatewayUnreachable
+from controller.console.sessions import Session
+
+HISTORY = 200
+
+
+async def _ask(request: Request, session: Session, query: dict[str, object]) -> Answer:
+    try:
+        return await console_of(request).gateway.ask(person(session), query)
+    except GatewayUnreachable as error:
+        return Answer(ok=False, error=str(error), data={})
+
+
+async def gate(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_login()
+    answer = await _ask(request, session, {"op": "status"})
+    lanes = [(s, views.lane_fields(s)) for s in views.lanes(answer.data)]
+    return render(request, "gate.html", session=session, answer=answer, lanes=lanes)
+
+
+async def queue(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_login()
+    answer = await _ask(request, session, {"op": "status"})
+    return render(
+        request,
+        "queue.html",
+        session=session,
+        answer=answer,
+        held=views.held(answer.data),
+        approaches=views.approaches(answer.data),
+    )
+
+
+async def lane(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_login()
+    lane_id = request.path_params["lane"]
+    answer = await _ask(request, session, {"op": "events", "last": 1000})
+    events = answer.data.get("events")
+    listed = events if isinstance(events, list) else []
+    mine = [e for e in listed if isinstance(e, dict) and e.get("lane") == lane_id]
+    rows = [(e.get("type", ""), _detail(e)) for e in reversed(mine[-HISTORY:])]
+    return render(request, "lane.html", session=session, answer=answer, lane=lane_id, rows=rows)
+
+
+def _detail(event: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("lane", "type"))
+
+
+async def audit(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_login()
+    answer = await _ask(request, session, {"op": "audit", "verify": True, "last": HISTORY})
+    entries = answer.data.get("entries", [])
+    rows = list(reversed(entries)) if isinstance(entries, list) else []
+    return render(request, "audit.html", session=session, answer=answer, rows=rows)
+
+
+ROUTES = [
+    Route("/", gate),
+    Route("/queue", queue),
+    Route("/lanes/{lane}", lane),
+    Route("/audit", audit),
+]

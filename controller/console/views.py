@@ -1,0 +1,107 @@
+"""What the pages show, shaped from the controller's status (runtime/lane.py snapshot):
+plain strings per field, so a page and its live updates render the same text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DEVICES = ("io", "entry_barrier", "exit_barrier", "scale", "rfid")
+IDENTIFIABLE = ("waiting_tag", "ambiguous", "timed_out")  # core/operator.py _REIDENTIFIABLE
+NONE = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    lane: str
+    transaction: str
+    tag: str
+    declared: str
+    weighed: str
+    decision: str
+    reason: str
+    waiting: str
+
+
+@dataclass(frozen=True, slots=True)
+class Approach:
+    lane: str
+    stage: str
+    tag: str
+
+
+def lanes(status: dict[str, Any]) -> list[dict[str, Any]]:
+    return [lane for lane in status.get("lanes", []) if isinstance(lane, dict)]
+
+
+def lane_fields(snap: dict[str, Any]) -> dict[str, str]:
+    """data-field -> text for one lane's card."""
+    lights, barriers = snap.get("lights") or {}, snap.get("barriers") or {}
+    alarms = snap.get("alarms") or {}
+    fields = {
+        "state": str(snap.get("state", NONE)),
+        "light_entry": str(lights.get("entry", NONE)),
+        "light_exit": str(lights.get("exit", NONE)),
+        "barrier_entry": str(barriers.get("entry", NONE)),
+        "barrier_exit": str(barriers.get("exit", NONE)),
+        "deck_kg": _kg(snap.get("deck_kg")),
+        "deck_vehicle": str(snap.get("deck_vehicle") or NONE),
+        "approach": str(snap.get("approach") or NONE),
+        "hold_reason": str(snap.get("hold_reason") or NONE),
+        "alarms": "; ".join(f"{code}: {text}" for code, text in alarms.items()) or "none",
+        "latched_fault": str(snap.get("latched_fault") or "none"),
+    }
+    devices = snap.get("devices") or {}
+    for device in DEVICES:
+        fields[f"device_{device}"] = _health(devices.get(device))
+    return fields
+
+
+def held(status: dict[str, Any]) -> list[Held]:
+    """The trucks waiting on the deck for an officer, longest waiting first."""
+    now = float(status.get("monotonic_s") or 0.0)
+    found = []
+    for snap in lanes(status):
+        if snap.get("state") != "hold" or not snap.get("deck_transaction"):
+            continue
+        times = snap.get("deck_times") or {}
+        since = times.get("hold", now)
+        found.append((since, _held(snap, max(0.0, now - float(since)))))
+    return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
+
+
+def _held(snap: dict[str, Any], waited_s: float) -> Held:
+    return Held(
+        lane=str(snap["lane"]),
+        transaction=str(snap["deck_transaction"]),
+        tag=str(snap.get("deck_vehicle") or "unidentified"),
+        declared=_kg(snap.get("deck_declared_kg"), "none declared"),
+        weighed=_kg(snap.get("deck_gross_kg"), "not weighed"),
+        decision=str(snap.get("deck_decision") or "none"),
+        reason=str(snap.get("hold_reason") or "held"),
+        waiting=duration(waited_s),
+    )
+
+
+def approaches(status: dict[str, Any]) -> list[Approach]:
+    """Vehicles at an approach that an officer may identify by hand."""
+    return [
+        Approach(str(s["lane"]), str(s["approach"]), str(s.get("approach_tag") or "none read"))
+        for s in lanes(status)
+        if s.get("approach") in IDENTIFIABLE
+    ]
+
+
+def duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def _kg(value: object, missing: str = NONE) -> str:
+    return f"{float(value):,.0f} kg" if isinstance(value, int | float) else missing
+
+
+def _health(status: object) -> str:
+    if not isinstance(status, dict):
+        return "unknown"
+    return "ok" if status.get("healthy") else f"STALE: {status.get('error') or 'no data'}"
