@@ -28,6 +28,8 @@ from controller.maintenance.server import MaintenanceServer
 from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
+from controller.runtime.sdnotify import Notifier
+from controller.runtime.service import ServiceNotifier, install_test_stall
 from devices.transport.modbus import ModbusLinks
 
 log = logging.getLogger(__name__)
@@ -108,8 +110,10 @@ async def run_gateway(config: GatewayConfig) -> None:
         clearance.reception.on_alarm = gateway.set_alarm
         clearance.reception.operate = lambda command: officer_command(gateway, command)
         services: list[Callable[[], Coroutine[object, object, None]]] = [
-            lambda: keep_retention(journal, limits)
+            lambda: keep_retention(journal, limits),
+            ServiceNotifier(gateway, Notifier()).run,  # systemd: READY, WATCHDOG, STOPPING
         ]
+        install_test_stall()
         if bridge is not None:
             bridge.lanes = dict(gateway.lanes)
             for lane in lanes:

@@ -88,6 +88,8 @@ class LaneRuntime:
         self.steps = 0
         self.listeners: list[Callable[[str, PublishEvent], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.booted = asyncio.Event()  # in its safe state after boot (READY=1, service.py)
+        self.on_exchange: Callable[[Device, float], None] | None = None  # latency (metrics)
 
     def now(self) -> float:
         # the loop is looked up once: now() runs a few times on every exchange
@@ -125,11 +127,14 @@ class LaneRuntime:
 
     async def exchange(self, device: Device, call: Awaitable[T]) -> T | None:
         """One device exchange; a good one refreshes the device, a failure is recorded."""
+        started = self.now()
         try:
             result = await call
         except DeviceError as error:
             self.freshness.failed(device, str(error))
             return None
+        if self.on_exchange is not None:
+            self.on_exchange(device, self.now() - started)
         if self.freshness.ok(device, self.now()):
             self.feed(DeviceHealthChanged(self.now(), device, healthy=True))
         return result
@@ -156,7 +161,17 @@ class LaneRuntime:
                 break
         if self.on_change is not None:
             self.on_change(self)
+        self.note_booted()
         return commands
+
+    def note_booted(self) -> None:
+        """Boot ends once the core left BOOTING with its lights on the wire, or faulted
+        (then the I/O module's own watchdog holds the reds if we cannot write them)."""
+        core = self.core
+        if self.booted.is_set() or core is None or core.state == LaneState.BOOTING:
+            return
+        if core.state == LaneState.FAULT or self.io.written == self.io.wanted:
+            self.booted.set()
 
     def _execute(self, commands: list[Command]) -> None:
         for command in commands:

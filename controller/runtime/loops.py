@@ -165,6 +165,7 @@ class IoLoop:
         try:
             await self.setup.io.write_outputs(wanted)
             self.written = wanted
+            self.lane.note_booted()
             return True
         except DeviceRefused as error:
             self.lane.freshness.failed(Device.IO, str(error))
