@@ -28,6 +28,7 @@ from controller.maintenance.server import MaintenanceServer
 from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
+from controller.runtime.metrics import GatewayMetrics
 from controller.runtime.sdnotify import Notifier
 from controller.runtime.service import ServiceNotifier, install_test_stall
 from devices.transport.modbus import ModbusLinks
@@ -114,6 +115,14 @@ async def run_gateway(config: GatewayConfig) -> None:
             ServiceNotifier(gateway, Notifier()).run,  # systemd: READY, WATCHDOG, STOPPING
         ]
         install_test_stall()
+        if (metrics := config.metrics) is not None:
+            exporter = GatewayMetrics(lanes)
+            if bridge is not None:  # the backlog is what waits for the broker
+                exporter.backlog, exporter.mqtt_connected = (
+                    journal.pending_count,
+                    bridge.connected.is_set,
+                )
+            services.append(await exporter.bound(metrics.host, metrics.port))
         if bridge is not None:
             bridge.lanes = dict(gateway.lanes)
             for lane in lanes:
