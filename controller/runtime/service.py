@@ -48,7 +48,7 @@ class ServiceNotifier:
     def __init__(self, gateway: Gateway, notifier: Notifier) -> None:
         self.gateway = gateway
         self.notifier = notifier
-        self.ready = False
+        self.ready = asyncio.Event()  # READY=1 sent
 
     async def run(self) -> None:
         """READY once every lane booted, then STATUS on changes; STOPPING on the way out."""
@@ -58,8 +58,8 @@ class ServiceNotifier:
         watchdog = None if interval is None else asyncio.create_task(self._keep_watchdog(interval))
         try:
             await asyncio.gather(*(lane.booted.wait() for lane in self.gateway.lanes.values()))
-            self.ready = True
             self.notifier.send(READY=1, STATUS=status_line(self.gateway))
+            self.ready.set()
             for lane in self.gateway.lanes.values():
                 lane.listeners.append(self._on_event)
             await asyncio.get_running_loop().create_future()  # until the gateway stops
