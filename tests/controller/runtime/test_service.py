@@ -30,7 +30,7 @@ def manager(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
 
 
 def received(sock: socket.socket) -> list[dict[str, str]]:
-    found = []
+    found: list[dict[str, str]] = []
     while True:
         try:
             data = sock.recv(4096)
