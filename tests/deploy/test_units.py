@@ -4,7 +4,6 @@ the installed config writes; sysusers and tmpfiles run for real into a temporary
 
 from __future__ import annotations
 
-import configparser
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +14,21 @@ ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD = ROOT / "deploy/systemd"
 
 
-def unit() -> configparser.SectionProxy:
-    parser = configparser.ConfigParser(interpolation=None, strict=True)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read_string((SYSTEMD / "gatebridge.service").read_text())
-    return parser["Service"]
+def unit_values() -> dict[str, list[str]]:
+    """[Service] settings, each with every value it is given (a key may repeat)."""
+    values: dict[str, list[str]] = {}
+    section = ""
+    for line in (SYSTEMD / "gatebridge.service").read_text().splitlines():
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]" and "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values.setdefault(key, []).append(value)
+    return values
+
+
+def unit() -> dict[str, str]:
+    return {key: values[-1] for key, values in unit_values().items()}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -60,6 +69,9 @@ def test_the_unit_is_hardened_and_writes_only_state_and_logs() -> None:
         assert service[key] == value, key
     assert service["ReadWritePaths"].split() == ["/var/lib/gatebridge", "/var/log/gatebridge"]
     assert set(service["SupplementaryGroups"].split()) == {"dialout", "gatebridge-ops"}
+    # ProtectClock= implies an allow-list of devices: the serial ports must be on it
+    assert service["ProtectClock"] == "yes"
+    assert "char-tty* rw" in unit_values()["DeviceAllow"]
 
 
 def test_the_installed_config_writes_where_the_unit_lets_it() -> None:
