@@ -66,7 +66,7 @@ class ServiceNotifier:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
-            self.notifier.send(STOPPING=1, STATUS="stopping: lights red, journal flushed")
+            self.notifier.send(STOPPING=1, STATUS="stopping: lights to red, journal to disk")
             self.notifier.close()
 
     async def _keep_watchdog(self, interval_s: float) -> None:
