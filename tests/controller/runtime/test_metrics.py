@@ -140,3 +140,21 @@ async def test_a_taken_port_is_a_clear_error_at_start() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ConfigError, match=rf"^metrics.listen: 127.0.0.1:{port}: "):
             await GatewayMetrics([]).bound("127.0.0.1", port)
+
+
+async def test_the_journal_backlog_is_asked_at_each_scrape() -> None:
+    pending = [7]
+
+    async def backlog() -> int:
+        if not pending:
+            raise OSError("database is locked")
+        return pending.pop()
+
+    metrics = GatewayMetrics([], backlog=backlog, mqtt_connected=lambda: False)
+    first = await scraped(metrics)
+    assert value(first, "gatebridge_journal_backlog_records") == 7
+    assert ("gatebridge_mqtt_connected", ()) in first
+    assert value(first, "gatebridge_mqtt_connected") == 0
+    second = await scraped(metrics)  # the journal cannot say: the series is left out
+    assert ("gatebridge_journal_backlog_records", ()) not in second
+    assert ("gatebridge_mqtt_connected", ()) in second
