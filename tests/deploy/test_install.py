@@ -150,6 +150,8 @@ def test_the_prefix_reaches_the_unit_and_the_links(tmp_path: Path) -> None:
     unit = (tmp_path / "usr/local/lib/systemd/system/gatebridge.service").read_text()
     assert "ExecStart=/srv/gb/current/bin/gatectl run --config /etc/gatebridge/gateway.yaml" in unit
     assert "/opt/gatebridge" not in unit
+    assert "Documentation=file:/srv/gb/share/doc/gatebridge/operations.md" in unit
+    assert (tmp_path / "srv/gb/share/doc/gatebridge/operations.md").is_file()  # where it says
     assert os.readlink(tmp_path / "srv/gb/current") == f"releases/{VERSION}"
     assert os.readlink(tmp_path / "usr/local/bin/gatectl") == "/srv/gb/current/bin/gatectl"
 
