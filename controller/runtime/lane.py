@@ -127,7 +127,7 @@ class LaneRuntime:
 
     async def exchange(self, device: Device, call: Awaitable[T]) -> T | None:
         """One device exchange; a good one refreshes the device, a failure is recorded."""
-        started = self.now()
+        started = 0.0 if self.on_exchange is None else self.now()
         try:
             result = await call
         except DeviceError as error:
