@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.test_emulate_and_run import free_port, lane_config, process
 
-WATCHDOG_S = 1.0  # WatchdogSec: pings every 0.5 s
+WATCHDOG_S = 1.5  # WatchdogSec: pings every 0.75 s
 STALL_S = 3.0
 
 
