@@ -39,7 +39,7 @@ app = OneLineErrors(
     name="gatectl",
     help="gatebridge lane controller: run, demo and maintenance.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion; the bash script: deploy/bash-completion
     pretty_exceptions_enable=False,
 )
 

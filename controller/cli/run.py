@@ -40,6 +40,9 @@ from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.locks import HeldLocks, acquire_endpoints, acquire_gateway
 from controller.runtime.logs import configure_logging, log_event, log_lane_event
+from controller.runtime.metrics import GatewayMetrics
+from controller.runtime.sdnotify import Notifier
+from controller.runtime.service import ServiceNotifier, install_test_stall
 from controller.runtime.setup import LaneSetup
 from devices.transport.modbus import ModbusLinks
 
@@ -172,8 +175,18 @@ async def _run_owned(config: GatewayConfig) -> None:
         clearance.reception.on_alarm = gateway.set_alarm
         clearance.reception.operate = lambda command: officer_command(gateway, command)
         services: list[Callable[[], Coroutine[object, object, None]]] = [
-            lambda: keep_retention(journal, journal.limits)
+            lambda: keep_retention(journal, journal.limits),
+            ServiceNotifier(gateway, Notifier()).run,  # systemd: READY, WATCHDOG, STOPPING
         ]
+        install_test_stall()
+        if (metrics := config.metrics) is not None:
+            exporter = GatewayMetrics(lanes)
+            if bridge is not None:  # the backlog is what waits for the broker
+                exporter.backlog, exporter.mqtt_connected = (
+                    journal.pending_count,
+                    bridge.connected.is_set,
+                )
+            services.append(await exporter.bound(metrics.host, metrics.port))
         if bridge is not None:
             bridge.lanes = dict(gateway.lanes)
             for lane in lanes:

@@ -316,6 +316,35 @@ class JournalRetentionConfig(Strict):
         return self
 
 
+class MetricsConfig(Strict):
+    """The optional Prometheus endpoint (docs/operations.md): loopback only, since it has
+    no authentication; a scraper elsewhere reaches it through an ssh tunnel or a proxy."""
+
+    listen: str = "127.0.0.1:9108"
+
+    @field_validator("listen")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        try:
+            address = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+        except ValueError:
+            raise ValueError(f"{value!r}: give HOST:PORT with a loopback IP address") from None
+        if not address.is_loopback:
+            raise ValueError(f"{value!r}: only a loopback address (127.0.0.1, [::1]) is allowed")
+        if not port.isdigit() or not 1 <= int(port) <= 65_535:
+            raise ValueError(f"{value!r}: the port must be 1-65535")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].removeprefix("[").removesuffix("]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
 class GatewayConfig(Strict):
     site: Name
     gateway: Name
@@ -329,6 +358,7 @@ class GatewayConfig(Strict):
     clearance: ClearanceConfig = ClearanceConfig()
     retention: JournalRetentionConfig = JournalRetentionConfig()
     console: ConsoleConfig = ConsoleConfig()
+    metrics: MetricsConfig | None = None  # off unless configured
     lanes: list[LaneConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -27,6 +27,7 @@ class _Status:
     last_ok: float | None = None
     healthy: bool = False
     last_error: str = ""
+    errors: int = 0  # failed exchanges since start (metrics)
 
 
 class Freshness:
@@ -57,7 +58,9 @@ class Freshness:
         return None if status.last_ok is None else status.last_ok + status.fresh_s
 
     def failed(self, device: Device, error: str) -> None:
-        self._status[device].last_error = error
+        status = self._status[device]
+        status.last_error = error
+        status.errors += 1
 
     def stale(self, now: float) -> list[tuple[Device, str]]:
         """Devices that just went stale, with the reason; each reported once per loss."""
@@ -70,6 +73,13 @@ class Freshness:
                 age = now - status.last_ok
                 found.append((device, f"no good data for {age * 1000:.0f} ms: {status.last_error}"))
         return found
+
+    def figures(self, now: float) -> dict[Device, tuple[int, float | None]]:
+        """Per device: failed exchanges so far, and the age of its last good data."""
+        return {
+            d: (s.errors, None if s.last_ok is None else now - s.last_ok)
+            for d, s in self._status.items()
+        }
 
     def snapshot(self) -> dict[str, dict[str, object]]:
         return {

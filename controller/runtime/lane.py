@@ -104,6 +104,8 @@ class LaneRuntime:
         self.journaled: list[Callable[[str, PublishEvent, JournaledEvent], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.wall = WallClock(wall_clock, self.now)
+        self.booted = asyncio.Event()  # in its safe state after boot (READY=1, service.py)
+        self.on_exchange: Callable[[Device, float], None] | None = None  # latency (metrics)
 
     def now(self) -> float:
         # the loop is looked up once: now() runs a few times on every exchange
@@ -148,12 +150,15 @@ class LaneRuntime:
 
     async def exchange(self, device: Device, call: Awaitable[T]) -> T | None:
         """One device exchange; a good one refreshes the device, a failure is recorded."""
+        started = 0.0 if self.on_exchange is None else self.now()
         try:
             result = await call
         except DeviceError as error:
             self.device_failed(device, str(error))
             return None
         now = self.now()
+        if self.on_exchange is not None:
+            self.on_exchange(device, now - started)
         self.links.ok(device, now)
         if self.freshness.ok(device, now):
             self.feed(DeviceHealthChanged(now, device, healthy=True))
@@ -199,7 +204,17 @@ class LaneRuntime:
                 break
         if self.on_change is not None:
             self.on_change(self)
+        self.note_booted()
         return commands
+
+    def note_booted(self) -> None:
+        """Boot ends once the core left BOOTING with its lights on the wire, or faulted
+        (then the I/O module's own watchdog holds the reds if we cannot write them)."""
+        core = self.core
+        if self.booted.is_set() or core is None or core.state == LaneState.BOOTING:
+            return
+        if core.state == LaneState.FAULT or self.io.written == self.io.wanted:
+            self.booted.set()
 
     def _execute(self, commands: list[Command]) -> None:
         for command in commands:

@@ -172,6 +172,7 @@ class IoLoop:
             if self.safe_due is not None:
                 self.lane.safe_reaction(self.lane.now() - self.safe_due)
                 self.safe_due = None
+            self.lane.note_booted()
             return True
         except DeviceRefused as error:
             self.lane.device_failed(Device.IO, str(error))

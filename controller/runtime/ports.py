@@ -40,6 +40,9 @@ class LaneHost(Protocol):
     def safe_reaction(self, late_s: float) -> None:
         """S7's deadline met (late_s <= 0) or missed by late_s."""
 
+    def note_booted(self) -> None:
+        """The outputs just written: boot may be over (READY=1)."""
+
 
 @dataclass(frozen=True, slots=True)
 class JournaledEvent:

@@ -9,7 +9,9 @@ come back unnoticed.
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -34,6 +36,7 @@ from controller.config.camera import listener_settings
 from controller.config.models import GatewayConfig, LaneConfig
 from controller.console.serve import console_app, server_options
 from controller.runtime.gateway import Gateway
+from controller.runtime.metrics import GatewayMetrics
 from devices.transport.modbus import ModbusLinks
 from emulators.lane import EmulatedLane
 
@@ -182,6 +185,32 @@ async def bridge(config: GatewayConfig, tmp: Path) -> object:
         )
     finally:
         await opened.close()
+
+
+async def metrics_endpoint(config: GatewayConfig, _tmp: Path) -> object:
+    """Where the exporter `gatectl run` starts really listens (it answers a scrape)."""
+    assert config.metrics is not None
+    serve = await GatewayMetrics([]).bound(config.metrics.host, config.metrics.port)
+    task = asyncio.create_task(serve())
+    try:
+        reader, writer = await asyncio.open_connection(config.metrics.host, config.metrics.port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        status = (await reader.readline()).decode().strip()
+        writer.close()
+        return (config.metrics.port, status)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _metrics(_tmp: Path, tree: dict[str, Any]) -> None:
+    tree["metrics"] = {"listen": f"127.0.0.1:{_free_port()}"}
 
 
 async def locks(config: GatewayConfig, _tmp: Path) -> object:
@@ -413,6 +442,7 @@ def _sma(_tmp: Path, tree: dict[str, Any]) -> None:
 
 
 PROBES[f"{LANE}scale.poll_ms"] = (lambda t: 250, controller_lane, _sma)
+PROBES["metrics.listen"] = (lambda t: f"127.0.0.1:{_free_port()}", metrics_endpoint, _metrics)
 
 
 def test_every_field_has_a_probe() -> None:

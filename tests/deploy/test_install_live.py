@@ -1,0 +1,59 @@
+"""deploy/install.sh onto a live system, without touching this one: in a private mount
+namespace /etc is an overlay and /opt, /usr/local, /var/lib, /var/log and /run are empty
+directories of the test, so the real systemd-sysusers, chown and systemd-tmpfiles run.
+The accounts, groups and owners are right, a second run changes nothing, and the host
+has no gatebridge user afterwards. Needs root (make test runs as root on these machines)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HIDDEN = {"opt": "/opt", "usrlocal": "/usr/local", "varlib": "/var/lib", "varlog": "/var/log"}
+TREE = "/etc/gatebridge /var/lib/gatebridge /var/log/gatebridge /opt/gatebridge /usr/local"
+
+
+def namespace_script(tmp: Path) -> str:
+    lines = ["set -e", f"mkdir -p {tmp}/etc-up {tmp}/etc-work {tmp}/run"]
+    lines.append(
+        f"mount -t overlay overlay -o lowerdir=/etc,upperdir={tmp}/etc-up,"
+        f"workdir={tmp}/etc-work /etc"
+    )
+    for name, path in {**HIDDEN, "run": "/run"}.items():
+        lines += [f"mkdir -p {tmp}/{name}", f"mount --bind {tmp}/{name} {path}"]
+    for run in ("first", "second"):
+        lines.append(f"sh {ROOT}/deploy/install.sh --no-venv > {tmp}/{run}.log")
+        lines.append(f"find {TREE} -printf '%p %m %u %g\\n' | sort > {tmp}/{run}.tree")
+    lines.append(f"id gatebridge > {tmp}/id")
+    return "\n".join(lines)
+
+
+def test_a_live_install_makes_the_accounts_and_owners_and_is_idempotent(tmp_path: Path) -> None:
+    assert os.geteuid() == 0, "a live install into a private mount namespace needs root"
+    done = subprocess.run(  # noqa: S603 - util-linux, the script under test
+        ["unshare", "--mount", "--fork", "sh", "-c", namespace_script(tmp_path)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    first = (tmp_path / "first.tree").read_text().splitlines()
+    assert (tmp_path / "second.tree").read_text().splitlines() == first
+    second_log = (tmp_path / "second.log").read_text()
+    assert "wrote" not in second_log
+    assert "Creating" not in second_log
+    owners = {line.split()[0]: line.split()[1:] for line in first}
+    assert owners["/etc/gatebridge"] == ["755", "root", "root"]
+    assert owners["/etc/gatebridge/gateway.yaml"] == ["640", "root", "gatebridge"]
+    assert owners["/etc/gatebridge/gateway.yaml.dist"] == ["644", "root", "root"]
+    assert owners["/etc/gatebridge/keys"] == ["750", "root", "gatebridge"]
+    assert owners["/var/lib/gatebridge"] == ["750", "gatebridge", "gatebridge"]
+    assert owners["/var/log/gatebridge"] == ["750", "gatebridge", "gatebridge"]
+    groups = (tmp_path / "id").read_text()
+    assert "(dialout)" in groups
+    assert "(gatebridge-ops)" in groups
+    assert "gatebridge" not in {entry.pw_name for entry in pwd.getpwall()}  # the host's own
