@@ -72,6 +72,7 @@ def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> B
         outbox=journal,
         reception=reception,
         wall_clock=time.time,
+        log_link=True,
     )
     bridge.indicators = {
         lane.id: f"{lane.scale.protocol}@{lane.scale.url}" for lane in config.lanes
