@@ -43,6 +43,7 @@ from controller.bridge.payloads import (
 from controller.bridge.reception import Reception
 from controller.bridge.verify import Kind
 from controller.errors import ConfigError, keeping_cancellation
+from controller.runtime.device_links import DeviceLinks
 from controller.runtime.ports import DecisionSink
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class Bridge:
         wall_clock: Callable[[], float],
         backoff: tuple[float, float] = (0.5, 30.0),
         seed: int | None = None,
+        log_link: bool = False,
     ) -> None:
         self.site, self.gateway = site, gateway
         self.outbox, self.reception = outbox, reception
@@ -159,6 +161,8 @@ class Bridge:
         self._states: dict[str, dict[str, object]] = {}
         will = aiomqtt.Will(self._status_topic, self._status("offline"), qos=1, retain=True)
         self.client = broker.client(f"gatebridge-{site}-{gateway}", will)
+        url = f"{'mqtts' if broker.tls else 'mqtt'}://{broker.host}:{broker.port}"
+        self.link = DeviceLinks(None, {"broker": url}, logged=log_link, kind="broker")
         # a drained batch is BATCH publishes in flight at once, by design: not worth a warning
         self.client.pending_calls_threshold = BATCH + 20
 
@@ -182,9 +186,12 @@ class Bridge:
             try:
                 async with self._connection():
                     failures = 0
+                    self.link.ok("broker", asyncio.get_running_loop().time())
                     await self._session()
             except aiomqtt.MqttError as error:
-                log.warning("mqtt: %s; reconnecting", error)
+                now = asyncio.get_running_loop().time()
+                self.link.lost("broker", str(error), now)  # once per loss, once at start,
+                self.link.failed("broker", str(error), now)  # and each retry at debug
             except Exception:  # the lanes run on without a bridge; retry it
                 log.exception("mqtt: the bridge failed; restarting it")
             finally:

@@ -39,7 +39,8 @@ from controller.runtime.build import lane_setup
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.locks import HeldLocks, acquire_endpoints, acquire_gateway
-from controller.runtime.logs import configure_logging, log_event, log_lane_event
+from controller.runtime.log_setup import configure_logging
+from controller.runtime.logs import log_event, log_lane_event
 from controller.runtime.metrics import GatewayMetrics
 from controller.runtime.sdnotify import Notifier
 from controller.runtime.service import ServiceNotifier, install_test_stall
@@ -69,6 +70,7 @@ def _bridge(config: GatewayConfig, journal: SqliteJournal, audit: AuditLog) -> B
         outbox=journal,
         reception=reception,
         wall_clock=time.time,
+        log_link=True,
     )
     bridge.indicators = {
         lane.id: f"{lane.scale.protocol}@{lane.scale.url}" for lane in config.lanes
@@ -135,13 +137,16 @@ def central_seq_state(config: GatewayConfig) -> Path:
 
 async def run_gateway(config: GatewayConfig) -> None:
     """Own the gateway and its endpoints (or refuse, AlreadyOwned), then run it."""
-    configure_logging()
-    held = claim(config)
+    logs = configure_logging()
     try:
-        await _run_owned(config)
+        held = claim(config)
+        try:
+            await _run_owned(config)
+        finally:
+            held.release()
+            log_event(log, logging.INFO, "gateway_stopped", f"gateway {config.gateway} stopped")
     finally:
-        held.release()
-        log_event(log, logging.INFO, "gateway_stopped", f"gateway {config.gateway} stopped")
+        logs.stop()  # what is queued is written before the process ends
 
 
 def claim(config: GatewayConfig) -> HeldLocks:

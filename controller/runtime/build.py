@@ -54,5 +54,5 @@ async def lane_setup(
         rfid_debounce_s=lane.rfid.debounce_s,
         watchdog_ms=lane.io.watchdog_ms,
         fresh_s=fresh_budgets(lane),
-        endpoints={device: getattr(lane, device.value).url for device in Device},
+        endpoints={device.value: getattr(lane, device.value).url for device in Device},
     )

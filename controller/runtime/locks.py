@@ -11,7 +11,9 @@ both under its configured path and under the path it resolves to, so two names o
 device (`/dev/serial/by-id/...` and `/dev/ttyUSB0`) still exclude each other.
 
 The holder's pid is read from the kernel's lock table (/proc/locks), which is exact and
-race-free; the holder also writes its pid and what it owns into the file, for people.
+race-free; the holder also writes its pid and what it owns into the file, for people and
+for where the table does not list the file (overlay file systems): there a lock is
+probed by taking it for a moment, shared.
 
 For other tools (`gatectl diag`) that must not talk to a device a controller drives:
 
@@ -44,10 +46,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 
 class LockHeld(AlreadyOwned):
-    """Someone else owns it: `pid` (None when the kernel does not say), `path` the lock."""
+    """Someone else owns it: `pid` (None or 0 when unknown), `path` the lock."""
 
     def __init__(self, what: str, verb: str, pid: int | None, path: Path) -> None:
-        who = "an unknown pid" if pid is None else f"pid {pid}"
+        who = f"pid {pid}" if pid else "an unknown pid"
         super().__init__(f"{what} already {verb} by {who} (lock {path})")
         self.pid, self.path = pid, path
 
@@ -89,21 +91,27 @@ def lock_file(lock_dir: Path, key: str) -> Path:
 
 
 def owner(path: Path) -> int | None:
-    """The pid holding `path`'s lock, or None when it is free (or does not exist)."""
+    """The pid holding `path`'s lock (0: held, the pid unknown), or None when it is free."""
     try:
         st = path.stat()
     except FileNotFoundError:
         return None
-    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    pid = _kernel_owner(f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}")
+    return pid if pid is not None else _probe(path)
+
+
+def _kernel_owner(device_inode: str) -> int | None:
+    """The holder from /proc/locks; None when it lists no such lock (or is missing, or
+    names the file by another device, as overlay file systems do)."""
     try:
         table = PROC_LOCKS.read_text(encoding="ascii", errors="replace")
     except OSError:
-        return _probe(path)
+        return None
     for line in table.splitlines():
         fields = line.split()
         # "1: FLOCK  ADVISORY  WRITE 1234 fe:00:2146485 0 EOF"; waiters carry "->"
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == device:
-            return int(fields[4]) if fields[4].isdigit() else _pid_in(path)
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == device_inode:
+            return int(fields[4]) if fields[4].isdigit() else 0
     return None
 
 
@@ -180,19 +188,22 @@ def _released_on_error(held: HeldLocks) -> Iterator[None]:
 
 
 def _probe(path: Path) -> int | None:
-    """Without /proc/locks: try the lock (a moment's shared lock); held -> the pid the
-    holder wrote."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    """Where the kernel's table does not say: try the lock for a moment (shared, so two
+    probes do not collide); held -> the pid the holder wrote, 0 if it wrote none yet."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
-        return _pid_in(path)
+        return _pid_in(path) or 0
     finally:
         os.close(fd)
     return None
 
 
 def _pid_in(path: Path) -> int | None:
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, IndexError):
         return int(path.read_text(encoding="ascii").split()[0])
     return None

@@ -109,4 +109,4 @@ class LaneSetup:
     )
     device_timeout_s: float = 0.5
     sides: Sequence[Side] = (Side.ENTRY, Side.EXIT)
-    endpoints: Mapping[Device, str] = field(default_factory=dict)  # for the logs: URLs
+    endpoints: Mapping[str, str] = field(default_factory=dict)  # device -> URL, for the logs

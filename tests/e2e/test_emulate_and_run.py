@@ -61,21 +61,37 @@ async def process(*args: str, ready: str) -> AsyncIterator[asyncio.subprocess.Pr
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None
+    drain: asyncio.Task[None] | None = None
     try:
         async with asyncio.timeout(60):  # generous: a loaded 2-core machine starts slowly
             while ready not in (line := (await proc.stdout.readline()).decode()):
                 assert line, "the process ended before it was ready"
+        # read on, as journald or a terminal would: a full pipe would stall its writer
+        drain = asyncio.create_task(_drain(proc.stdout))
         yield proc
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(10):
-                    await proc.wait()
-            except TimeoutError:
-                proc.kill()  # never leave a process behind, even when it failed to stop
+        try:
+            await _stop(proc)
+        finally:
+            if drain is not None:
+                drain.cancel()
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(10):
                 await proc.wait()
-                raise
+        except TimeoutError:
+            proc.kill()  # never leave a process behind, even when it failed to stop
+            await proc.wait()
+            raise
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.read(1 << 16):
+        pass
 
 
 async def commits(sock: Path, count: int) -> list[dict[str, object]]:

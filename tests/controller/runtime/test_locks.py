@@ -14,6 +14,7 @@ import yaml
 
 from controller.config.load import load_config, validate
 from controller.errors import ConfigError
+from controller.runtime import locks
 from controller.runtime.locks import (
     LockHeld,
     acquire_endpoint,
@@ -104,3 +105,15 @@ def test_the_lock_dir_defaults_beside_the_socket_and_is_validated(tmp_path: Path
     assert load_config(tmp_path / "gw.yaml").locks == tmp_path / "locks"  # beside the config
     with pytest.raises(ConfigError, match=r"^config: lock_dir: /tmp/gatebridge/gatectl.sock is"):
         validate({**document, "lock_dir": document["socket"]})
+
+
+def test_without_the_kernel_table_the_owner_is_probed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where /proc/locks does not list the file (overlay file systems, no procfs), the
+    lock is probed and the pid read from the file its holder wrote."""
+    monkeypatch.setattr(locks, "PROC_LOCKS", tmp_path / "no-such-table")
+    url = "modbus-tcp://127.0.0.1:15021"
+    with holder(tmp_path, url) as proc:
+        assert endpoint_owner(tmp_path, url) == proc.pid
+    assert endpoint_owner(tmp_path, url) is None

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,16 +20,9 @@ from controller.core.commands import PublishEvent
 from controller.core.types import Device
 from controller.errors import ConfigError
 from controller.runtime.device_links import DeviceLinks
-from controller.runtime.logs import (
-    HumanFormatter,
-    JournaldHandler,
-    JsonFormatter,
-    configure_logging,
-    journal_stream_is,
-    log_event,
-    log_lane_event,
-    log_level,
-)
+from controller.runtime.journald import JournaldHandler, journal_stream_is
+from controller.runtime.log_setup import QUEUE_RECORDS, configure_logging, log_level
+from controller.runtime.logs import HumanFormatter, JsonFormatter, log_event, log_lane_event
 
 
 def record(message: str = "io lost", **extra: object) -> logging.LogRecord:
@@ -62,6 +56,7 @@ def restored_logging() -> Iterator[None]:
     root, chatty = logging.getLogger(), logging.getLogger("pymodbus")
     handlers, level, chatty_level = list(root.handlers), root.level, chatty.level
     yield
+    configure_logging(io.StringIO(), {}).stop()  # ends the test's listener thread
     for handler in list(root.handlers):
         root.removeHandler(handler)
         if handler not in handlers:
@@ -151,31 +146,33 @@ def test_the_output_follows_where_stdout_goes(tmp_path: Path) -> None:
         assert journal_stream_is(stdout, {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
         assert not journal_stream_is(stdout, {"JOURNAL_STREAM": f"{st.st_dev}:1"})
         assert not journal_stream_is(stdout, {})
-    assert isinstance(configure_logging(io.StringIO(), {}).formatter, JsonFormatter)
+    assert isinstance(configure_logging(io.StringIO(), {}).sink.formatter, JsonFormatter)
     with (tmp_path / "out").open("w") as stdout:
         st = os.fstat(stdout.fileno())
         journald = configure_logging(stdout, {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
-    assert isinstance(journald, JournaldHandler)
-    assert logging.getLogger().handlers == [journald]
+    assert isinstance(journald.sink, JournaldHandler)
+    assert len(logging.getLogger().handlers) == 1  # the previous output replaced, not added
 
 
 def test_pymodbus_warnings_are_debug_chatter() -> None:
     """At info: one line for a device that never answers, none of pymodbus's retries."""
     out = io.StringIO()
-    configure_logging(out, {"GATEBRIDGE_LOG_LEVEL": "info"})
+    output = configure_logging(out, {"GATEBRIDGE_LOG_LEVEL": "info"})
     for _ in range(50):
         logging.getLogger("pymodbus.logging").warning("Failed to connect [Errno 111]")
     links = DeviceLinks("L01", {Device.IO: "modbus-tcp://127.0.0.1:15020"})
     for now in range(50):
         links.failed(Device.IO, "cannot connect", float(now))
+    output.flush()
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(x["event"], x["device"], x["lane"]) for x in lines] == [
         ("device_unreachable", "io", "L01")
     ]
     assert lines[0]["fields"]["endpoint"] == "modbus-tcp://127.0.0.1:15020"
     debug = io.StringIO()
-    configure_logging(debug, {"GATEBRIDGE_LOG_LEVEL": "debug"})
+    output = configure_logging(debug, {"GATEBRIDGE_LOG_LEVEL": "debug"})
     logging.getLogger("pymodbus.logging").warning("Failed to connect [Errno 111]")
+    output.flush()
     shown = json.loads(debug.getvalue())
     assert (shown["level"], shown["logger"]) == ("debug", "pymodbus.logging")
 
@@ -224,3 +221,35 @@ def test_log_event_keeps_fields_apart_from_its_own_arguments(
     fields = {"message": "a field named message", "level": 3}
     log_event(logging.getLogger("t"), logging.INFO, "alarm", "text", lane="L01", fields=fields)
     assert caplog.records[0].__dict__["fields"] == fields
+
+
+def test_a_stuck_output_never_blocks_the_caller(tmp_path: Path) -> None:
+    """stdout a pipe nobody reads (64 KiB and it is full): logging still returns at once;
+    what did not fit is dropped, and the count is told once the pipe is read again."""
+    read_end, write_end = os.pipe()
+    stdout = os.fdopen(write_end, "w")
+    output = configure_logging(stdout, {})
+    logger = logging.getLogger("controller.test.stuck")
+
+    def flood() -> None:
+        for n in range(QUEUE_RECORDS + 2_000):  # ~3 MB: far past the pipe and the queue
+            log_event(logger, logging.INFO, "flooded", "x" * 200, lane="L01", fields={"n": n})
+
+    caller = threading.Thread(target=flood, daemon=True)
+    caller.start()
+    caller.join(timeout=30)
+    assert not caller.is_alive()  # the caller never waited on the stuck pipe
+    told: list[str] = []
+    reader = threading.Thread(target=lambda: told.extend(os.fdopen(read_end).readlines()))
+    reader.start()
+    output.flush()  # the output moves again: the queue drains, the drops are told
+    logger.info("after")
+    output.stop()
+    stdout.close()
+    reader.join(timeout=30)
+    notes = [json.loads(line)["message"] for line in told if "dropped" in line]
+    assert len(notes) == 1
+    assert notes[0].endswith("log records dropped: the log output was stuck")
+    kept = len({json.loads(line)["fields"]["n"] for line in told if '"flooded"' in line})
+    assert kept + int(notes[0].split()[0]) == QUEUE_RECORDS + 2_000
+    assert json.loads(told[-1])["message"] == "after"  # and logging goes on
