@@ -28,7 +28,7 @@ async def test_a_second_run_is_refused_and_the_first_stays_reachable(tmp_path: P
         lock = tmp_path / "gateway-gw-01.lock"
         assert lines == [f"error: gateway gw-01 already run by pid {first.pid} (lock {lock})"]
         assert sock.is_socket()
-        code, out = await gatectl("status", "--socket", str(sock))
+        code, out = await gatectl("status", "--json", "--socket", str(sock))
         assert code == 0, out
         assert '"lane": "L01"' in out
         assert first.returncode is None
