@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-PKGS   := controller devices emulators
+PKGS   := controller devices emulators simulation
 
 .PHONY: demo test lint typecheck imports pytest venv sysdeps bench docs screenshots clean
 

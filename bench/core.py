@@ -16,7 +16,7 @@ import time
 from bench.common import report
 from controller.core.events import Event
 from controller.core.lane import LaneCore
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 
 
 def record_trace(vehicles: int) -> list[Event]:

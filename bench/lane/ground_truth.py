@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rich.progress import Progress
-
 from bench.lane.shared import (
     CLEARANCE_MEDIAN_S,
     STALL_S,
@@ -20,12 +18,6 @@ from bench.lane.shared import (
     wall_clock,
 )
 from controller.central import InProcessClearance, in_process_clearance
-from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
-from controller.cli.simulate import (
-    SIM_TICK_S,
-    SimLane,
-    _simulate,
-)
 from controller.config.lane import lane_params
 from controller.core.events import (
     DeviceHealthChanged,
@@ -49,6 +41,13 @@ from controller.runtime.ports import MemoryJournal, VerifiedDecision
 from emulators.base import EmulatedClock, run_models
 from emulators.lane import EmulatedLane
 from emulators.world import Phase, Truck
+from simulation.emulation import memory_lane, spec_from_config, world_manifest
+from simulation.engine import (
+    SIM_TICK_S,
+    SimLane,
+    SimSpec,
+    run_simulation,
+)
 
 
 class Stage(StrEnum):
@@ -323,9 +322,7 @@ def real_capacity(hours: float, seed: int = 0) -> CapacityRun:
         timeline.append((elapsed, lanes[0].emulated.world.departed_count))
         alarms[:] = lanes[0].alarms
 
-    report = run_virtual(
-        _simulate(1, hours, seed, 0.0, 0.0, Progress(disable=True), on_minute=probe)
-    )
+    report = run_virtual(run_simulation(SimSpec(1, hours, seed), on_minute=probe))
     detail = report["controller_caused_detail"]
     cycle = report["cycle_s_p50"]
     return CapacityRun(

@@ -13,14 +13,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from controller.cli.simulate import (
-    SIM_EPOCH_S,
-)
 from controller.core.types import (
     Device,
 )
 from controller.runtime.virtual_loop import VirtualTimeLoop
 from emulators.world import Behaviour, World
+from simulation.engine import (
+    SIM_EPOCH_S,
+)
 
 T = TypeVar("T")
 SHARED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, Enum)

@@ -10,12 +10,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rich.progress import Progress
-
 from bench.lane.shared import SHARED, STALL_S, PartResult, Row, Settings, run_virtual, vm_rss_kb
-from controller.cli.simulate import (
+from simulation.engine import (
     SimLane,
-    _simulate,
+    SimSpec,
+    run_simulation,
 )
 
 
@@ -115,9 +114,7 @@ def part_sim(s: Settings) -> PartResult:
     hours = s.sim_hours
     probe = MemoryProbe(warmup_s=max(600.0, hours * 3600 / 24), end_s=hours * 3600)
     start_kb = vm_rss_kb()
-    report = run_virtual(
-        _simulate(8, hours, s.seed, 0.0, 0.0, Progress(disable=True), on_minute=probe)
-    )
+    report = run_virtual(run_simulation(SimSpec(8, hours, s.seed), on_minute=probe))
     peak_kb = max(probe.peak_kb, *(kb for _, kb in probe.rss))
     warm, end = probe.at(probe.warmup_s) / 1024, probe.rss[-1][1] / 1024
     harness_mb = (probe.harness["end"] - probe.harness["warm"]) / 2**20

@@ -25,10 +25,6 @@ from bench.lane.shared import (
     wall_clock,
 )
 from controller.central import InProcessClearance, in_process_clearance
-from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
-from controller.cli.simulate import (
-    committed_check,
-)
 from controller.config.models import LaneConfig
 from controller.runtime.build import lane_setup
 from controller.runtime.lane import LaneRuntime
@@ -38,6 +34,10 @@ from devices.transport.modbus import ModbusLinks
 from emulators.io.model import IoModel
 from emulators.lane import EmulatedLane
 from emulators.panel import ModelPanel
+from simulation.emulation import memory_lane, spec_from_config, world_manifest
+from simulation.engine import (
+    committed_check,
+)
 
 
 class WireIo(IoModel):

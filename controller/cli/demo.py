@@ -13,7 +13,7 @@ from rich.table import Table
 from controller.core.commands import MoveBarrier
 from controller.core.events import OperatorCommanded
 from controller.core.types import Aspect, Decision, OperatorAction, Role
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 
 
 def run_demo(console: Console, *, verbose: bool = True) -> ScriptedLane:

@@ -23,11 +23,11 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from controller.cli.emulation import spec_from_config
 from controller.config.models import GatewayConfig
 from emulators.faults import WIRE_FAULTS, FaultBook, FaultSpec
 from emulators.lane import EmulatedLane
 from emulators.world import Behaviour
+from simulation.emulation import spec_from_config
 
 
 class _Request(BaseModel):

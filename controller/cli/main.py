@@ -80,7 +80,7 @@ def demo(
         return
     import asyncio
 
-    from controller.cli.live import run_live_demo
+    from simulation.live import run_live_demo
 
     asyncio.run(run_live_demo(vehicles, time_scale, seed, console))
 

@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel
 
 from controller.bridge.signing import Signer
-from controller.cli.emulation import spec_from_config
 from controller.cli.run import (
     _bridge,
     _server,
@@ -39,6 +38,7 @@ from controller.runtime.gateway import Gateway
 from controller.runtime.metrics import GatewayMetrics
 from devices.transport.modbus import ModbusLinks
 from emulators.lane import EmulatedLane
+from simulation.emulation import spec_from_config
 
 Overrides = dict[str, object]
 

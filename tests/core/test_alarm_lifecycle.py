@@ -8,7 +8,7 @@ from controller.core.commands import ClearAlarm, PublishEvent
 from controller.core.events import OperatorCommanded
 from controller.core.types import LaneState, OperatorAction, Role
 from controller.core.workflow import GONE_UNSEEN_S, STOPPED_UNDER_ARM_S
-from controller.scripted import ScriptedLane
+from simulation.scripted import ScriptedLane
 from tests.core.test_gone_unseen import released
 from tests.core.test_steps import booted, events, state
 from tests.core.test_stopped_under_arm import ALARM as STOPPED

@@ -27,7 +27,7 @@ from controller.core.types import (
     MoveReason,
     Side,
 )
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 
 ALL_QUIET = {
     "approach_loop": False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from controller.core.commands import CommitTransaction
 from controller.core.events import OperatorCommanded
 from controller.core.types import LaneState, OperatorAction, Outcome, Role
-from controller.scripted import ScriptedLane
+from simulation.scripted import ScriptedLane
 from tests.core.test_steps import booted, state
 
 A = OperatorAction

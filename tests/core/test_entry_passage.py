@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from controller.core.events import DeviceHealthChanged
 from controller.core.types import Aspect, Device, LaneState
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 from tests.core.test_steps import booted, events, state
 
 

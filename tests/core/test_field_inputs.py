@@ -8,7 +8,7 @@ from __future__ import annotations
 from controller.core.events import OperatorCommanded
 from controller.core.params import LaneParams
 from controller.core.types import LaneState, OperatorAction, Role, Side
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 from tests.core.test_steps import events, officer, state
 
 SENSED = LaneParams(red_lamp_sensed=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from controller.core.types import Aspect, LaneState
 from controller.core.workflow import GONE_UNSEEN_S
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 from tests.core.test_steps import booted, events, state
 
 

@@ -24,7 +24,7 @@ from controller.core.types import (
     Role,
     Side,
 )
-from controller.scripted import ScriptedLane
+from simulation.scripted import ScriptedLane
 from tests.core.test_steps import booted, events, officer, state
 
 A = OperatorAction

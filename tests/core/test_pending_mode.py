@@ -8,7 +8,7 @@ from __future__ import annotations
 from controller.core.commands import PersistMode, PublishEvent
 from controller.core.events import InvariantViolated, OperatorCommanded
 from controller.core.types import Aspect, LaneState, Mode, OperatorAction, Role
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 
 A = OperatorAction
 

@@ -19,7 +19,7 @@ from controller.core.types import (
     Role,
     Side,
 )
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 
 REVERSED = "vehicle_reversed_off_deck"
 

@@ -31,7 +31,7 @@ from controller.core.types import (
     Role,
     Side,
 )
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 
 
 def booted() -> ScriptedLane:

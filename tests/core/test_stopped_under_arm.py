@@ -10,7 +10,7 @@ from __future__ import annotations
 from controller.core.events import DeviceHealthChanged, InvariantViolated
 from controller.core.types import Aspect, Device, LaneState, OperatorAction, Outcome, Side
 from controller.core.workflow import STOPPED_UNDER_ARM_S
-from controller.scripted import ScriptedLane, Truck
+from simulation.scripted import ScriptedLane, Truck
 from tests.core.test_steps import booted, events, officer, state
 
 ALARM = "vehicle_stopped_under_entry_arm"

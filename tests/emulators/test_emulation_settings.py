@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from controller.cli.emulation import memory_lane, spec_from_config
 from emulators.geometry import Geometry, Physics
 from emulators.lane import EmulatedLane
 from emulators.world import World
+from simulation.emulation import memory_lane, spec_from_config
 from tests.emulators.test_world import HandPanel, run
 
 

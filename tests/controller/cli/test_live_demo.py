@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 
 from controller.cli.demo import run_demo
-from controller.cli.live import _view, run_live_demo, shown_kg
 from controller.core.types import Aspect, Outcome
-from controller.scripted import ScriptedLane, Truck
+from simulation.live import _view, run_live_demo, shown_kg
+from simulation.scripted import ScriptedLane, Truck
 
 
 @pytest.mark.looptime(start=5000.0)  # a loop clock far from 0, like a gateway's uptime

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from controller.cli.sim_html import page, series_of
-from controller.cli.sim_stats import LaneStats
 from controller.core.commands import TransactionRecord
 from controller.core.types import Outcome
+from simulation.html import page, series_of
+from simulation.stats import LaneStats
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.cli.sim_stats import BIN_WIDTH, REORDER_WINDOW, Decisions, Histogram
+from simulation.stats import BIN_WIDTH, REORDER_WINDOW, Decisions, Histogram
 
 durations = st.lists(st.floats(0.01, 5_000.0), min_size=1, max_size=300)
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from rich.progress import Progress
 
-from controller.cli.simulate import _simulate, simulate
+from controller.cli.simulate import simulate
 from controller.runtime.virtual_loop import VirtualTimeLoop
+from simulation.engine import SimSpec, run_simulation
 
 
 def run(tmp_path: Path, hours: float, faults: float, misbehave: float) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def test_a_run_lasts_exactly_its_hours_minute_by_minute(hours: float, marks: lis
     loop = VirtualTimeLoop(0.1)  # an origin whose sums round
     try:
         loop.run_until_complete(
-            _simulate(1, hours, 3, 0.0, 0.0, Progress(disable=True), lambda t, _: seen.append(t))
+            run_simulation(SimSpec(1, hours, 3), on_minute=lambda t, _: seen.append(t))
         )
     finally:
         loop.close()

@@ -9,20 +9,22 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from controller.cli.simulate import _lane
 from controller.core.commands import PublishEvent
 from controller.core.types import LaneState
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.base import EmulatedClock, Model, run_models
 from emulators.world import Behaviour
+from simulation.engine import build_lane
 
 
 @pytest.mark.looptime
 async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
     physics: list[Model] = []
     async with AsyncExitStack() as stack:
-        lane = await _lane(0, 5, MemoryHub(), ModbusLinks(), 0.0, stack, physics)
+        lane = await build_lane(
+            0, 5, MemoryHub(), ModbusLinks(), misbehave=0.0, stack=stack, physics=physics
+        )
         world = lane.emulated.world
         truck = world.spawn(world.make_truck(Behaviour.SWAPPED_TAG))
         held = asyncio.Event()

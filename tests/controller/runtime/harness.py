@@ -12,7 +12,6 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from controller.cli.emulation import MEMORY_INPUTS, MEMORY_OUTPUTS
 from controller.core.params import LaneParams
 from controller.core.types import Decision, Side
 from controller.runtime.lane import LaneRuntime
@@ -30,6 +29,7 @@ from emulators.io.model import IoModel, lamp_senses
 from emulators.memory import serve_modbus_memory
 from emulators.panel import ModelPanel
 from emulators.world import World
+from simulation.emulation import MEMORY_INPUTS, MEMORY_OUTPUTS
 
 INPUTS, OUTPUTS = MEMORY_INPUTS, MEMORY_OUTPUTS
 

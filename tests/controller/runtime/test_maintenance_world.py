@@ -12,7 +12,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 
-from controller.cli.simulate import SimLane, _lane
 from controller.core.types import LaneState, OperatorAction, Role, Side
 from controller.maintenance.server import Caller, Operation
 from controller.runtime.gateway import Gateway
@@ -20,6 +19,7 @@ from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.faults import FaultKind, FaultSpec
 from emulators.world import Phase
+from simulation.engine import SimLane, build_lane
 from tests.controller.runtime.harness import Stepped
 
 A = OperatorAction
@@ -63,7 +63,7 @@ class Technician:
 @asynccontextmanager
 async def in_maintenance() -> AsyncIterator[Technician]:
     async with AsyncExitStack() as stack:
-        sim = await _lane(0, 1, MemoryHub(), ModbusLinks(), 0.0, stack)
+        sim = await build_lane(0, 1, MemoryHub(), ModbusLinks(), misbehave=0.0, stack=stack)
         task = asyncio.create_task(sim.runtime.run())
         try:
             technician = Technician(sim)

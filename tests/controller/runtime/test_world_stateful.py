@@ -36,7 +36,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from controller.cli.simulate import SimLane, _lane, _officer, detected_by_alarm
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
 from controller.core.types import LaneState, OperatorAction, Role
@@ -44,6 +43,7 @@ from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.faults import FaultKind, FaultSpec, Trigger
 from emulators.world import Behaviour
+from simulation.engine import SimLane, build_lane, detected_by_alarm, officer_on_duty
 
 T = TypeVar("T")
 WATCHDOG_S = 20.0  # real seconds one step may take; a step is at most a few virtual minutes
@@ -140,12 +140,14 @@ class WorldMachine(RuleBasedStateMachine):
         return self.loop.time()
 
     async def _start(self, seed: int) -> None:
-        lane = await _lane(0, seed, MemoryHub(), ModbusLinks(), 0.0, self.stack)
+        lane = await build_lane(
+            0, seed, MemoryHub(), ModbusLinks(), misbehave=0.0, stack=self.stack
+        )
         self.lane = lane
         loop = asyncio.get_running_loop()
         self.tasks = [
             loop.create_task(lane.runtime.run(), name="runtime"),
-            loop.create_task(_officer(lane), name="officer"),
+            loop.create_task(officer_on_duty(lane), name="officer"),
             loop.create_task(self._traffic(), name="traffic"),
         ]
         await asyncio.sleep(BOOT_S)

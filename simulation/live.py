@@ -21,7 +21,6 @@ from rich.live import Live
 from rich.table import Table
 
 from controller.central import in_process_clearance
-from controller.cli.emulation import memory_lane, spec_from_config, world_manifest
 from controller.core.commands import PublishEvent
 from controller.core.types import ApproachStage
 from controller.runtime.build import lane_setup
@@ -30,6 +29,7 @@ from controller.runtime.ports import MemoryJournal
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.lane import EmulatedLane
+from simulation.emulation import memory_lane, spec_from_config, world_manifest
 
 SHOWN_EVENTS = frozenset(
     {

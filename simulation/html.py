@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from controller.cli.sim_stats import Histogram, LaneStats
+from simulation.stats import Histogram, LaneStats
 
 WIDTH, HEIGHT, PAD = 720, 220, 40
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -87,7 +87,9 @@ def grouped_bars(labels: Sequence[str], groups: dict[str, list[int]]) -> str:
         shapes.append(_legend(g, name, colour))
         for i, value in enumerate(values):
             x = PAD + i * slot + slot * 0.1 + g * width
-            shapes.append(_bar(x, width, value, top, colour, f"{name} {labels[i]}: {value}"))
+            shapes.append(
+                _bar(x, width, value, top, colour=colour, tip=f"{name} {labels[i]}: {value}")
+            )
     return _svg(shapes, labels, top)
 
 
@@ -95,7 +97,7 @@ def bars(labels: Sequence[str], values: Sequence[int]) -> str:
     top = max([1, *values])
     slot = (WIDTH - 2 * PAD) / max(1, len(values))
     shapes = [
-        _bar(PAD + i * slot + 1, slot - 2, v, top, COLOURS[0], f"{labels[i]}: {v}")
+        _bar(PAD + i * slot + 1, slot - 2, v, top, colour=COLOURS[0], tip=f"{labels[i]}: {v}")
         for i, v in enumerate(values)
     ]
     return _svg(shapes, labels, top)
@@ -113,7 +115,7 @@ def _linear(bins: list[tuple[float, int]]) -> tuple[list[str], list[int]]:
     return [f"{low + (i + 0.5) * step:.0f} s" for i in range(HISTOGRAM_BINS)], counts
 
 
-def _bar(x: float, width: float, value: int, top: int, colour: str, tip: str) -> str:
+def _bar(x: float, width: float, value: int, top: int, *, colour: str, tip: str) -> str:
     height = (HEIGHT - 2 * PAD) * value / top
     y = HEIGHT - PAD - height
     return (
