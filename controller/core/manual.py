@@ -33,8 +33,11 @@ class ManualControl(LaneBase):
     def barrier_noop(self, side: Side, motion: Motion) -> str:
         """Why `motion` would change nothing at `side` ("" if it would): a close on a
         closed barrier, an open on an open one, each with no other stroke commanded; a
-        stop on a barrier at rest with no stroke pending."""
+        stop on a barrier at rest with no stroke pending. Anything replaces a close still
+        waiting for its red."""
         image, commanded = self.image, self.commanded[side]
+        if self.close_pending(side):
+            return ""
         if motion == Motion.CLOSE and image.fully_closed(side) and commanded in (None, motion):
             return f"{side} barrier already closed"
         if motion == Motion.OPEN and image.fully_open(side) and commanded in (None, motion):

@@ -250,3 +250,16 @@ def test_a_second_close_right_behind_the_first_still_waits_for_the_red_to_stand(
     assert lane.run_until(lambda: close in lane.commands, 5)
     assert lane.now - red_at == lane.params.field_check_s
     assert lane.commands.count(close) == 1
+
+
+def test_a_stop_or_an_open_cancels_a_close_still_waiting_for_its_red() -> None:
+    for action in (A.BARRIER_STOP, A.BARRIER_OPEN):
+        lane = green_entry()
+        lane.run_for(1.5)
+        technician(lane, A.BARRIER_CLOSE, Side.ENTRY)
+        technician(lane, action, Side.ENTRY)
+        assert not events(lane, "operator_noop")
+        assert not lane.core.close_pending(Side.ENTRY)
+        lane.run_for(3.0)
+        assert not [c for c in lane.commands if isinstance(c, MoveBarrier) and c.motion == "close"]
+        assert lane.core.image.barriers[Side.ENTRY].position == 100  # still up
