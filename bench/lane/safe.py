@@ -91,6 +91,10 @@ async def _silences(lane: WireLane, reps: int, rng: random.Random, out: SafeRun)
     wires = itertools.cycle(SILENT)
     for _ in range(reps):
         try:
+            await _until(lambda: _maintained(runtime), 10.0, f"{lane.config.id}: resumed")
+            # a data loss withdraws a manual green for good: the technician shows it again
+            if not io.output(green):
+                _operator(runtime, OperatorAction.LIGHT_GREEN, Side.ENTRY)
             await _until(lambda: io.output(green), 10.0, f"{lane.config.id}: green shown")
         except RuntimeError as error:
             out.missed.append(str(error))
@@ -111,6 +115,11 @@ async def _silences(lane: WireLane, reps: int, rng: random.Random, out: SafeRun)
             out.missed.append(f"{lane.config.id}: {wire} silent, no red within 5 s")
         io.on_write = None
         await asyncio.sleep(max(0.0, silenced + duration - loop.time()))
+
+
+def _maintained(runtime: LaneRuntime) -> bool:
+    core = runtime.core
+    return core is not None and core.state == LaneState.MAINTENANCE
 
 
 async def safe_state_run(count: int, reps_per_lane: int, seed: int) -> SafeRun:

@@ -188,8 +188,7 @@ class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
         in this step): the lamps and the arm are on different links, and by then the red
         is confirmed on the I/O module or the lane has faulted. Leaving maintenance under
         a manual green closed the arm in the very step of the red."""
-        since = now if self.lights[SIDES.index(side)] == Aspect.GREEN else self.red_at[side]
-        due = since + self.params.field_check_s
+        due = self.close_due(side, now)
         if now >= due:
             return True
         if f"red_settle:{side}" not in self.timers:

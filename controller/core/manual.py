@@ -6,11 +6,12 @@ command that changes nothing answered as such:
 - a manual green that has to go red (a vehicle reached its arm, the deck is occupied,
   its barrier is sent to move, data went stale, a fault) is withdrawn for good: the
   technician must command it again (`withdraw_manual_greens`, every step);
-- a close commanded while the light at that side shows green turns the light red at
-  once and closes the arm `field_check_s` later (`close_after_red`). The lights and the
-  barrier are different devices on different links: an arm sent in the same step could
-  start down before the red reached the I/O module. By field_check_s the red is shown,
-  or S7/S8 have taken the lane out of maintenance and the close is dropped;
+- a close commanded while the light at that side shows green (or went red less than
+  `field_check_s` ago) turns the light red at once and closes the arm `field_check_s`
+  after the red (`close_after_red`). The lights and the barrier are different devices on
+  different links: an arm sent in the same step could start down before the red reached
+  the I/O module. By field_check_s the red is shown, or S7/S8 have taken the lane out of
+  maintenance and the close is dropped (the workflow's own closes wait alike, lane.py);
 - a close on a closed barrier, an open on an open one, a stop on a barrier at rest is a
   no-op (`barrier_noop`): nothing is sent, so no S8 stroke timer waits for a stroke that
   never comes.
@@ -27,11 +28,16 @@ AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 
 class ManualControl(LaneBase):
+    red_at: dict[Side, float]  # when each side's light last went green -> red (lane.py)
+
     def barrier_noop(self, side: Side, motion: Motion) -> str:
         """Why `motion` would change nothing at `side` ("" if it would): a close on a
         closed barrier, an open on an open one, each with no other stroke commanded; a
-        stop on a barrier at rest with no stroke pending."""
+        stop on a barrier at rest with no stroke pending. Anything replaces a close still
+        waiting for its red."""
         image, commanded = self.image, self.commanded[side]
+        if self.close_pending(side):
+            return ""
         if motion == Motion.CLOSE and image.fully_closed(side) and commanded in (None, motion):
             return f"{side} barrier already closed"
         if motion == Motion.OPEN and image.fully_open(side) and commanded in (None, motion):
@@ -47,16 +53,24 @@ class ManualControl(LaneBase):
     def close_pending(self, side: Side) -> bool:
         return f"close_after_red:{side}" in self.timers
 
+    def close_due(self, side: Side, now: float) -> float:
+        """When a close may be sent at `side`: field_check_s behind its red (a green
+        shown now turns red in this step)."""
+        since = now if self.green_shown(side) else self.red_at[side]
+        return since + self.params.field_check_s
+
     def send_manual(self, move: MoveBarrier, now: float) -> None:
-        """Send an accepted manual motion; a close under a shown green waits for the red."""
-        self.cancel_timer(f"close_after_red:{move.side}")  # the newer command replaces it
-        if move.motion != Motion.CLOSE or not self.green_shown(move.side):
+        """Send an accepted manual motion; a close waits for its side's red to stand."""
+        side = move.side
+        self.cancel_timer(f"close_after_red:{side}")  # the newer command replaces it
+        due = self.close_due(side, now) if move.motion == Motion.CLOSE else now
+        if due <= now:
             self.emit(move)
             return
-        side, after_s = move.side, self.params.field_check_s
-        self._withdraw(side, f"{side} barrier sent to close")
-        self.start_timer(f"close_after_red:{side}", now + after_s)
-        self.event("barrier_close_after_red", side=side.value, after_s=after_s)
+        if self.manual_lights[side] == Aspect.GREEN:
+            self._withdraw(side, f"{side} barrier sent to close")
+        self.start_timer(f"close_after_red:{side}", due)
+        self.event("barrier_close_after_red", side=side.value, after_s=round(due - now, 3))
 
     def close_after_red(self, side: Side, now: float) -> None:
         """The red has stood for field_check_s: close now, judged afresh (S1)."""

@@ -5,6 +5,10 @@ technicians and officers, the clock), including physically odd orders, and check
 safety invariants after every step with the same predicates the interlock uses. A
 recording interlock also checks, at the moment each command leaves the core, that the
 real rules allow it: so a broken filter is caught even when the workflow stays sound.
+Trucks move through the lane on their greens (or recklessly through an open arm) and a
+technician works in maintenance; step_checks.py judges every step from outside the core
+(S2 in command order and over time, S3 under a manual green), so a rule missing from the
+core and from invariants.py alike is still caught.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ A = OperatorAction
 MODES = [A.MODE_AUTO, A.MODE_MAINTENANCE, A.MODE_CLOSED, A.MODE_EMERGENCY]
 MANUAL = [A.BARRIER_OPEN, A.BARRIER_CLOSE, A.BARRIER_STOP, A.LIGHT_RED, A.LIGHT_GREEN]
 OFFICER = [A.RELEASE, A.REJECT, A.IDENTIFY, A.RESET]
+PASSES = "a vehicle passes under the arm"
 # mostly entitled and authenticated, so deep paths are reached; the rest exercises refusals
 ROLES = st.sampled_from([Role.TECHNICIAN, Role.OFFICER, Role.OFFICER, Role.VIEWER])
 AUTH = st.sampled_from([True, True, True, False])
@@ -83,13 +88,16 @@ class RecordingInterlock(Interlock):
 
 class LaneMachine(RuleBasedStateMachine):
     interlock_under_test: Interlock = Interlock()
+    core_under_test: type[LaneCore] = LaneCore
     tags = Bundle("tags")
 
     def __init__(self) -> None:
         super().__init__()
         self.recorder = RecordingInterlock(self.interlock_under_test)
         counter = iter(range(1, 10**9))
-        self.core = LaneCore(PARAMS, new_id=lambda: f"id-{next(counter)}", interlock=self.recorder)
+        self.core = self.core_under_test(
+            PARAMS, new_id=lambda: f"id-{next(counter)}", interlock=self.recorder
+        )
         self.now = 0.0
         self.last: list[Command] = []
         self.requests: list[str] = []
@@ -246,14 +254,24 @@ class LaneMachine(RuleBasedStateMachine):
         self.feed(InputsChanged(self.now, {f"{side.value}_arm_loop": True}))
         self.command(action, role, True, side, "E2000A")
 
-    @rule(side=st.sampled_from(SIDES))
-    def technician_opens_a_side(self, side: Side) -> None:
+    @rule(side=st.sampled_from(SIDES), then=st.none() | st.sampled_from([*MANUAL, PASSES]))
+    def technician_opens_a_side(self, side: Side, then: OperatorAction | str | None) -> None:
         """A scenario worth its own rule: in maintenance a technician opens an arm, it
-        reports fully open, and the technician shows green (trucks may be in the lane)."""
+        reports fully open, and the technician shows green (trucks may be in the lane);
+        then perhaps a vehicle passes under the arm, or, a moment later, the technician
+        commands that side again (a close under the green)."""
         self.command(A.MODE_MAINTENANCE, Role.TECHNICIAN, True, side, "E2000A")
         self.command(A.BARRIER_OPEN, Role.TECHNICIAN, True, side, "E2000A")
         self.barrier_follows(side, presence=False)
         self.command(A.LIGHT_GREEN, Role.TECHNICIAN, True, side, "E2000A")
+        loop = f"{side.value}_arm_loop"
+        if then == PASSES:
+            self.feed(InputsChanged(self.now, {loop: True}))
+            self.advance(1.1)
+            self.feed(InputsChanged(self.now, {loop: False}))
+        elif isinstance(then, OperatorAction):
+            self.advance(PARAMS.clear_hold_s + 0.1)
+            self.command(then, Role.TECHNICIAN, True, side, "E2000A")
 
     # ------------------------------------------------------------------ invariants
     @invariant()

@@ -85,9 +85,8 @@ class Lamps:
         i = SIDES.index(move.side)
         if self.aspects[i] == Aspect.GREEN:
             return [f"S2: {move.side} sent {move.motion} under its green"]
-        red_for = now - self.red_at[i]
-        if move.motion == Motion.CLOSE and red_for < self.settle_s:
-            return [f"S2: {move.side} sent close {red_for:.2f}s after its red"]
+        if move.motion == Motion.CLOSE and now < self.red_at[i] + self.settle_s:
+            return [f"S2: {move.side} sent close {now - self.red_at[i]:.2f}s after its red"]
         return []
 
 

@@ -234,3 +234,32 @@ def test_leaving_maintenance_under_a_manual_green_closes_the_arm_only_behind_the
     assert lane.run_until(lambda: close in lane.commands, 5)
     assert lane.now - red_at == lane.params.field_check_s
     assert lane.run_until(lambda: state(lane) == LaneState.IDLE, 10)
+
+
+def test_a_second_close_right_behind_the_first_still_waits_for_the_red_to_stand() -> None:
+    """Found by the long state-machine campaign: the repeated close found the light red
+    already (the first had turned it red) and went out in the step after the red."""
+    lane = green_entry()
+    lane.run_for(1.5)
+    technician(lane, A.BARRIER_CLOSE, Side.ENTRY)
+    red_at = lane.now
+    lane.run_for(0.2)
+    commands = technician(lane, A.BARRIER_CLOSE, Side.ENTRY)
+    assert not [c for c in commands if isinstance(c, MoveBarrier)]
+    close = MoveBarrier(Side.ENTRY, Motion.CLOSE, MoveReason.MANUAL)
+    assert lane.run_until(lambda: close in lane.commands, 5)
+    assert lane.now - red_at == lane.params.field_check_s
+    assert lane.commands.count(close) == 1
+
+
+def test_a_stop_or_an_open_cancels_a_close_still_waiting_for_its_red() -> None:
+    for action in (A.BARRIER_STOP, A.BARRIER_OPEN):
+        lane = green_entry()
+        lane.run_for(1.5)
+        technician(lane, A.BARRIER_CLOSE, Side.ENTRY)
+        technician(lane, action, Side.ENTRY)
+        assert not events(lane, "operator_noop")
+        assert not lane.core.close_pending(Side.ENTRY)
+        lane.run_for(3.0)
+        assert not [c for c in lane.commands if isinstance(c, MoveBarrier) and c.motion == "close"]
+        assert lane.core.image.barriers[Side.ENTRY].position == 100  # still up

@@ -10,6 +10,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from controller.core.commands import Command, MoveBarrier, PublishEvent
 from controller.core.interlock import Interlock
 from controller.core.invariants import LaneView, Violation, check_lane
+from controller.core.lane import LaneCore
 from controller.core.types import BarrierState, LaneState, Motion, OperatorAction, Role, Side
 from tests.core.machine import LaneMachine
 
@@ -40,6 +41,41 @@ def test_the_property_test_catches_a_broken_interlock(broken: type[Interlock]) -
                 derandomize=True,
                 report_multiple_bugs=False,
                 phases=(Phase.generate, Phase.shrink),  # explaining the failure costs 10 s
+            ),
+        )
+
+
+class KeepsManualGreens(LaneCore):
+    """A deliberately broken core: a manual green that had to go red comes back (item 1)."""
+
+    def withdraw_manual_greens(self, halting: frozenset[Side]) -> None:
+        return None
+
+
+class ClosesWithTheRed(LaneCore):
+    """A deliberately broken core: an arm goes down in the step of its red (item 2)."""
+
+    def close_due(self, side: Side, now: float) -> float:
+        return now
+
+
+@pytest.mark.parametrize(
+    ("broken", "found"),
+    [(KeepsManualGreens, r"came back|S2|S3"), (ClosesWithTheRed, r"after its red|under its")],
+)
+def test_the_field_checks_catch_a_broken_core(broken: type[LaneCore], found: str) -> None:
+    class BrokenMachine(LaneMachine):
+        core_under_test = broken
+
+    with pytest.raises(AssertionError, match=found):
+        run_state_machine_as_test(
+            BrokenMachine,
+            settings=settings(
+                max_examples=500,
+                stateful_step_count=60,
+                derandomize=True,
+                report_multiple_bugs=False,
+                phases=(Phase.generate,),  # found is enough here: shrinking costs seconds
             ),
         )
 

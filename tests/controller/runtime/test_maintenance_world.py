@@ -18,7 +18,7 @@ from controller.runtime.gateway import Gateway
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.faults import FaultKind, FaultSpec
-from emulators.world import Phase
+from emulators.world import Behaviour, Phase
 from simulation.engine import SimLane, build_lane
 from tests.controller.runtime.harness import Stepped
 
@@ -120,3 +120,16 @@ async def test_a_manual_green_lets_one_truck_onto_the_deck_not_the_one_behind() 
     assert "deck not empty" in str(refused["refused"])
     assert back["state"] == "hold"  # an unknown vehicle on the deck, not clearing
     assert not world.oracle.by("driver")
+
+
+@pytest.mark.looptime
+async def test_a_tailgater_onto_the_occupied_deck_in_maintenance_is_alarmed() -> None:
+    async with in_maintenance() as technician:
+        await technician.show_entry_green()
+        world, alarms = technician.world, technician.sim.runtime.alarms
+        first = world.spawn(world.make_truck())
+        world.spawn(world.make_truck(Behaviour.TAILGATE))  # drives on behind it, on red
+        await technician.until(lambda: "vehicle_onto_occupied_deck" in alarms, 120)
+        assert first.phase in (Phase.ENTERING, Phase.ON_DECK)
+    assert not world.oracle.by("controller")
+    assert [i.kind for i in world.oracle.by("driver")] == ["entered_on_red"]
