@@ -3,8 +3,9 @@ finding (Modbus read/write/scan, scale frames, RFID inventory, serial sniff and 
 
 Refused, with one line naming the controller's pid, while a running controller owns the
 endpoint (diag_guard's lock convention): a second master on the line garbles both, and a
-write behind the controller would bypass its interlocks. In maintenance mode the lane is
-still driven by the controller: stop it, or move devices with `gatectl barrier/light`.
+write behind the controller would bypass its interlocks. Unless the endpoint's lane is in
+maintenance: then `diag modbus read|write` goes through the controller (diag_through.py),
+and a write is the operator command it stands for, judged by the interlock.
 Exit codes: 0 ok, 1 refused, 2 usage, 3 unreachable, 4 device error.
 """
 
@@ -21,10 +22,12 @@ from typing import Any
 import typer
 
 from controller.cli import diag_modbus as mb
+from controller.cli import diag_through
 from controller.cli.diag_guard import DEFAULT_LOCK_DIR, refusal
 from controller.cli.diag_probe import PROTOCOLS, probe
 from controller.cli.diag_serial import open_port, query_rfid, serial_url, sniff, watch_scale
 from controller.config.load import load_config
+from controller.config.models import GatewayConfig
 from controller.errors import ConfigError, DeviceError
 from devices.transport.serial import SerialStream
 from devices.transport.url import ModbusTcpUrl
@@ -37,7 +40,9 @@ serial_app = typer.Typer(help="Serial lines: sniff and probe.", no_args_is_help=
 diag_app.add_typer(modbus_app, name="modbus")
 diag_app.add_typer(serial_app, name="serial")
 
-CONFIG = typer.Option(None, "--config", "-c", help="Gateway config: lock dir and lane names.")
+CONFIG = typer.Option(
+    None, "--config", "-c", envvar="GATEBRIDGE_CONFIG", help="Gateway config: locks, lanes, socket."
+)
 LOCK_DIR = typer.Option(None, "--lock-dir", help="Where the endpoint locks are.")
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 UNIT = typer.Option(1, "--unit", "-u", min=0, max=247, help="Modbus unit id.")
@@ -50,22 +55,28 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+Through = Callable[[GatewayConfig | None], int | None]
+
+
 def _guarded(
     target: Callable[[], str],
     config: Path | None,
     lock_dir: Path | None,
     job: Callable[[], Coroutine[Any, Any, int]],
+    through: Through | None = None,
 ) -> None:
-    """Run `job` unless a controller owns the endpoint of the URL `target` names; every
-    error in one line, with its exit code."""
+    """Run `job` unless a controller owns the endpoint of the URL `target` names; then
+    `through` the controller if it can (its exit code), else refused. Every error in one
+    line, with its exit code."""
     # pymodbus logs each timeout and frame dump itself; diag reports them in its own words
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     try:
         settings = None if config is None else load_config(config)
         directory = lock_dir or (settings.locks if settings else DEFAULT_LOCK_DIR)
-        refused = refusal(target(), settings, directory)
+        refused = refusal(target(), settings, directory, through=through is not None)
         if refused is not None:
-            raise typer.Exit(_fail(f"refused: {refused}", REFUSED))
+            code = None if through is None else through(settings)
+            raise typer.Exit(_fail(f"refused: {refused}", REFUSED) if code is None else code)
         raise typer.Exit(asyncio.run(job()))
     except (mb.UsageError, ConfigError) as error:
         raise typer.Exit(_fail(str(error).splitlines()[0], USAGE)) from None
@@ -73,6 +84,19 @@ def _guarded(
         raise typer.Exit(_fail(str(error), mb.exit_code(error))) from None
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+def _through(url: str, unit: int, go: Callable[[diag_through.Route], int]) -> Through:
+    """Go through the controller when the config serves this device on a lane in
+    maintenance (None: no route, diag is refused)."""
+
+    def attempt(config: GatewayConfig | None) -> int | None:
+        found = diag_through.route(config, url, _modbus_target(url)(), unit)
+        if found is None or not diag_through.in_maintenance(found):
+            return None
+        return go(found)
+
+    return attempt
 
 
 def _modbus_target(url: str) -> Callable[[], str]:
@@ -99,7 +123,12 @@ def modbus_read(
 ) -> None:
     """Read coils, discrete inputs, holding or input registers (0-based, as mbpoll -0)."""
     job = partial(_read, url, unit, table, address, count, as_json, timeout)
-    _guarded(_modbus_target(url), config, lock_dir, job)
+
+    def go(route: diag_through.Route) -> int:
+        mb.check_range(table, address, count, mb.MAX_COUNT)
+        return diag_through.read(route, table, address, count, as_json)
+
+    _guarded(_modbus_target(url), config, lock_dir, job, _through(url, unit, go))
 
 
 async def _read(
@@ -149,7 +178,13 @@ def modbus_write(
 ) -> None:
     """Write coils (FC5/FC15) or holding registers (FC6/FC16)."""
     job = partial(_write, url, unit, table, address, values, as_json, timeout)
-    _guarded(_modbus_target(url), config, lock_dir, job)
+
+    def go(route: diag_through.Route) -> int:
+        numbers = mb.parse_values(table, values)
+        mb.check_range(table, address, len(numbers), mb.MAX_WRITE)
+        return diag_through.write(route, table, address, numbers, as_json)
+
+    _guarded(_modbus_target(url), config, lock_dir, job, _through(url, unit, go))
 
 
 async def _write(
