@@ -3,13 +3,14 @@
 Theory of operation: while a controller owns a device's endpoint, a second master on the
 line would garble both, and a write behind its back would bypass the interlocks. So in
 maintenance diag asks the controller instead. A read runs on the lane's own link (the
-driver's `ModbusUnit`) through `LaneRuntime.exchange`: the link's lock keeps it one
-request at a time with the lane's polling, and it counts in the device's freshness like
-any poll (a failure too). A write is never passed on as registers: the interlock judges
-commands, not registers. A write that stands for an operator command (a barrier's
-momentary command coil, a lamp coil of the lane's wiring) becomes that command through
-the core, where S1-S3 judge it as they judge `gatectl barrier/light`; any other write is
-refused with what may be written this way.
+driver's `ModbusUnit`): the link's lock keeps it one request at a time with the lane's
+polling. A failed read counts against the device as a failed poll does; a good one does
+not refresh the device's freshness, which vouches for the lane's image of the device
+(what S1 and S7 judge by), and a diag read leaves that image as it was. A write is never
+passed on as registers: the interlock judges commands, not registers. A write that
+stands for an operator command (a barrier's momentary command coil, a lamp coil of the
+lane's wiring) becomes that command through the core, where S1-S3 judge it as they
+judge `gatectl barrier/light`; any other write is refused with what may be written.
 """
 
 from __future__ import annotations
@@ -81,30 +82,20 @@ def _action(request: DiagRequest) -> str:
 
 
 async def read(lane: LaneRuntime, request: DiagRequest) -> dict[str, object]:
-    """Read the table on the lane's own link, as one exchange of the lane's."""
+    """Read the table on the lane's own link. A failure counts against the device like a
+    failed poll; a success refreshes nothing: freshness vouches for the lane's image of
+    the device (S1, S7), and a diag read does not update that image."""
     unit = device_unit(lane, request.device)
     device = Device(request.device)
     bounded = Bounded(unit, f"{lane.setup.lane_id}.{device}", lane.setup.device_timeout_s)
-    failures: list[DeviceError] = []
-    values = await lane.exchange(
-        device,
-        _noting(bounded(_reader(unit, request.table)(request.address, request.count)), failures),
-    )
     answer: dict[str, object] = {"action": "diag_read", "device": request.device}
     answer.update(table=request.table, address=request.address, unit_name=unit.name)
-    if values is None:
-        error = str(failures[0]) if failures else "no answer"
-        return answer | {"accepted": False, "kind": "device", "refused": error}
-    return answer | {"accepted": True, "values": [int(v) for v in values]}
-
-
-async def _noting(call: Awaitable[Sequence[int]], failures: list[DeviceError]) -> Sequence[int]:
-    """The call, its DeviceError kept for the answer (exchange records and swallows it)."""
     try:
-        return await call
+        values = await bounded(_reader(unit, request.table)(request.address, request.count))
     except DeviceError as error:
-        failures.append(error)
-        raise
+        lane.device_failed(device, str(error))
+        return answer | {"accepted": False, "kind": "device", "refused": str(error)}
+    return answer | {"accepted": True, "values": [int(v) for v in values]}
 
 
 def device_unit(lane: LaneRuntime, device: str) -> ModbusUnit:

@@ -6,12 +6,18 @@ and never reaches the device."""
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+
 import pytest
 
+from controller.cli.simulate import _lane
 from controller.core.types import Device, OperatorAction, Side
 from controller.maintenance.protocol import DiagRequest
+from controller.runtime import passthrough
 from devices.barrier.codec import BarrierState, encode_status
 from devices.io.codec import OUTPUT_COUNT
+from devices.transport.base import MemoryHub
+from devices.transport.modbus import ModbusLinks
 from emulators.world import Phase
 from tests.controller.runtime.test_maintenance_world import TECHNICIAN, Technician, in_maintenance
 
@@ -105,3 +111,21 @@ async def test_outside_maintenance_diag_is_refused_and_reads_nothing() -> None:
     assert "values" not in answer
     assert after == steps  # nothing was fed to the core
     assert no_lane["kind"] == "usage"
+
+
+@pytest.mark.looptime
+async def test_a_diag_read_never_vouches_for_the_lanes_image_of_a_device() -> None:
+    """Freshness says the lane's image of a device is recent (S1, S7 judge by it): a diag
+    read, which leaves that image as it was, must not refresh it; a failed one counts."""
+    async with AsyncExitStack() as stack:
+        sim = await _lane(0, 1, MemoryHub(), ModbusLinks(), 0.0, stack)
+        runtime = sim.runtime  # not run: no poll has ever reached a device
+        good = await passthrough.read(runtime, diag("L01", "io", "coils", 0, count=16))
+        bad = await passthrough.read(runtime, diag("L01", "entry_barrier", "holding", 0))
+        devices = runtime.freshness.snapshot()
+        errors = runtime.freshness.figures(runtime.now())
+    assert good["accepted"] is True
+    assert devices["io"] == {"healthy": False, "last_ok": None, "error": ""}
+    assert bad["kind"] == "device"
+    assert devices["entry_barrier"]["error"] == bad["refused"]
+    assert errors[Device.ENTRY_BARRIER][0] == 1
