@@ -27,7 +27,6 @@ from controller.cli.diag_guard import DEFAULT_LOCK_DIR, refusal
 from controller.cli.diag_probe import PROTOCOLS, probe
 from controller.cli.diag_serial import open_port, query_rfid, serial_url, sniff, watch_scale
 from controller.config.load import load_config
-from controller.config.models import GatewayConfig
 from controller.errors import ConfigError, DeviceError
 from devices.transport.serial import SerialStream
 from devices.transport.url import ModbusTcpUrl
@@ -55,15 +54,12 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-Through = Callable[[GatewayConfig | None], int | None]
-
-
 def _guarded(
     target: Callable[[], str],
     config: Path | None,
     lock_dir: Path | None,
     job: Callable[[], Coroutine[Any, Any, int]],
-    through: Through | None = None,
+    through: diag_through.Through | None = None,
 ) -> None:
     """Run `job` unless a controller owns the endpoint of the URL `target` names; then
     `through` the controller if it can (its exit code), else refused. Every error in one
@@ -84,19 +80,6 @@ def _guarded(
         raise typer.Exit(_fail(str(error), mb.exit_code(error))) from None
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
-
-
-def _through(url: str, unit: int, go: Callable[[diag_through.Route], int]) -> Through:
-    """Go through the controller when the config serves this device on a lane in
-    maintenance (None: no route, diag is refused)."""
-
-    def attempt(config: GatewayConfig | None) -> int | None:
-        found = diag_through.route(config, url, _modbus_target(url)(), unit)
-        if found is None or not diag_through.in_maintenance(found):
-            return None
-        return go(found)
-
-    return attempt
 
 
 def _modbus_target(url: str) -> Callable[[], str]:
@@ -123,12 +106,10 @@ def modbus_read(
 ) -> None:
     """Read coils, discrete inputs, holding or input registers (0-based, as mbpoll -0)."""
     job = partial(_read, url, unit, table, address, count, as_json, timeout)
-
-    def go(route: diag_through.Route) -> int:
-        mb.check_range(table, address, count, mb.MAX_COUNT)
-        return diag_through.read(route, table, address, count, as_json)
-
-    _guarded(_modbus_target(url), config, lock_dir, job, _through(url, unit, go))
+    go = partial(diag_through.read, table=table, address=address, count=count, as_json=as_json)
+    _guarded(
+        _modbus_target(url), config, lock_dir, job, diag_through.via(_modbus_target(url), unit, go)
+    )
 
 
 async def _read(
@@ -178,13 +159,10 @@ def modbus_write(
 ) -> None:
     """Write coils (FC5/FC15) or holding registers (FC6/FC16)."""
     job = partial(_write, url, unit, table, address, values, as_json, timeout)
-
-    def go(route: diag_through.Route) -> int:
-        numbers = mb.parse_values(table, values)
-        mb.check_range(table, address, len(numbers), mb.MAX_WRITE)
-        return diag_through.write(route, table, address, numbers, as_json)
-
-    _guarded(_modbus_target(url), config, lock_dir, job, _through(url, unit, go))
+    go = partial(diag_through.write, table=table, address=address, texts=values, as_json=as_json)
+    _guarded(
+        _modbus_target(url), config, lock_dir, job, diag_through.via(_modbus_target(url), unit, go)
+    )
 
 
 async def _write(

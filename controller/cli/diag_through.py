@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from controller.cli import diag_modbus as mb
@@ -21,6 +22,7 @@ from controller.cli.diag_guard import endpoint_key
 from controller.config.models import GatewayConfig
 
 MODBUS_DEVICES = ("io", "entry_barrier", "exit_barrier")
+Through = Callable[[GatewayConfig | None], int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +38,22 @@ class Route:
         return f"(through the controller, lane {self.lane} in maintenance)"
 
 
-def route(config: GatewayConfig | None, url: str, endpoint: str, unit: int) -> Route | None:
-    """The lane device the config serves at `url` and `unit`, if any."""
+def via(target: Callable[[], str], unit: int, go: Callable[[Route], int]) -> Through:
+    """Go through the controller when the config serves this device on a lane in
+    maintenance; the attempt answers None when it cannot (no such lane device, or the
+    lane not in maintenance): then diag is refused."""
+
+    def attempt(config: GatewayConfig | None) -> int | None:
+        found = route(config, target(), unit)
+        if found is None or not in_maintenance(found):
+            return None
+        return go(found)
+
+    return attempt
+
+
+def route(config: GatewayConfig | None, endpoint: str, unit: int) -> Route | None:
+    """The lane device the config serves at `endpoint` and `unit`, if any."""
     if config is None:
         return None
     key = endpoint_key(endpoint)
@@ -62,25 +78,34 @@ def in_maintenance(route: Route) -> bool:
     return states.get(route.lane) == "maintenance"
 
 
-def _ask(route: Route, fields: dict[str, object]) -> dict[str, object] | int:
+def _ask(route: Route, fields: dict[str, object], as_json: bool) -> dict[str, object] | int:
+    """The controller's answer's data, or (the error printed) the exit code."""
     payload = {"op": "diag", "lane": route.lane, "device": route.device, **fields}
     try:
         answer = request(route.config.socket, payload, timeout_s=10.0)
     except ClientError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.code
+        return _failed(route, fields, str(error), error.code, as_json)
     code = exit_code(answer)
     if code != mb.OK:
         why = str(answer.get("error") or "no reason given").replace("\n", " ")
-        prefix = "refused: " if code == EXIT_REFUSED else ""
-        print(f"error: {prefix}{why}", file=sys.stderr)
-        return code
+        return _failed(route, fields, why, code, as_json)
     data = answer.get("data")
     return data if isinstance(data, dict) else {}
 
 
-def read(route: Route, table: str, address: int, count: int, as_json: bool) -> int:
-    data = _ask(route, {"table": table, "address": address, "count": count})
+def _failed(route: Route, fields: dict[str, object], why: str, code: int, as_json: bool) -> int:
+    line = f"refused: {why}" if code == EXIT_REFUSED else why
+    print(f"error: {line}", file=sys.stderr)
+    if as_json:  # as a direct diag's failure: the object, with the error
+        through = {"lane": route.lane, "device": route.device}
+        print(json.dumps({"endpoint": route.endpoint, "unit": route.unit, **fields,
+                          "through": through, "error": line}))  # fmt: skip
+    return code
+
+
+def read(route: Route, *, table: str, address: int, count: int, as_json: bool) -> int:
+    mb.check_range(table, address, count, mb.MAX_COUNT)
+    data = _ask(route, {"table": table, "address": address, "count": count}, as_json)
     if isinstance(data, int):
         return data
     raw = data.get("values")
@@ -98,9 +123,11 @@ def read(route: Route, table: str, address: int, count: int, as_json: bool) -> i
     return mb.OK
 
 
-def write(route: Route, table: str, address: int, values: list[int], as_json: bool) -> int:
+def write(route: Route, *, table: str, address: int, texts: list[str], as_json: bool) -> int:
     """A write that stands for a command becomes it; the interlock judges it."""
-    data = _ask(route, {"table": table, "address": address, "values": values})
+    values = mb.parse_values(table, texts)
+    mb.check_range(table, address, len(values), mb.MAX_WRITE)
+    data = _ask(route, {"table": table, "address": address, "values": values}, as_json)
     if isinstance(data, int):
         return data
     command = f"{data.get('action')} {data.get('side')}"

@@ -147,6 +147,10 @@ def test_exit_codes_through_the_controller(maintenance: Lane, controller: Path) 
     assert code == 4  # holding 0 is no barrier register: the device's exception reply
     assert err == (f"error: modbus-rtu://{maintenance.tmp}/rs485: FC3: exception response "
                    "(exception code 2)\n")  # fmt: skip
+    code, out, _ = diag(maintenance, "read", maintenance.rtu, "-u", "1", "-t", "holding", "--json")
+    assert code == 4
+    assert json.loads(out)["error"].endswith("FC3: exception response (exception code 2)")
+    assert json.loads(out)["through"] == {"lane": "L01", "device": "entry_barrier"}
     code, _, err = diag(maintenance, "read", maintenance.tcp, "-t", "holding", "-n", "200")
     assert (code, err) == (2, "error: --count: 200 is not in 1..125 for holding\n")
     answer = request(controller, {"op": "diag", "lane": "L01", "device": "io", "table": "input",
