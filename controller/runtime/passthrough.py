@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from controller.core.types import Device, OperatorAction, Side
+from controller.core.types import Device, LaneState, OperatorAction, Side
 from controller.errors import DeviceError
 from controller.maintenance.protocol import DiagRequest
 from controller.maintenance.server import Caller, Operation
@@ -49,10 +49,10 @@ class Mapped:
 
 def refusal(lane: LaneRuntime) -> str | None:
     """Why diag may not go through this lane now (None: it is in maintenance)."""
-    state = lane.snapshot().get("state")
-    if state == "maintenance":
+    core, lane_id = lane.core, lane.setup.lane_id
+    state = "starting" if core is None else core.state.value
+    if state == LaneState.MAINTENANCE:
         return None
-    lane_id = lane.setup.lane_id
     return (
         f"lane {lane_id} is {state}, not in maintenance: diag goes through the controller "
         f"only in maintenance (gatectl mode {lane_id} maintenance)"
@@ -86,6 +86,8 @@ async def read(lane: LaneRuntime, request: DiagRequest) -> dict[str, object]:
     failed poll; a success refreshes nothing: freshness vouches for the lane's image of
     the device (S1, S7), and a diag read does not update that image."""
     unit = device_unit(lane, request.device)
+    if unit is None:
+        return {"accepted": False, "refused": f"{request.device}: no Modbus link to read on"}
     device = Device(request.device)
     bounded = Bounded(unit, f"{lane.setup.lane_id}.{device}", lane.setup.device_timeout_s)
     answer: dict[str, object] = {"action": "diag_read", "device": request.device}
@@ -98,11 +100,12 @@ async def read(lane: LaneRuntime, request: DiagRequest) -> dict[str, object]:
     return answer | {"accepted": True, "values": [int(v) for v in values]}
 
 
-def device_unit(lane: LaneRuntime, device: str) -> ModbusUnit:
-    """The Modbus unit the lane's driver for `device` talks through."""
+def device_unit(lane: LaneRuntime, device: str) -> ModbusUnit | None:
+    """The Modbus unit the lane's driver for `device` talks through (the drivers in
+    devices/ keep it as `unit`; None for a stand-in driver without one)."""
     setup = lane.setup
     driver: object = setup.io if device == "io" else setup.barriers[SIDE_OF[device]]
-    return cast(ModbusUnit, driver.unit)  # type: ignore[attr-defined]
+    return cast(ModbusUnit | None, getattr(driver, "unit", None))
 
 
 def _reader(unit: ModbusUnit, table: str) -> Callable[[int, int], Awaitable[Sequence[int]]]:
