@@ -3,8 +3,9 @@ finding (Modbus read/write/scan, scale frames, RFID inventory, serial sniff and 
 
 Refused, with one line naming the controller's pid, while a running controller owns the
 endpoint (diag_guard's lock convention): a second master on the line garbles both, and a
-write behind the controller would bypass its interlocks. In maintenance mode the lane is
-still driven by the controller: stop it, or move devices with `gatectl barrier/light`.
+write behind the controller would bypass its interlocks. Unless the endpoint's lane is in
+maintenance: then `diag modbus read|write` goes through the controller (diag_through.py),
+and a write is the operator command it stands for, judged by the interlock.
 Exit codes: 0 ok, 1 refused, 2 usage, 3 unreachable, 4 device error.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 import typer
 
 from controller.cli import diag_modbus as mb
+from controller.cli import diag_through
 from controller.cli.diag_guard import DEFAULT_LOCK_DIR, refusal
 from controller.cli.diag_probe import PROTOCOLS, probe
 from controller.cli.diag_serial import open_port, query_rfid, serial_url, sniff, watch_scale
@@ -37,7 +39,9 @@ serial_app = typer.Typer(help="Serial lines: sniff and probe.", no_args_is_help=
 diag_app.add_typer(modbus_app, name="modbus")
 diag_app.add_typer(serial_app, name="serial")
 
-CONFIG = typer.Option(None, "--config", "-c", help="Gateway config: lock dir and lane names.")
+CONFIG = typer.Option(
+    None, "--config", "-c", envvar="GATEBRIDGE_CONFIG", help="Gateway config: locks, lanes, socket."
+)
 LOCK_DIR = typer.Option(None, "--lock-dir", help="Where the endpoint locks are.")
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 UNIT = typer.Option(1, "--unit", "-u", min=0, max=247, help="Modbus unit id.")
@@ -55,17 +59,20 @@ def _guarded(
     config: Path | None,
     lock_dir: Path | None,
     job: Callable[[], Coroutine[Any, Any, int]],
+    through: diag_through.Through | None = None,
 ) -> None:
-    """Run `job` unless a controller owns the endpoint of the URL `target` names; every
-    error in one line, with its exit code."""
+    """Run `job` unless a controller owns the endpoint of the URL `target` names; then
+    `through` the controller if it can (its exit code), else refused. Every error in one
+    line, with its exit code."""
     # pymodbus logs each timeout and frame dump itself; diag reports them in its own words
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     try:
         settings = None if config is None else load_config(config)
         directory = lock_dir or (settings.locks if settings else DEFAULT_LOCK_DIR)
-        refused = refusal(target(), settings, directory)
+        refused = refusal(target(), settings, directory, through=through is not None)
         if refused is not None:
-            raise typer.Exit(_fail(f"refused: {refused}", REFUSED))
+            code = None if through is None else through(settings)
+            raise typer.Exit(_fail(f"refused: {refused}", REFUSED) if code is None else code)
         raise typer.Exit(asyncio.run(job()))
     except (mb.UsageError, ConfigError) as error:
         raise typer.Exit(_fail(str(error).splitlines()[0], USAGE)) from None
@@ -99,7 +106,10 @@ def modbus_read(
 ) -> None:
     """Read coils, discrete inputs, holding or input registers (0-based, as mbpoll -0)."""
     job = partial(_read, url, unit, table, address, count, as_json, timeout)
-    _guarded(_modbus_target(url), config, lock_dir, job)
+    go = partial(diag_through.read, table=table, address=address, count=count, as_json=as_json)
+    _guarded(
+        _modbus_target(url), config, lock_dir, job, diag_through.via(_modbus_target(url), unit, go)
+    )
 
 
 async def _read(
@@ -149,7 +159,10 @@ def modbus_write(
 ) -> None:
     """Write coils (FC5/FC15) or holding registers (FC6/FC16)."""
     job = partial(_write, url, unit, table, address, values, as_json, timeout)
-    _guarded(_modbus_target(url), config, lock_dir, job)
+    go = partial(diag_through.write, table=table, address=address, texts=values, as_json=as_json)
+    _guarded(
+        _modbus_target(url), config, lock_dir, job, diag_through.via(_modbus_target(url), unit, go)
+    )
 
 
 async def _write(

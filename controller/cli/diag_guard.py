@@ -58,8 +58,11 @@ def controller_pid(socket_path: Path) -> int | None:
     return int(pid)
 
 
-def refusal(url: str, config: GatewayConfig | None, lock_dir: Path) -> str | None:
-    """The one line that refuses diag on `url`, or None when no controller owns it."""
+def refusal(
+    url: str, config: GatewayConfig | None, lock_dir: Path, *, through: bool = False
+) -> str | None:
+    """The one line that refuses diag on `url`, or None when no controller owns it;
+    `through`: this verb can go through the controller while the lane is in maintenance."""
     endpoint = endpoint_key(url)
     lane = lane_of(config, endpoint)
     pid = endpoint_owner(lock_dir, url)
@@ -67,8 +70,14 @@ def refusal(url: str, config: GatewayConfig | None, lock_dir: Path) -> str | Non
         pid = controller_pid(config.socket)
     if pid is None:
         return None
+    owned = f"endpoint {endpoint} owned by controller pid {pid or '?'}"
+    if not through:
+        return (
+            f"{owned}; stop it to use this verb, or see its view of the device with "
+            "gatectl status / gatectl monitor"
+        )
+    which = f"lane {lane}" if lane else "its lane (with its --config)"
     return (
-        f"endpoint {endpoint} owned by controller pid {pid or '?'}; put "
-        f"{f'lane {lane}' if lane else 'its lane'} in maintenance and stop it, "
-        "or use gatectl barrier/light"
+        f"{owned}; put {which} in maintenance and diag goes through the controller, "
+        "or stop the controller"
     )

@@ -98,6 +98,39 @@ class AckRequest(_Request):
     reason: Reason
 
 
+# the Modbus tables a request may name, and how much one request may carry (Modbus' own
+# PDU limits: FC1/FC2 2000 bits, FC3/FC4 125 registers)
+DIAG_MAX_READ = {"coils": 2000, "discrete": 2000, "holding": 125, "input": 125}
+DiagValue = Annotated[int, Field(ge=0, le=0xFFFF)]
+
+
+class DiagRequest(_Request):
+    """`gatectl diag modbus read|write` through the controller, on a lane in maintenance:
+    a read runs on the lane's own link; a write (`values`) is mapped to the operator
+    command it stands for, or refused (controller/runtime/passthrough.py)."""
+
+    op: Literal["diag"]
+    lane: LaneId
+    device: Literal["io", "entry_barrier", "exit_barrier"]
+    table: Literal["coils", "discrete", "holding", "input"]
+    address: int = Field(ge=0, le=0xFFFF)
+    count: int = Field(default=1, ge=1, le=2000)
+    values: list[DiagValue] | None = Field(default=None, min_length=1, max_length=123)
+
+    @model_validator(mode="after")
+    def _within_the_table(self) -> DiagRequest:
+        count = self.count if self.values is None else len(self.values)
+        if self.values is None and count > DIAG_MAX_READ[self.table]:
+            raise ValueError(
+                f"count: {count} is not in 1..{DIAG_MAX_READ[self.table]} for {self.table}"
+            )
+        if self.address + count > 0x10000:
+            raise ValueError(
+                f"address: {self.address}..{self.address + count - 1} is outside 0..65535"
+            )
+        return self
+
+
 class AuditRequest(_Request):
     op: Literal["audit"]
     verify: bool = False
@@ -114,7 +147,8 @@ Request = Annotated[
     | IdentifyRequest
     | ResetRequest
     | AckRequest
-    | AuditRequest,
+    | AuditRequest
+    | DiagRequest,
     Field(discriminator="op"),
 ]
 REQUEST = TypeAdapter(Request)

@@ -38,10 +38,12 @@ from controller.core.types import OperatorAction, Role, Side
 from controller.errors import AlreadyOwned
 from controller.maintenance.audit import AuditLog, verify
 from controller.maintenance.delegation import delegated
+from controller.maintenance.diag_answer import answer_diag
 from controller.maintenance.protocol import (
     AckRequest,
     AuditRequest,
     BarrierRequest,
+    DiagRequest,
     EventsRequest,
     HoldRequest,
     IdentifyRequest,
@@ -153,6 +155,8 @@ class MaintenanceServer:
                 parsed = parse_request(line)
                 if isinstance(parsed, str):
                     await _send(writer, Response(ok=False, kind="usage", error=parsed))
+                elif isinstance(parsed, DiagRequest):  # awaits the lane's device link
+                    await _send(writer, await answer_diag(self, parsed, caller))
                 elif isinstance(parsed, EventsRequest) and parsed.follow:
                     await self._follow(writer, parsed, caller)
                     return

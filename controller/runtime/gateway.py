@@ -24,7 +24,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
+from controller.maintenance.protocol import DiagRequest
 from controller.maintenance.server import Caller, MaintenanceServer, Operation
+from controller.runtime import passthrough
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import JournaledEvent
 
@@ -88,13 +90,8 @@ class Gateway:
 
     def operate(self, op: Operation, caller: Caller) -> dict[str, object]:
         lane = self.lanes.get(op.lane)
-        if lane is None:  # a usage error, not a refusal: nothing was commanded
-            known = ", ".join(self.lanes) or "none"
-            return {
-                "accepted": False,
-                "kind": "usage",
-                "refused": f"lane: no lane {op.lane!r} on this gateway (lanes: {known})",
-            }
+        if lane is None:
+            return self._no_lane(op.lane)
         if caller.role is None:
             return {"accepted": False, "refused": "no role"}
         event = OperatorCommanded(
@@ -117,6 +114,22 @@ class Gateway:
             if isinstance(command, PublishEvent) and command.type == "mode_pending":
                 answer["pending"] = command.data["message"]  # e.g. maintenance after the vehicle
         return answer | {"state": lane.snapshot()["state"]}
+
+    async def diag(self, request: DiagRequest, caller: Caller) -> dict[str, object]:
+        """`gatectl diag modbus` through the controller, on a lane in maintenance."""
+        lane = self.lanes.get(request.lane)
+        if lane is None:
+            return self._no_lane(request.lane)
+        return await passthrough.serve(lane, request, caller, self.operate)
+
+    def _no_lane(self, lane_id: str) -> dict[str, object]:
+        # a usage error, not a refusal: nothing was commanded
+        known = ", ".join(self.lanes) or "none"
+        return {
+            "accepted": False,
+            "kind": "usage",
+            "refused": f"lane: no lane {lane_id!r} on this gateway (lanes: {known})",
+        }
 
     def set_alarm(self, lane_id: str, name: str, text: str | None) -> None:
         """Raise (`text`) or clear (None) a gateway-level alarm on a lane (clock health)."""

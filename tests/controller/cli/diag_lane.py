@@ -9,11 +9,14 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from typer.testing import CliRunner
 
 from controller.cli.main import app
@@ -47,19 +50,37 @@ def gatectl(*args: str) -> Ran:
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-def serve_lane(tmp: Path) -> Iterator[Lane]:
+def serve_lane(tmp: Path, barrier_travel_s: float | None = None) -> Iterator[Lane]:
     port = free_port()
     config = lane_config(tmp, port)
+    if barrier_travel_s is not None:  # quick arms, for tests that move them in real time
+        document = yaml.safe_load(config.read_text())
+        document["lanes"][0].setdefault("emulation", {})["barrier_travel_s"] = barrier_travel_s
+        config.write_text(yaml.safe_dump(document))
     control = tmp / "emulate.sock"
     command = [sys.executable, "-m", "controller.cli.main", "emulate", "--config", str(config),
                "--control", str(control)]  # fmt: skip
+    with _serving(command, b"ready\n"):
+        yield Lane(config, tmp, port)
+
+
+def serve_controller(lane: Lane) -> Generator[Path, None, None]:
+    """`gatectl run` on the lane's config: the controller owns its endpoints; its socket."""
+    command = [sys.executable, "-m", "controller.cli.main", "run", "--config", str(lane.config)]
+    with _serving(command, b"running "):
+        yield lane.tmp / "gatectl.sock"
+
+
+@contextmanager
+def _serving(command: list[str], ready: bytes) -> Iterator[None]:
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     try:
-        _until_ready(proc, timeout_s=60.0)
-        yield Lane(config, tmp, port)
+        _until_ready(proc, ready, timeout_s=60.0)
+        with _draining(proc):
+            yield
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -69,17 +90,28 @@ def serve_lane(tmp: Path) -> Iterator[Lane]:
             proc.wait()
 
 
-def _until_ready(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
-    """Wait for the `ready` line, reading the pipe unbuffered (select sees the pipe, not
+@contextmanager
+def _draining(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Read on, as journald would: a full pipe would stall the child's log writer."""
+    assert proc.stdout is not None
+    stream = proc.stdout
+    reader = threading.Thread(target=lambda: [None for _ in iter(lambda: stream.read(65536), b"")],
+                              daemon=True)  # fmt: skip
+    reader.start()
+    yield
+
+
+def _until_ready(proc: subprocess.Popen[bytes], ready: bytes, timeout_s: float) -> None:
+    """Wait for the `ready` text, reading the pipe unbuffered (select sees the pipe, not
     a file object's buffer)."""
     assert proc.stdout is not None
     fd, seen = proc.stdout.fileno(), b""
     deadline = time.monotonic() + timeout_s
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
-        while b"ready\n" not in seen and time.monotonic() < deadline:
+        while ready not in seen and time.monotonic() < deadline:
             if selector.select(deadline - time.monotonic()):
                 chunk = os.read(fd, 4096)
-                assert chunk, f"gatectl emulate ended before it was ready: {seen.decode()}"
+                assert chunk, f"{ready!r} not seen before the process ended: {seen.decode()}"
                 seen += chunk
-    assert b"ready\n" in seen, "gatectl emulate was not ready in time"
+    assert ready in seen, f"{ready!r} not seen in time: {seen.decode()}"

@@ -45,7 +45,8 @@ def test_diag_is_refused_on_an_owned_endpoint_and_runs_when_it_is_free(
     assert ran.stdout == ""  # nothing went to the device
     assert ran.stderr == (
         f"error: refused: endpoint tcp:127.0.0.1:{emulated_lane.port} owned by controller pid "
-        f"{os.getpid()}; put lane L01 in maintenance and stop it, or use gatectl barrier/light\n"
+        f"{os.getpid()}; put lane L01 in maintenance and diag goes through the controller, "
+        "or stop the controller\n"
     )
     assert gatectl(*read).code == 0
 
@@ -59,8 +60,13 @@ def test_writes_scans_and_serial_verbs_are_refused_on_the_owned_port(emulated_la
         held(emulated_lane.tmp, f"modbus-rtu://{bus}"),
         held(emulated_lane.tmp, f"serial://{scale}"),
     ):
+        ran = gatectl(*write, *lock_dir)
+        assert ran.code == 1
+        assert (  # without a config diag cannot know the lane nor its controller's socket
+            f"owned by controller pid {os.getpid()}; put its lane (with its --config) in "
+            "maintenance and diag goes through the controller" in ran.stderr
+        )
         for args in (
-            (*write, *lock_dir),
             ("diag", "modbus", "scan", emulated_lane.rtu, "--units", "1", *lock_dir),
             ("diag", "scale", str(emulated_lane.tmp / "scale"), "-n", "1", *lock_dir),
             ("diag", "serial", "sniff", f"serial://{scale}", "-n", "1", *lock_dir),
@@ -68,9 +74,10 @@ def test_writes_scans_and_serial_verbs_are_refused_on_the_owned_port(emulated_la
         ):
             ran = gatectl(*args)
             assert ran.code == 1, args
-            assert (
-                f"owned by controller pid {os.getpid()}; put its lane in maintenance" in ran.stderr
-            )
+            assert ran.stderr.endswith(  # these verbs never go through the controller
+                f"owned by controller pid {os.getpid()}; stop it to use this verb, or see its "
+                "view of the device with gatectl status / gatectl monitor\n"
+            ), args
     status = gatectl("diag", "modbus", "read", emulated_lane.rtu, "-u", "1", "-t", "holding",
                      "-a", "106", *lock_dir)  # fmt: skip
     assert status.code == 0
@@ -91,5 +98,6 @@ def test_a_controller_listening_on_the_configs_socket_owns_its_lanes_endpoints(
     os.unlink(emulated_lane.tmp / "gatectl.sock")
     assert ran.code == 1
     assert f"owned by controller pid {os.getpid()}; put lane L01 in maintenance" in ran.stderr
+    assert ran.stdout == ""  # it answered no status: diag did not go through it either
     assert elsewhere.code == 3  # not the lane's endpoint: diag goes ahead (nobody there)
     assert gatectl(*read).code == 0  # the controller gone, the device answers diag
