@@ -3,7 +3,8 @@ the lane's devices, `gatectl run` owns them, and diag (run here through typer's 
 root: an officer) asks the controller's real socket. Outside maintenance it is refused;
 in maintenance a read answers the device's registers (checked against the emulator's own
 model over its control socket), a command coil or a lamp coil becomes the operator's
-command, any other write is refused with what may be written; exit codes 0/1/2/3/4."""
+command (a close onto a vehicle in the arm's loop refused naming S1), any other write is
+refused with what may be written; exit codes 0/1/2/3/4."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from controller.cli.client import request
 from tests.controller.cli.diag_lane import Lane, gatectl, serve_controller, serve_lane
 
 DEADLINE_S = 10.0
+ENTRY_ARM_LOOP, IO_POLL_S = 1, 0.05  # the example config's wiring and I/O poll period
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +70,42 @@ def lane_state(sock: Path) -> object:
     return status(sock).get("state")
 
 
+def open_and_fresh(lane: dict[str, Any]) -> bool:
+    """The entry arm open, every device's data fresh, the lane in maintenance (a loaded
+    machine can let a budget run out for a moment: the green would rightly be refused)."""
+    healthy = all(device["healthy"] for device in lane["devices"].values())
+    return healthy and lane["state"] == "maintenance" and lane["barriers"]["entry"] == "open"
+
+
 def emulated(lane: Lane) -> dict[str, Any]:
     """The emulator's own model of the lane, from its control socket."""
-    with socket.socket(socket.AF_UNIX) as control:
-        control.connect(str(lane.tmp / "emulate.sock"))
-        control.sendall(b'{"op": "status"}\n')
-        return dict(json.loads(control.makefile("rb").readline())["lanes"]["L01"])
+    return dict(control(lane, {"op": "status"})["lanes"]["L01"])
+
+
+def control(lane: Lane, command: dict[str, object]) -> dict[str, Any]:
+    with socket.socket(socket.AF_UNIX) as channel:
+        channel.connect(str(lane.tmp / "emulate.sock"))
+        channel.sendall(json.dumps(command).encode() + b"\n")
+        answer: dict[str, Any] = json.loads(channel.makefile("rb").readline())
+    assert answer["ok"], answer
+    return answer
+
+
+def loop_time(controller: Path) -> float:
+    """The controller's loop clock, as its status gives it."""
+    data: Any = request(controller, {"op": "status"})["data"]
+    return float(data["monotonic_s"])
+
+
+def arm_loop_seen(lane: Lane, controller: Path, on: bool) -> float:
+    """Wait until the controller has polled the entry arm loop in state `on` (a diag read
+    shows it, then the lane's own I/O poll has run three periods past that); the loop
+    time it was seen at."""
+    read = ("read", lane.tcp, "-t", "discrete", "-a", str(ENTRY_ARM_LOOP), "--json")
+    until(lambda: json.loads(diag(lane, *read)[1])["values"] == [int(on)])
+    seen = loop_time(controller)
+    until(lambda: status(controller)["devices"]["io"]["last_ok"] > seen + 3 * IO_POLL_S)
+    return seen
 
 
 def diag(lane: Lane, verb: str, url: str, *args: str) -> tuple[int, str, str]:
@@ -119,7 +151,7 @@ def test_command_and_lamp_coils_become_commands_other_writes_are_refused(
                           "-a", "1", "1")  # fmt: skip
     assert code == 0, err
     assert "barrier_open entry accepted (through the controller" in out
-    until(lambda: status(controller)["barriers"]["entry"] == "open")
+    until(lambda: open_and_fresh(status(controller)))  # S2's conditions for a manual green
     code, out, err = diag(maintenance, "write", maintenance.tcp, "-t", "coils", "-a", "1", "1")
     assert code == 0, err
     assert "light_green entry accepted" in out
@@ -193,3 +225,28 @@ def _answer_status_then_hang_up(server: socket.socket) -> None:
                 peer.sendall(json.dumps(maintenance).encode() + b"\n")
             elif b'"diag"' in line:
                 return
+
+
+def test_a_close_written_through_the_controller_onto_presence_is_refused_naming_s1(
+    maintenance: Lane, controller: Path
+) -> None:
+    """A vehicle stands in the entry arm's loop (the emulated loop stuck on, for 1.5 s):
+    coil 3 through the controller is the manual close, and S1 refuses it."""
+    code, _, err = diag(maintenance, "write", maintenance.rtu, "-u", "1", "-t", "coils",
+                        "-a", "1", "1")  # fmt: skip
+    assert code == 0, err  # open first: a close of a closed arm is a no-op, judged by nobody
+    until(lambda: status(controller)["barriers"]["entry"] == "open")
+    stuck = {"kind": "sensor_stuck_on", "channel": ENTRY_ARM_LOOP, "duration_s": 1.5}
+    control(maintenance, {"op": "fault", "lane": "L01", "device": "io", "fault": stuck})
+    arm_loop_seen(maintenance, controller, on=True)
+    code, out, err = diag(maintenance, "write", maintenance.rtu, "-u", "1", "-t", "coils",
+                          "-a", "3", "1")  # fmt: skip
+    arm = emulated(maintenance)["barriers"]["entry"]
+    clear_at = arm_loop_seen(maintenance, controller, on=False)  # the vehicle gone
+    # S1's clear-hold (timing.clear_hold_ms) over, so the fixture can close the arm again
+    until(lambda: loop_time(controller) > clear_at + 1.2)
+    assert (code, out) == (1, "")
+    assert (
+        err == "error: refused: interlock veto S1: entry close refused: presence at the entry arm\n"
+    )
+    assert arm["state"] == "open"  # the arm never started down
