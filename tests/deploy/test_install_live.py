@@ -13,7 +13,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN = {"opt": "/opt", "usrlocal": "/usr/local", "varlib": "/var/lib", "varlog": "/var/log"}
-TREE = "/etc/gatebridge /var/lib/gatebridge /var/log/gatebridge /opt/gatebridge /usr/local"
+TREE = (
+    "/etc/gatebridge /var/lib/gatebridge /var/log/gatebridge /opt/gatebridge /usr/local"
+    " /etc/systemd/system/gatebridge.service.wants"
+)
 
 
 def namespace_script(tmp: Path) -> str:
@@ -28,6 +31,7 @@ def namespace_script(tmp: Path) -> str:
         lines.append(f"sh {ROOT}/deploy/install.sh --no-venv > {tmp}/{run}.log")
         lines.append(f"find {TREE} -printf '%p %m %u %g\\n' | sort > {tmp}/{run}.tree")
     lines.append(f"id gatebridge > {tmp}/id")
+    lines.append(f"id gatebridge-console > {tmp}/console-id")
     return "\n".join(lines)
 
 
@@ -56,4 +60,15 @@ def test_a_live_install_makes_the_accounts_and_owners_and_is_idempotent(tmp_path
     groups = (tmp_path / "id").read_text()
     assert "(dialout)" in groups
     assert "(gatebridge-ops)" in groups
+    assert owners["/etc/gatebridge/console-users.json"] == [
+        "600",
+        "gatebridge-console",
+        "gatebridge-console",
+    ]
+    wants = "/etc/systemd/system/gatebridge.service.wants/gatebridge-console.service"
+    assert wants in owners  # the example config has a console: section: enabled, once
+    console = (tmp_path / "console-id").read_text()
+    assert "(gatebridge-ops)" in console
+    assert "officer" not in console
+    assert "tech" not in console
     assert "gatebridge" not in {entry.pw_name for entry in pwd.getpwall()}  # the host's own
