@@ -44,6 +44,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$SRC/pyproject.toml")
 [ -n "$VERSION" ] || { echo "error: no version in $SRC/pyproject.toml" >&2; exit 1; }
 ROOT=$DESTDIR
+CONSOLE_UNIT_NEW=0  # the console's unit laid down by this run: enable it (once)
 LIVE=0  # installing onto this running system (not into a DESTDIR), as root
 if [ -z "$DESTDIR" ] && [ "$(id -u)" = 0 ]; then LIVE=1; fi
 
@@ -131,6 +132,7 @@ config() {
         chmod 0640 "$ROOT/etc/gatebridge/gateway.yaml"  # the content is the site's own
         own /etc/gatebridge/gateway.yaml root:gatebridge
     fi
+    console_users
     # the service reads the public keys, the broker password and CA; private keys (a
     # central's signing key) are root's alone
     dir /etc/gatebridge/keys 0750 root:gatebridge
@@ -142,6 +144,20 @@ config() {
             *) chmod 0640 "$key"; own "$path" root:gatebridge ;;
         esac
     done
+}
+
+# the console's accounts (console.users_file, at its default path): no accounts until
+# `gatectl console adduser`; the console's to read, root's to write (docs/console.md)
+console_users() {
+    users=/etc/gatebridge/console-users.json
+    if [ ! -e "$ROOT$users" ]; then
+        printf '{"users": {}}\n' >"$ROOT$users.new"
+        chmod 0600 "$ROOT$users.new"
+        mv -f "$ROOT$users.new" "$ROOT$users"
+        say "wrote $users"
+    fi
+    chmod 0600 "$ROOT$users"
+    own "$users" gatebridge-console:gatebridge-console
 }
 
 state() {
@@ -156,6 +172,9 @@ system() {
     base "$SYSTEM/lib"
     for sub in systemd systemd/system sysusers.d tmpfiles.d; do base "$SYSTEM/lib/$sub"; done
     put_edited "$SRC/deploy/systemd/gatebridge.service" "$SYSTEM/lib/systemd/system/gatebridge.service"
+    console_unit=$SYSTEM/lib/systemd/system/gatebridge-console.service
+    [ -e "$ROOT$console_unit" ] || CONSOLE_UNIT_NEW=1
+    put_edited "$SRC/deploy/systemd/gatebridge-console.service" "$console_unit"
     put "$SRC/deploy/systemd/gatebridge.sysusers" "$SYSTEM/lib/sysusers.d/gatebridge.conf" 0644
     put "$SRC/deploy/systemd/gatebridge.tmpfiles" "$SYSTEM/lib/tmpfiles.d/gatebridge.conf" 0644
     base "$SYSTEM/share"
@@ -171,12 +190,16 @@ accounts() {
     if command -v systemd-sysusers >/dev/null; then
         systemd-sysusers "$SYSTEM/lib/sysusers.d/gatebridge.conf"
     else
-        for group in gatebridge gatebridge-ops gatebridge-tech gatebridge-officer; do
+        for group in gatebridge gatebridge-ops gatebridge-tech gatebridge-officer \
+            gatebridge-console; do
             getent group "$group" >/dev/null || groupadd --system "$group"
         done
         getent passwd gatebridge >/dev/null || useradd --system --gid gatebridge \
             --home-dir /var/lib/gatebridge --shell /usr/sbin/nologin gatebridge
         usermod --append --groups dialout,gatebridge-ops gatebridge
+        getent passwd gatebridge-console >/dev/null || useradd --system \
+            --gid gatebridge-console --home-dir / --shell /usr/sbin/nologin gatebridge-console
+        usermod --append --groups gatebridge-ops gatebridge-console
     fi
 }
 
@@ -191,6 +214,18 @@ live() {
     if [ -d /run/systemd/system ]; then
         systemctl daemon-reload
     fi
+    enable_console
+}
+
+# the console starts with the service (WantedBy=gatebridge.service) when the config has a
+# console: section; only on the run that installs its unit, so that a console the site
+# disabled stays disabled through upgrades
+enable_console() {
+    if [ "$CONSOLE_UNIT_NEW" = 1 ] && command -v systemctl >/dev/null &&
+        grep -q '^console:' /etc/gatebridge/gateway.yaml; then
+        systemctl enable --quiet gatebridge-console.service
+        say "enabled gatebridge-console (it starts with gatebridge)"
+    fi
 }
 
 release
@@ -202,4 +237,5 @@ say "gatebridge $VERSION in ${DESTDIR:+$DESTDIR}$PREFIX (current -> releases/$VE
 if [ "$LIVE" = 1 ]; then
     say "next: edit /etc/gatebridge/gateway.yaml, gatectl config check it, then"
     say "      systemctl enable --now gatebridge   (docs/operations.md)"
+    say "      gatectl console adduser NAME --role officer --config /etc/gatebridge/gateway.yaml"
 fi

@@ -6,7 +6,8 @@ loop and beam inputs, barrier photocells, the load on the deck, tags in the RF f
 drivers read only what real drivers see: the lights (the I/O module's outputs), the arms
 (barrier positions) and the signs. By default they obey; misbehaving drivers tailgate,
 stop under an arm, stop half on the deck, reverse off the deck the wrong way, or carry a
-swapped tag.
+swapped tag; a truck with a dead tag is driven as the lights say, but the reader never
+sees its tag (an officer identifies it by hand).
 
 The safety oracle trusts nothing the controller says: it watches the devices' ground
 truth and records incidents, separating what the controller caused (green with the arm
@@ -49,6 +50,11 @@ class Behaviour(StrEnum):
     HALF_ON_DECK = "half_on_deck"  # rear over beam_in until told to move or shown green
     SWAPPED_TAG = "swapped_tag"  # carries a tag whose manifest weight is not its own
     REVERSE_OFF_DECK = "reverse_off_deck"  # backs off the deck and out through the entry
+    DEAD_TAG = "dead_tag"  # obeys, but its tag never answers the reader: identified by hand
+
+
+# drivers who follow the lights and the signs (a dead tag is no fault of its driver)
+OBEDIENT = frozenset({Behaviour.OBEY, Behaviour.DEAD_TAG})
 
 
 class Phase(StrEnum):
@@ -414,7 +420,13 @@ class World:
             panel.set_photocell(side, any(rear <= hi and lo <= front for rear, front in bodies))
         deck = (beam_in, beam_out)
         panel.set_load(sum(t.gross_kg * fraction_inside(t.body, deck) for t in self.trucks))
-        panel.set_tags({t.tag: -t.front for t in self.trucks if -geo.rfid_range <= t.front <= 0})
+        panel.set_tags(
+            {
+                t.tag: -t.front
+                for t in self.trucks
+                if -geo.rfid_range <= t.front <= 0 and t.behaviour != Behaviour.DEAD_TAG
+            }
+        )
 
     def _loop(self, name: str, covered: bool) -> None:
         delay = self.phys.loop_response_s
@@ -463,7 +475,7 @@ class World:
         """A misbehaving driver who moves under an arm already closing causes the incident;
         an arm that starts closing onto a truck already under it is the controller's doing,
         whoever drives it (S1)."""
-        misbehaving = truck.behaviour != Behaviour.OBEY
+        misbehaving = truck.behaviour not in OBEDIENT
         return "driver" if misbehaving and arrived_closing else "controller"
 
     def _watch_driver(self, truck: Truck) -> None:

@@ -51,6 +51,9 @@ class Status(_Request):
     op: Literal["status"]
 
 
+# --misbehave's drivers; a dead tag stalls the lane until an officer identifies the truck,
+# so it comes only when spawned by name
+RANDOM_MISBEHAVIOURS = [b for b in Behaviour if b not in (Behaviour.OBEY, Behaviour.DEAD_TAG)]
 KEEP_GONE = 100  # departed trucks kept per lane for a look; the status counts them all
 WIRE_OF = {
     "io": "io",
@@ -164,7 +167,7 @@ class Emulation:
     def _spawn(self, lane: EmulatedLane, misbehave: float) -> None:
         behaviour = Behaviour.OBEY
         if self.rng.random() < misbehave:
-            behaviour = self.rng.choice([b for b in Behaviour if b != Behaviour.OBEY])
+            behaviour = self.rng.choice(RANDOM_MISBEHAVIOURS)
         lane.world.spawn(lane.world.make_truck(behaviour))
 
 

@@ -15,6 +15,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_USERS = Path("/etc/gatebridge/console-users.json")
+MIN_SESSION_MINUTES = 0.1
 
 
 class ConsoleConfig(BaseModel):
@@ -24,7 +25,8 @@ class ConsoleConfig(BaseModel):
     users_file: Path = DEFAULT_USERS
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # fractional minutes allowed; at least 6 s, so a session outlives a page load
+    session_minutes: float = Field(default=30, ge=MIN_SESSION_MINUTES, le=24 * 60)
 
     @field_validator("listen")
     @classmethod

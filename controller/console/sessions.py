@@ -32,7 +32,7 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, minutes: int, clock: Callable[[], float]) -> None:
+    def __init__(self, minutes: float, clock: Callable[[], float]) -> None:
         self.ttl_s, self.clock = minutes * 60.0, clock
         self._open: dict[str, Session] = {}
 

@@ -21,7 +21,7 @@ from controller.console.users import Users
 def create_app(
     socket: Path,
     users: Users,
-    session_minutes: int,
+    session_minutes: float,
     clock: Callable[[], float] = time.monotonic,
     status_period_s: float = 1.0,
 ) -> ASGIApp:

@@ -1,9 +1,11 @@
 """The console's local accounts: a JSON file of names, roles and argon2id hashes.
 
 `gatectl console adduser` writes it, 0600, atomically (a temporary file beside it, then a
-rename), so a console reading it never sees half a file. The console re-reads it when it
-changes, so an account added or removed counts from the next sign-in. An unknown name
-costs a hash check like a known one: timing does not tell which names exist.
+rename), so a console reading it never sees half a file; the new file keeps the old one's
+owner (root adds accounts to the file the install made the console's). The console
+re-reads it when it changes, so an account added or removed counts from the next
+sign-in. An unknown name costs a hash check like a known one: timing does not tell which
+names exist.
 """
 
 from __future__ import annotations
@@ -101,9 +103,12 @@ def add_user(
 
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    owner = _owner(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)
+        if owner is not None:
+            _keep_owner(fd, path, owner)
         os.write(fd, text.encode())
         os.fsync(fd)
         os.close(fd)
@@ -114,3 +119,22 @@ def _write_atomically(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _owner(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_uid, info.st_gid
+
+
+def _keep_owner(fd: int, path: Path, owner: tuple[int, int]) -> None:
+    if owner == (os.geteuid(), os.getegid()):
+        return
+    try:
+        os.fchown(fd, *owner)
+    except PermissionError:
+        raise UsersFileError(
+            f"{path}: owned by uid {owner[0]}: run adduser as root or as that user"
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -95,6 +96,18 @@ def test_adduser_writes_an_argon2_hash_0600_and_validates(tmp_path: Path) -> Non
     with pytest.raises(UsersFileError, match="name:"):
         add_user(path, "olga smith", "viewer", "long enough pw", FAST)
     assert [p.name for p in path.parent.iterdir()] == ["users.json"]  # no temporary left
+
+
+def test_adduser_keeps_the_owner_of_the_file_the_install_made(tmp_path: Path) -> None:
+    # install.sh makes it the console's (0600); root adds the accounts: a file that turned
+    # root's would lock the console out of it
+    assert os.geteuid() == 0, "changing a file's owner needs root"
+    path = tmp_path / "console-users.json"
+    path.write_text('{"users": {}}\n')
+    os.chown(path, 4321, 4322)
+    add_user(path, "olga", "officer", "long enough pw", FAST)
+    assert (path.stat().st_uid, path.stat().st_gid) == (4321, 4322)
+    assert list(read_accounts(path)) == ["olga"]
 
 
 def test_a_broken_users_file_makes_sign_in_unavailable_with_the_reason(rig: Rig) -> None:

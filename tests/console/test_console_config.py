@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from controller.config.load import load_config, validate
+from controller.console.sessions import Sessions
 from controller.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,8 @@ def _with_console(console: dict[str, object]) -> dict[str, object]:
         ({"listen": "10.1.2.3:8443"}, "console: listen: 10.1.2.3 is not a loopback address"),
         ({"tls_cert": "c.pem"}, "console: tls_cert and tls_key: set both, or neither"),
         ({"session_minutes": 0}, "console.session_minutes: Input should be greater"),
+        ({"session_minutes": 0.05}, "console.session_minutes: Input should be greater"),
+        ({"session_minutes": "soon"}, "console.session_minutes: Input should be a valid number"),
         ({"port": 8443}, "console.port: unknown field"),
     ],
 )
@@ -48,3 +51,15 @@ def test_an_explicit_address_with_tls_is_accepted_and_paths_resolve(tmp_path: Pa
     assert config.console.tls_cert == tmp_path / "tls/c.pem"
     assert config.console.listen == "10.1.2.3:8443"
     assert config.roles.console == "gatebridge-console"
+
+
+def test_a_session_of_a_fraction_of_a_minute_is_accepted_and_lasts_that_long() -> None:
+    config = validate(_with_console({"session_minutes": 0.1}))
+    assert config.console.session_minutes == 0.1
+    now = [0.0]
+    sessions = Sessions(config.console.session_minutes, lambda: now[0])
+    sid = sessions.start("olga", "officer").sid
+    now[0] = 5.9
+    assert sessions.find(sid, touch=False) is not None
+    now[0] = 6.0
+    assert sessions.find(sid) is None

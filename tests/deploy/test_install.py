@@ -5,6 +5,7 @@ key files get their modes; --prefix reaches the unit. Run with /bin/sh (dash her
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 import subprocess
@@ -66,10 +67,12 @@ def source(name: str) -> str:
 
 def expected(prefix: str = "/opt/gatebridge") -> Snapshot:
     unit = (ROOT / "deploy/systemd/gatebridge.service").read_text()
+    console_unit = (ROOT / "deploy/systemd/gatebridge-console.service").read_text()
     files = {
         "etc/gatebridge/gateway.yaml": ("0o640", source("deploy/examples/gateway.yaml")),
         "etc/gatebridge/gateway.yaml.dist": ("0o644", source("deploy/examples/gateway.yaml")),
         "etc/gatebridge/keys": ("0o750", "dir"),
+        "etc/gatebridge/console-users.json": ("0o600", digest('{"users": {}}\n')),
         "var/lib/gatebridge": ("0o750", "dir"),
         "var/log/gatebridge": ("0o750", "dir"),
         "opt/gatebridge/current": ("0o777", f"-> releases/{VERSION}"),
@@ -81,6 +84,10 @@ def expected(prefix: str = "/opt/gatebridge") -> Snapshot:
         "usr/local/lib/systemd/system/gatebridge.service": (
             "0o644",
             digest(unit.replace("/opt/gatebridge", prefix)),
+        ),
+        "usr/local/lib/systemd/system/gatebridge-console.service": (
+            "0o644",
+            digest(console_unit.replace("/opt/gatebridge", prefix)),
         ),
         "usr/local/lib/sysusers.d/gatebridge.conf": (
             "0o644",
@@ -129,6 +136,17 @@ def test_an_edited_config_survives_and_the_example_stays_beside_it(tmp_path: Pat
     assert dist.read_bytes() == (ROOT / "deploy/examples/gateway.yaml").read_bytes()
 
 
+def test_the_console_users_file_is_made_once_and_kept(tmp_path: Path) -> None:
+    install(tmp_path)
+    users = tmp_path / "etc/gatebridge/console-users.json"
+    assert json.loads(users.read_text()) == {"users": {}}  # what the console reads as none
+    users.write_text('{"users": {"olga": {"role": "officer", "hash": "x"}}}\n')
+    users.chmod(0o644)
+    install(tmp_path)
+    assert "olga" in users.read_text()
+    assert stat.S_IMODE(users.stat().st_mode) == 0o600
+
+
 def test_key_files_get_their_modes(tmp_path: Path) -> None:
     install(tmp_path)
     keys = tmp_path / "etc/gatebridge/keys"
@@ -150,6 +168,9 @@ def test_the_prefix_reaches_the_unit_and_the_links(tmp_path: Path) -> None:
     unit = (tmp_path / "usr/local/lib/systemd/system/gatebridge.service").read_text()
     assert "ExecStart=/srv/gb/current/bin/gatectl run --config /etc/gatebridge/gateway.yaml" in unit
     assert "/opt/gatebridge" not in unit
+    console = (tmp_path / "usr/local/lib/systemd/system/gatebridge-console.service").read_text()
+    assert "ExecStart=/srv/gb/current/bin/gatectl console --config" in console
+    assert "/opt/gatebridge" not in console
     assert "Documentation=file:/srv/gb/share/doc/gatebridge/operations.md" in unit
     assert (tmp_path / "srv/gb/share/doc/gatebridge/operations.md").is_file()  # where it says
     assert os.readlink(tmp_path / "srv/gb/current") == f"releases/{VERSION}"

@@ -14,21 +14,23 @@ ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD = ROOT / "deploy/systemd"
 
 
-def unit_values() -> dict[str, list[str]]:
-    """[Service] settings, each with every value it is given (a key may repeat)."""
+def unit_values(
+    name: str = "gatebridge.service", wanted: str = "[Service]"
+) -> dict[str, list[str]]:
+    """A section's settings, each with every value it is given (a key may repeat)."""
     values: dict[str, list[str]] = {}
     section = ""
-    for line in (SYSTEMD / "gatebridge.service").read_text().splitlines():
+    for line in (SYSTEMD / name).read_text().splitlines():
         if line.startswith("["):
             section = line
-        elif section == "[Service]" and "=" in line and not line.startswith("#"):
+        elif section == wanted and "=" in line and not line.startswith("#"):
             key, _, value = line.partition("=")
             values.setdefault(key, []).append(value)
     return values
 
 
-def unit() -> dict[str, str]:
-    return {key: values[-1] for key, values in unit_values().items()}
+def unit(name: str = "gatebridge.service", section: str = "[Service]") -> dict[str, str]:
+    return {key: values[-1] for key, values in unit_values(name, section).items()}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,6 +47,40 @@ def test_the_unit_verifies_cleanly(tmp_path: Path) -> None:
     done = run("systemd-analyze", "verify", str(local))
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # an unknown or misspelt key is only a warning: none at all
+
+
+def test_the_console_unit_verifies_cleanly_beside_the_service(tmp_path: Path) -> None:
+    for name in ("gatebridge.service", "gatebridge-console.service"):
+        text = (SYSTEMD / name).read_text()
+        (tmp_path / name).write_text(text.replace("/opt/gatebridge/current", sys.prefix))
+    done = run("systemd-analyze", "verify", str(tmp_path / "gatebridge-console.service"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+def test_the_console_starts_and_stops_with_the_service() -> None:
+    name = "gatebridge-console.service"
+    ordering = unit(name, "[Unit]")
+    for key in ("Requires", "After", "PartOf"):
+        assert ordering[key] == "gatebridge.service", key
+    assert unit(name, "[Install]")["WantedBy"] == "gatebridge.service"
+    assert unit(name)["ExecStart"].endswith("gatectl console --config /etc/gatebridge/gateway.yaml")
+
+
+def test_the_console_runs_as_its_own_user_and_writes_nothing() -> None:
+    service = unit("gatebridge-console.service")
+    config = load_config(ROOT / "deploy/examples/gateway.yaml")
+    assert (service["User"], service["Group"]) == ("gatebridge-console", config.roles.console)
+    groups = set(service["SupplementaryGroups"].split())
+    assert config.roles.viewer in groups  # the socket is 0660
+    assert not groups & {config.roles.officer, config.roles.technician}
+    assert "ReadWritePaths" not in service  # its users file is read-only, sessions in memory
+    hidden = service["InaccessiblePaths"].split()
+    for path in ("/etc/gatebridge/keys", "/var/lib/gatebridge", "/var/log/gatebridge"):
+        assert f"-{path}" in hidden  # what group gatebridge would otherwise let it read
+    for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "NoNewPrivileges"):
+        assert service[key] == unit()[key], key
+    assert service["CapabilityBoundingSet"] == ""
 
 
 def test_the_unit_is_a_watched_notify_service() -> None:
@@ -95,6 +131,9 @@ def test_sysusers_and_tmpfiles_make_the_accounts_and_directories(tmp_path: Path)
     assert "gatebridge" in groups["dialout"]
     assert "gatebridge" in groups["gatebridge-ops"]
     assert {"gatebridge-tech", "gatebridge-officer"} <= set(groups)
+    assert "gatebridge-console" in groups["gatebridge-ops"]
+    roles = ("gatebridge-tech", "gatebridge-officer", "dialout")
+    assert not any("gatebridge-console" in groups[g] for g in roles)
     passwd = (tmp_path / "etc/passwd").read_text()
     assert "gatebridge:x:" in passwd
     assert ":/var/lib/gatebridge:/usr/sbin/nologin" in passwd

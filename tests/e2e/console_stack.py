@@ -25,8 +25,19 @@ PASSWORD = "a long test password"  # noqa: S105 - the test accounts' password
 PEOPLE = {"alice": "officer", "victor": "viewer"}
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # the world's first truck: cleared, but declared far lighter than it weighs; the second:
-# referred for inspection
+# referred for inspection; the third (its tag dead, identified by an officer): cleared
 FIRST_TAG, SECOND_TAG = "E28011000000000000000001", "E28011000000000000000002"
+THIRD_TAG = "E28011000000000000000003"
+
+
+def short_sessions_config(config: Path) -> tuple[Path, str]:
+    """The same gateway with its console on another port, sessions of 6 s; its URL."""
+    document = yaml.safe_load(config.read_text())
+    listen = f"127.0.0.1:{free_port()}"
+    document["console"] = {**document["console"], "listen": listen, "session_minutes": 0.1}
+    path = config.with_name("short-sessions.yaml")
+    path.write_text(yaml.safe_dump(document))
+    return path, f"http://{listen}"
 
 
 def stack_config(tmp: Path) -> tuple[Path, str]:
@@ -37,6 +48,7 @@ def stack_config(tmp: Path) -> tuple[Path, str]:
     manifest.write_text(
         f"{FIRST_TAG}: {{decision: grant, declared_gross_kg: 1000}}\n"
         f"{SECOND_TAG}: {{decision: inspect}}\n"
+        f"{THIRD_TAG}: {{decision: grant}}\n"
     )
     document["clearance"]["manifest"] = str(manifest)
     document["roles"] = {"console": "root"}  # the test runs as root, in group root

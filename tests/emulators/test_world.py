@@ -84,6 +84,29 @@ def test_an_obedient_truck_waits_at_red_and_crosses_the_lane_on_green() -> None:
     assert world.oracle.incidents == []
 
 
+def test_a_dead_tag_is_never_read_but_its_truck_drives_like_an_obedient_one() -> None:
+    # two worlds, the same dice and the same lights: the trucks move alike, step by step
+    worlds = {b: World(HandPanel(), seed=5) for b in (Behaviour.OBEY, Behaviour.DEAD_TAG)}
+    trucks = {b: w.spawn(w.make_truck(b)) for b, w in worlds.items()}
+    seen: dict[Behaviour, bool] = dict.fromkeys(worlds, False)
+    for step in range(round(80 / 0.05)):
+        for behaviour, world in worlds.items():
+            panel = world.panel
+            assert isinstance(panel, HandPanel)
+            if step == round(20 / 0.05):
+                panel.arms["entry"], panel.lights["entry"] = 100, True
+            if step == round(40 / 0.05):
+                panel.arms["exit"], panel.lights["exit"] = 100, True
+            world.advance(0.05)
+            seen[behaviour] |= trucks[behaviour].tag in panel.tags
+        obedient, dead = trucks[Behaviour.OBEY], trucks[Behaviour.DEAD_TAG]
+        assert (dead.front, dead.phase) == (obedient.front, obedient.phase), step
+    assert seen == {Behaviour.OBEY: True, Behaviour.DEAD_TAG: False}
+    dead_world = worlds[Behaviour.DEAD_TAG]
+    assert dead_world.departed == [trucks[Behaviour.DEAD_TAG]]
+    assert dead_world.oracle.incidents == []
+
+
 def test_a_truck_does_not_drive_through_a_closed_arm() -> None:
     panel = HandPanel()
     world = World(panel, seed=2)

@@ -42,6 +42,7 @@ def test_the_doc_shows_each_request_kind_and_behaviour() -> None:
         "stop_under_arm",
         "reverse_off_deck",
         "swapped_tag",
+        "dead_tag",
     }
     devices = {r["device"] for r in requests if r["op"] == "fault"}
     assert devices == {"io", "entry_barrier", "exit_barrier", "scale", "rfid"}
