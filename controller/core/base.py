@@ -7,7 +7,8 @@ step with its output stage and interlock (lane.py). They share only what is decl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from controller.core.alarms import WATCHED, Alarm, Clears, cause_over
 from controller.core.commands import (
@@ -43,6 +44,9 @@ from controller.core.vehicles import ApproachVehicle, DeckVehicle
 
 
 class LaneBase:
+    # each state's entry action, from the table (table.ENTRY, bound by LaneCore)
+    entry_actions: ClassVar[Mapping[LaneState, Callable[[Any, float], None]]] = {}
+
     def __init__(self, params: LaneParams, new_id: Callable[[], str], interlock: Interlock) -> None:
         self.params = params
         self.new_id = new_id
@@ -252,9 +256,9 @@ class LaneBase:
             self.deck.stage = target
             self.deck.times.setdefault(target.value, now)
             self.save_context()  # the deck vehicle's context is journaled at each stage change
-        entry = getattr(self, f"enter_{target.value}", None)
+        entry = self.entry_actions.get(target)
         if entry is not None:
-            entry(now)
+            entry(self, now)
         if target in STALL_WATCHED:
             self.start_timer("stall", now + self.params.stall_alarm_s)
         else:

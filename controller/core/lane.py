@@ -2,7 +2,7 @@
 
 Theory of operation, one `handle(event)` step:
 1. The sensor image absorbs the event (presence edges come out of it).
-2. The table (table.TABLE) names the handler for (state, event kind); an unlisted pair, or
+2. The table (table.TABLE) holds the handler for (state, event kind); an unlisted pair, or
    a handler reaching a state its entry does not list, fails closed to FAULT.
 3. The current state's guards (table.GUARDS) may move the workflow one state on.
 4. The output stage turns levels into proposals: S1's reopen first, halts in FAULT and
@@ -34,7 +34,7 @@ from controller.core.interlock import Interlock
 from controller.core.invariants import Violation, s1_close
 from controller.core.modes import Modes
 from controller.core.params import LaneParams
-from controller.core.table import GUARDS, TABLE
+from controller.core.table import ENTRY, GUARDS, TABLE
 from controller.core.types import (
     SIDES,
     Aspect,
@@ -57,6 +57,8 @@ def _uuid() -> str:
 
 
 class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
+    entry_actions = ENTRY
+
     def __init__(
         self,
         params: LaneParams | None = None,
@@ -95,12 +97,12 @@ class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
         elif transition is None:
             self.fail(now, f"unexpected {event_kind(event).value} in state {origin.value}")
         else:
-            target = getattr(self, transition.handler)(event)
+            target = transition.handler(self, event)
             if target is not None and target != self.state:
                 if target in transition.targets:
                     self.go(target, now)
                 else:
-                    self.fail(now, f"{transition.handler}: {origin} -> {target} not in the table")
+                    self.fail(now, f"{transition.name}: {origin} -> {target} not in the table")
         if isinstance(event, BarrierReported):  # S8 judges movement from the previous report
             self.previous_barrier[event.side] = event.state
         self._progress(now)
@@ -108,13 +110,13 @@ class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
 
     def _progress(self, now: float) -> None:
         for guard in GUARDS.get(self.state, ()):
-            target = getattr(self, guard.check)(now)
+            target = guard.check(self, now)
             if target is None:
                 continue
             if target in guard.targets:
                 self.go(target, now)
             else:
-                self.fail(now, f"{guard.check}: {self.state} -> {target} not in the table")
+                self.fail(now, f"{guard.name}: {self.state} -> {target} not in the table")
             break
         if self.state == LaneState.IDLE:  # a truck on the approach loop nobody identifies:
             self.rearm_approach(now, again=True)  # its arrival edge came while another was on it
