@@ -27,6 +27,7 @@ from controller.core.commands import (
 from controller.core.image import SensorImage
 from controller.core.interlock import Interlock
 from controller.core.params import LaneParams
+from controller.core.timer_ids import CLEARANCE, SETTLE_DATA_STALE, STALL, TimerId, TimerKind, at
 from controller.core.types import (
     RED_OK,
     SIDES,
@@ -68,7 +69,7 @@ class LaneBase:
         self.draining = False  # admit no more: a pending mode waits for the lane to close up
         self.mode = self.persisted_mode = Mode.AUTO  # the operator's mode, journaled
         self.pending_maintenance = False
-        self.timers: dict[str, float] = {}
+        self.timers: dict[TimerId, float] = {}
         self.zero_retry_at = 0.0
         self.auto_close_asked: set[Side] = set()
         self.conditions: dict[str, str] = {}  # condition alarms standing, code -> message
@@ -119,11 +120,11 @@ class LaneBase:
         until the lane leaves holding for good; clearance_timeout until the waiting
         vehicle has its answer or is gone (its requests are retried meanwhile)."""
         if "data_stale" in self.conditions:
-            settling = "settle:data_stale" in self.timers
+            settling = SETTLE_DATA_STALE in self.timers
             if self.image.all_fresh and not settling:
-                self.start_timer("settle:data_stale", now + ALARM_SETTLE_S)
+                self.start_timer(SETTLE_DATA_STALE, now + ALARM_SETTLE_S)
             elif not self.image.all_fresh and settling:
-                self.cancel_timer("settle:data_stale")
+                self.cancel_timer(SETTLE_DATA_STALE)
         if "lane_held" in self.conditions and self.state not in HOLDING:
             self.clear_condition("lane_held")
         if "clearance_timeout" in self.conditions and not self._awaiting_clearance():
@@ -138,7 +139,7 @@ class LaneBase:
         watched = self.state not in FIELD_UNWATCHED
         if self.params.red_lamp_sensed:  # (a check every step: skipped where not wired)
             for side in SIDES:
-                timer, dark = f"lamp:{side}", watched and self.red_dark(side)
+                timer, dark = at(TimerKind.LAMP, side), watched and self.red_dark(side)
                 if dark and timer not in self.timers:
                     self.start_timer(timer, now + self.params.field_check_s)
                 elif not dark and timer in self.timers:
@@ -163,11 +164,11 @@ class LaneBase:
         waiting = (ApproachStage.REQUESTED, ApproachStage.TIMED_OUT)
         return approach is not None and approach.stage in waiting
 
-    def start_timer(self, timer_id: str, deadline: float) -> None:
+    def start_timer(self, timer_id: TimerId, deadline: float) -> None:
         self.timers[timer_id] = deadline
         self.out.append(StartTimer(timer_id, deadline))
 
-    def cancel_timer(self, timer_id: str) -> None:
+    def cancel_timer(self, timer_id: TimerId) -> None:
         if self.timers.pop(timer_id, None) is not None:
             self.out.append(CancelTimer(timer_id))
 
@@ -177,7 +178,7 @@ class LaneBase:
     def drop_approach(self) -> None:
         if self.approach is not None:
             self.approach = None
-            self.cancel_timer("clearance")
+            self.cancel_timer(CLEARANCE)
             self.emit(SetInventory(active=False))
 
     @property
@@ -219,7 +220,7 @@ class LaneBase:
         approach.request_id = self.new_id()
         approach.stage = ApproachStage.REQUESTED
         self.emit(RequestClearance(approach.request_id, tag))
-        self.start_timer("clearance", now + self.params.clearance_timeout_s)
+        self.start_timer(CLEARANCE, now + self.params.clearance_timeout_s)
 
     def reversed_off_deck(self, deck: DeckVehicle) -> None:
         """The deck vehicle leaves the deck backwards, towards the entry (DESIGN 10: a truck
@@ -260,9 +261,9 @@ class LaneBase:
         if entry is not None:
             entry(self, now)
         if target in STALL_WATCHED:
-            self.start_timer("stall", now + self.params.stall_alarm_s)
+            self.start_timer(STALL, now + self.params.stall_alarm_s)
         else:
-            self.cancel_timer("stall")
+            self.cancel_timer(STALL)
 
     def enter_fault(self, now: float) -> None:
         reason = self.fault_reason or "unspecified fault"

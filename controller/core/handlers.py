@@ -27,6 +27,15 @@ from controller.core.events import (
 )
 from controller.core.image import PresenceEdges
 from controller.core.manual import ManualControl
+from controller.core.timer_ids import (
+    BOOT,
+    CLEARANCE,
+    CLEARANCE_RETRY,
+    TimerId,
+    TimerKind,
+    at,
+    latch,
+)
 from controller.core.types import (
     SIDES,
     ApproachStage,
@@ -78,17 +87,17 @@ class Handlers(ManualControl):
     def _stroke_progress(self, report: BarrierReported) -> None:
         side, commanded = report.side, self.commanded[report.side]
         if report.state in MOVING:
-            self.cancel_timer(f"stroke_start:{side}")
+            self.cancel_timer(at(TimerKind.STROKE_START, side))
         else:
             self.reopening.discard(side)
         if report.state in AT_REST:
-            self.cancel_timer(f"stop:{side}")  # a technician's stop took
+            self.cancel_timer(at(TimerKind.STOP, side))  # a technician's stop took
         done = (commanded == Motion.OPEN and self.image.fully_open(side)) or (
             commanded == Motion.CLOSE and self.image.fully_closed(side)
         )
         if done:
-            self.cancel_timer(f"stroke_start:{side}")
-            self.cancel_timer(f"stroke:{side}")
+            self.cancel_timer(at(TimerKind.STROKE_START, side))
+            self.cancel_timer(at(TimerKind.STROKE, side))
 
     def _fail_to(self, now: float, reason: str) -> LaneState | None:
         if self.state in (LaneState.FAULT, LaneState.EMERGENCY):
@@ -100,9 +109,9 @@ class Handlers(ManualControl):
     def _presence_edges(self, now: float) -> None:
         deck = self.deck
         for side in self.edges.fell:
-            self.start_timer(f"clear_hold:{side}", now + self.params.clear_hold_s)
+            self.start_timer(at(TimerKind.CLEAR_HOLD, side), now + self.params.clear_hold_s)
         for side in self.edges.rose:
-            self.cancel_timer(f"clear_hold:{side}")
+            self.cancel_timer(at(TimerKind.CLEAR_HOLD, side))
             if deck is not None and side == Side.ENTRY and self._from_the_deck(deck):
                 self.reversed_off_deck(deck)
             elif side == Side.ENTRY and self._onto_occupied_deck():
@@ -181,7 +190,7 @@ class Handlers(ManualControl):
     def _ambiguous(self, approach: ApproachVehicle, tags: list[str]) -> None:
         approach.stage = ApproachStage.AMBIGUOUS
         approach.request_id = None
-        self.cancel_timer("clearance")
+        self.cancel_timer(CLEARANCE)
         self.alarm(
             "ambiguous_identity",
             f"several unbound tags at the approach: {tags}",
@@ -198,7 +207,7 @@ class Handlers(ManualControl):
         if approach.request_id != event.request_id:
             self.event("decision_ignored", request_id=event.request_id, why="not the outstanding")
             return None
-        self.cancel_timer("clearance")
+        self.cancel_timer(CLEARANCE)
         approach.decision = event.decision
         approach.declared_gross_kg = event.declared_gross_kg
         approach.tolerance_kg = event.tolerance_kg
@@ -209,41 +218,45 @@ class Handlers(ManualControl):
 
     # ------------------------------------------------------------------ timers
     def on_timer(self, event: TimerExpired) -> LaneState | None:
-        tid, now = event.timer_id, event.now
-        deadline = self.timers.get(tid)
+        timer, now = event.timer_id, event.now
+        deadline = self.timers.get(timer)
         if deadline is None or now < deadline:
             return None  # cancelled or re-armed since: a stale expiry
-        del self.timers[tid]
-        kind, _, arg = tid.partition(":")
-        return self._timer_expired(kind, arg, now)
+        del self.timers[timer]
+        return self._timer_expired(timer, now)
 
-    def _timer_expired(self, kind: str, arg: str, now: float) -> LaneState | None:
-        if kind == "clearance" and self.approach is not None:
+    def _timer_expired(self, timer: TimerId, now: float) -> LaneState | None:
+        kind, side = timer.kind, timer.side
+        if kind == TimerKind.CLEARANCE and self.approach is not None:
             self.approach.stage = ApproachStage.TIMED_OUT
             # a condition: cleared once the vehicle has its answer or has gone
             self.alarm("clearance_timeout", f"no clearance decision for {self.approach.tag}")
-            self.start_timer("clearance_retry", now + self.params.clearance_retry_s)
-        elif kind == "clearance_retry":
+            self.start_timer(CLEARANCE_RETRY, now + self.params.clearance_retry_s)
+        elif kind == TimerKind.CLEARANCE_RETRY:
             self.retry_clearance(now)
-        elif kind in ("stroke", "stroke_start"):
-            what = "did not start" if kind == "stroke_start" else "did not finish"
-            return self._fail_to(now, f"S8: {arg} barrier stroke {what} in time")
-        elif kind == "stop":
-            return self._fail_to(now, f"S8: {arg} barrier did not stop in time")
-        elif kind == "close_after_red":
-            self.close_after_red(Side(arg), now)
-        elif kind == "lamp":
-            return self._fail_to(now, f"S2: {arg} red lamp not lit within field_check_ms")
-        elif kind == "latch":
-            return self._fail_to(now, f"S7: {arg} data lost longer than latch_ms")
-        elif kind == "boot":
+        elif kind in (TimerKind.STROKE, TimerKind.STROKE_START):
+            what = "did not start" if kind == TimerKind.STROKE_START else "did not finish"
+            return self._fail_to(now, f"S8: {side} barrier stroke {what} in time")
+        elif kind == TimerKind.STOP:
+            return self._fail_to(now, f"S8: {side} barrier did not stop in time")
+        elif kind == TimerKind.CLOSE_AFTER_RED and side is not None:
+            self.close_after_red(side, now)
+        elif kind == TimerKind.LAMP:
+            return self._fail_to(now, f"S2: {side} red lamp not lit within field_check_ms")
+        elif kind == TimerKind.LATCH:
+            return self._fail_to(now, f"S7: {timer.device} data lost longer than latch_ms")
+        elif kind == TimerKind.BOOT:
             missing = sorted(d.value for d in self.params.devices if not self.image.fresh(d))
             return self._fail_to(now, f"S9: devices not reporting at boot: {missing}")
-        elif kind == "position" and self.state == LaneState.WEIGHING and self.deck is not None:
+        elif (
+            kind == TimerKind.POSITION
+            and self.state == LaneState.WEIGHING
+            and self.deck is not None
+        ):
             self.deck.hold_reason = self.deck.hold_reason or "position_timeout"
-        elif kind == "settle" and self.image.all_fresh:
-            self.clear_condition(arg)
-        elif kind == "stall":
+        elif kind == TimerKind.SETTLE and self.image.all_fresh:
+            self.clear_condition("data_stale")
+        elif kind == TimerKind.STALL:
             self.alarm(
                 "lane_stalled",
                 f"no progress in state {self.state} for stall_alarm_s",
@@ -267,7 +280,7 @@ class Handlers(ManualControl):
 
     # ------------------------------------------------------------------ health
     def on_health(self, event: DeviceHealthChanged) -> LaneState | None:
-        timer = f"latch:{event.device}"
+        timer = latch(event.device)
         if not event.healthy:
             if timer not in self.timers:
                 self.start_timer(timer, event.now + self.params.latch_s)
@@ -330,7 +343,7 @@ class Handlers(ManualControl):
                 self.emit(DisableAutoClose(side))
         if auto_close:
             return None
-        self.cancel_timer("boot")
+        self.cancel_timer(BOOT)
         self.outputs_written = False  # force the all-red write now that every device has spoken
         self.rearm_approach(event.now, at_boot=True)  # a truck already at the stop line
         return self.boot_target(self.reconcile(event.now))

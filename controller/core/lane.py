@@ -35,6 +35,7 @@ from controller.core.invariants import Violation, s1_close
 from controller.core.modes import Modes
 from controller.core.params import LaneParams
 from controller.core.table import ENTRY, GUARDS, TABLE
+from controller.core.timer_ids import BOOT, TimerKind, at
 from controller.core.types import (
     SIDES,
     Aspect,
@@ -81,8 +82,8 @@ class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
 
     def start(self, now: float) -> list[Command]:
         """S9: nothing is commanded until every device has reported; only a boot deadline."""
-        self.timers["boot"] = now + self.params.boot_timeout_s
-        return [StartTimer("boot", now + self.params.boot_timeout_s)]
+        self.timers[BOOT] = now + self.params.boot_timeout_s
+        return [StartTimer(BOOT, now + self.params.boot_timeout_s)]
 
     # ------------------------------------------------------------------ the step
     def handle(self, event: Event) -> list[Command]:
@@ -193,8 +194,8 @@ class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
         due = self.close_due(side, now)
         if now >= due:
             return True
-        if f"red_settle:{side}" not in self.timers:
-            self.start_timer(f"red_settle:{side}", due)  # a step then: the close goes out
+        if at(TimerKind.RED_SETTLE, side) not in self.timers:
+            self.start_timer(at(TimerKind.RED_SETTLE, side), due)  # a step then: the close goes out
         return False
 
     # ------------------------------------------------------------------ interlock
@@ -245,8 +246,8 @@ class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
             self.reopening.add(side)
             self.event("safety_reopen", side=side.value)
         if motion in (Motion.OPEN, Motion.CLOSE) and not self._there(side, motion):
-            self.start_timer(f"stroke_start:{side}", now + self.params.field_check_s)
-            self.start_timer(f"stroke:{side}", now + self.params.stroke_timeout_s)
+            self.start_timer(at(TimerKind.STROKE_START, side), now + self.params.field_check_s)
+            self.start_timer(at(TimerKind.STROKE, side), now + self.params.stroke_timeout_s)
         elif move.reason == MoveReason.MANUAL:
             self._manual_stroke_ended(side, now)
 
@@ -258,7 +259,7 @@ class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
         """A technician's stop (or a command to where the barrier already is) ends the
         stroke S8 was timing; a barrier still moving must report itself at rest within
         field_check_ms, or S8 faults the lane."""
-        self.cancel_timer(f"stroke_start:{side}")
-        self.cancel_timer(f"stroke:{side}")
+        self.cancel_timer(at(TimerKind.STROKE_START, side))
+        self.cancel_timer(at(TimerKind.STROKE, side))
         if self.image.barrier_state(side) in (BarrierState.OPENING, BarrierState.CLOSING):
-            self.start_timer(f"stop:{side}", now + self.params.field_check_s)
+            self.start_timer(at(TimerKind.STOP, side), now + self.params.field_check_s)

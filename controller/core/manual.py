@@ -22,6 +22,7 @@ from __future__ import annotations
 from controller.core.base import LaneBase
 from controller.core.commands import MoveBarrier
 from controller.core.invariants import s2_green
+from controller.core.timer_ids import TimerKind, at
 from controller.core.types import SIDES, Aspect, BarrierState, LaneState, Motion, MoveReason, Side
 
 AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
@@ -42,7 +43,10 @@ class ManualControl(LaneBase):
             return f"{side} barrier already closed"
         if motion == Motion.OPEN and image.fully_open(side) and commanded in (None, motion):
             return f"{side} barrier already open"
-        pending = f"stroke:{side}" in self.timers or f"stroke_start:{side}" in self.timers
+        pending = (
+            at(TimerKind.STROKE, side) in self.timers
+            or at(TimerKind.STROKE_START, side) in self.timers
+        )
         if motion == Motion.STOP and image.barrier_state(side) in AT_REST and not pending:
             return f"{side} barrier already at rest"
         return ""
@@ -51,7 +55,7 @@ class ManualControl(LaneBase):
         return self.lights[SIDES.index(side)] == Aspect.GREEN
 
     def close_pending(self, side: Side) -> bool:
-        return f"close_after_red:{side}" in self.timers
+        return at(TimerKind.CLOSE_AFTER_RED, side) in self.timers
 
     def close_due(self, side: Side, now: float) -> float:
         """When a close may be sent at `side`: field_check_s behind its red (a green
@@ -62,14 +66,14 @@ class ManualControl(LaneBase):
     def send_manual(self, move: MoveBarrier, now: float) -> None:
         """Send an accepted manual motion; a close waits for its side's red to stand."""
         side = move.side
-        self.cancel_timer(f"close_after_red:{side}")  # the newer command replaces it
+        self.cancel_timer(at(TimerKind.CLOSE_AFTER_RED, side))  # the newer command replaces it
         due = self.close_due(side, now) if move.motion == Motion.CLOSE else now
         if due <= now:
             self.emit(move)
             return
         if self.manual_lights[side] == Aspect.GREEN:
             self._withdraw(side, f"{side} barrier sent to close")
-        self.start_timer(f"close_after_red:{side}", due)
+        self.start_timer(at(TimerKind.CLOSE_AFTER_RED, side), due)
         self.event("barrier_close_after_red", side=side.value, after_s=round(due - now, 3))
 
     def close_after_red(self, side: Side, now: float) -> None:

@@ -20,6 +20,7 @@ from controller.core.commands import (
 )
 from controller.core.events import OperatorCommanded
 from controller.core.manual import ManualControl
+from controller.core.timer_ids import CLEARANCE
 from controller.core.types import (
     SIDES,
     ApproachStage,
@@ -206,7 +207,7 @@ class Operator(ManualControl):
         if self.deck is not None and self.deck.tag == tag:
             self.event("operator_refused", action=cmd.action.value, refused="tag is on the deck")
             return None
-        self.cancel_timer("clearance")
+        self.cancel_timer(CLEARANCE)
         self.request_clearance(approach, tag, cmd.now, f"officer:{cmd.actor}")
         return None
 

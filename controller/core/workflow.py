@@ -23,6 +23,7 @@ from controller.core.invariants import (
     s12_zero,
     zero_allowed,
 )
+from controller.core.timer_ids import CLEARANCE, POSITION
 from controller.core.types import (
     SIDES,
     ApproachStage,
@@ -66,7 +67,7 @@ class Workflow(LaneBase):
             return None
         self.deck = DeckVehicle.admitted(approach, self.new_id())
         self.approach = None
-        self.cancel_timer("clearance")
+        self.cancel_timer(CLEARANCE)
         self.emit(SetInventory(active=False))
         self.event("vehicle_admitted", tag=self.deck.tag, transaction_id=self.deck.transaction_id)
         return S.ADMITTING
@@ -93,7 +94,7 @@ class Workflow(LaneBase):
             return None
         deck.gross_kg, deck.raw_frame = round(weight.weight_kg), weight.raw
         deck.times.setdefault("weighed", now)
-        self.cancel_timer("position")
+        self.cancel_timer(POSITION)
         self.event("weight_captured", transaction_id=deck.transaction_id, gross_kg=deck.gross_kg)
         deck.hold_reason = self._weighing_hold(deck)
         if deck.hold_reason:
@@ -181,10 +182,10 @@ class Workflow(LaneBase):
 
     # ------------------------------------------------------------------ entry actions
     def enter_weighing(self, now: float) -> None:
-        self.start_timer("position", now + self.params.position_timeout_s)
+        self.start_timer(POSITION, now + self.params.position_timeout_s)
 
     def enter_hold(self, now: float) -> None:
-        self.cancel_timer("position")
+        self.cancel_timer(POSITION)
         reason = self.deck.hold_reason if self.deck is not None else "hold"
         self.alarm("lane_held", reason)  # a condition: cleared when the lane leaves holding
 

@@ -28,6 +28,7 @@ from controller.core.events import (
 )
 from controller.core.lane import LaneCore
 from controller.core.table import ENTRY, GUARDS, TABLE, UNEXPECTED
+from controller.core.timer_ids import STALL
 from controller.core.types import (
     SIDES,
     Aspect,
@@ -55,7 +56,7 @@ def sample_event(kind: EventKind) -> Event:
         EventKind.WEIGHT: WeightReported(NOW, 0.0, motion=False),
         EventKind.TAGS: TagsRead(NOW, ("E2000A",)),
         EventKind.DECISION: ClearanceDecided(NOW, "req-1", Decision.GRANT),
-        EventKind.TIMER: TimerExpired(NOW, "stall"),
+        EventKind.TIMER: TimerExpired(NOW, STALL),
         EventKind.HEALTH: DeviceHealthChanged(NOW, Device.SCALE, healthy=True),
         EventKind.COMMITTED: TransactionCommitted(NOW, "tx-unknown"),
         EventKind.COMMIT_FAILED: TransactionCommitFailed(NOW, "tx-unknown", "disk full"),
