@@ -25,7 +25,6 @@ from controller.core.events import (
     TransactionCommitFailed,
     TransactionCommitted,
 )
-from controller.core.image import PresenceEdges
 from controller.core.manual import ManualControl
 from controller.core.timer_ids import (
     BOOT,
@@ -55,9 +54,6 @@ AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 class Handlers(ManualControl):
     boot_target: Callable[[LaneState], LaneState]  # modes.py: where the journaled mode boots
-    edges: PresenceEdges
-    previous_barrier: dict[Side, BarrierState]
-    reopening: set[Side]
 
     def ignore(self, event: Event) -> LaneState | None:
         return None
@@ -73,11 +69,11 @@ class Handlers(ManualControl):
 
     def _barrier_fault(self, report: BarrierReported) -> str | None:
         side, state = report.side, report.state
-        before = self.previous_barrier.get(side, BarrierState.UNKNOWN)
+        before = self.lane.previous_barrier.get(side, BarrierState.UNKNOWN)
         self._stroke_progress(report)
         if report.device_fault or state == BarrierState.FAULT:
             return f"S8: {side} barrier reports a device fault"
-        commanded = self.commanded[side]
+        commanded = self.lane.commanded[side]
         if before in AT_REST and state in MOVING:  # nothing commanded (None) counts too
             wanted = Motion.OPEN if state == BarrierState.OPENING else Motion.CLOSE
             if commanded != wanted:
@@ -85,11 +81,11 @@ class Handlers(ManualControl):
         return None
 
     def _stroke_progress(self, report: BarrierReported) -> None:
-        side, commanded = report.side, self.commanded[report.side]
+        side, commanded = report.side, self.lane.commanded[report.side]
         if report.state in MOVING:
             self.cancel_timer(at(TimerKind.STROKE_START, side))
         else:
-            self.reopening.discard(side)
+            self.lane.reopening.discard(side)
         if report.state in AT_REST:
             self.cancel_timer(at(TimerKind.STOP, side))  # a technician's stop took
         done = (commanded == Motion.OPEN and self.image.fully_open(side)) or (
@@ -100,17 +96,17 @@ class Handlers(ManualControl):
             self.cancel_timer(at(TimerKind.STROKE, side))
 
     def _fail_to(self, now: float, reason: str) -> LaneState | None:
-        if self.state in (LaneState.FAULT, LaneState.EMERGENCY):
+        if self.lane.state in (LaneState.FAULT, LaneState.EMERGENCY):
             self.event("fault_while_latched", reason=reason)
             return None
-        self.fault_reason = reason
+        self.lane.fault_reason = reason
         return LaneState.FAULT
 
     def _presence_edges(self, now: float) -> None:
-        deck = self.deck
-        for side in self.edges.fell:
+        deck = self.lane.deck
+        for side in self.lane.edges.fell:
             self.start_timer(at(TimerKind.CLEAR_HOLD, side), now + self.params.clear_hold_s)
-        for side in self.edges.rose:
+        for side in self.lane.edges.rose:
             self.cancel_timer(at(TimerKind.CLEAR_HOLD, side))
             if deck is not None and side == Side.ENTRY and self._from_the_deck(deck):
                 self.reversed_off_deck(deck)
@@ -137,7 +133,7 @@ class Handlers(ManualControl):
         image, kg = self.image, self.image.weight_kg or 0.0
         weighed = image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg
         beams = image.fresh(Device.IO) and not image.beams_clear
-        return self.deck is not None or weighed or beams
+        return self.lane.deck is not None or weighed or beams
 
     def _from_the_deck(self, deck: DeckVehicle) -> bool:
         """Presence rising at the entry arm behind a blocked beam_in, after the deck vehicle
@@ -163,20 +159,20 @@ class Handlers(ManualControl):
     def _approach_edges(self, now: float) -> None:
         # no approach record while identification is off (a tag read then is ignored,
         # and a truck read on and on is never news again): leaving re-arms it instead
-        if self.edges.approach_rose and self.state not in APPROACH_DROPPED:
+        if self.lane.edges.approach_rose and self.lane.state not in APPROACH_DROPPED:
             self.drop_approach()
-            self.approach = ApproachVehicle(started_at=now)
+            self.lane.approach = ApproachVehicle(started_at=now)
             self.emit(SetInventory(active=True))
             self.event("vehicle_approached")
-        elif self.edges.approach_fell and self.approach is not None:
-            self.event("approach_cleared", stage=self.approach.stage.value)
+        elif self.lane.edges.approach_fell and self.lane.approach is not None:
+            self.event("approach_cleared", stage=self.lane.approach.stage.value)
             self.drop_approach()
 
     def on_tags(self, event: TagsRead) -> LaneState | None:
-        approach = self.approach
+        approach = self.lane.approach
         if approach is None:
             return None
-        bound = self.deck.tag if self.deck is not None else None
+        bound = self.lane.deck.tag if self.lane.deck is not None else None
         unbound = sorted({t for t in event.epcs if t != bound})
         if not unbound or approach.stage not in _IDENTIFYING:
             return None
@@ -198,7 +194,7 @@ class Handlers(ManualControl):
         )
 
     def on_decision(self, event: ClearanceDecided) -> LaneState | None:
-        approach = self.approach
+        approach = self.lane.approach
         if approach is None or approach.stage != ApproachStage.REQUESTED:
             self.event(
                 "decision_ignored", request_id=event.request_id, why="no request outstanding"
@@ -219,18 +215,18 @@ class Handlers(ManualControl):
     # ------------------------------------------------------------------ timers
     def on_timer(self, event: TimerExpired) -> LaneState | None:
         timer, now = event.timer_id, event.now
-        deadline = self.timers.get(timer)
+        deadline = self.lane.timers.get(timer)
         if deadline is None or now < deadline:
             return None  # cancelled or re-armed since: a stale expiry
-        del self.timers[timer]
+        del self.lane.timers[timer]
         return self._timer_expired(timer, now)
 
     def _timer_expired(self, timer: TimerId, now: float) -> LaneState | None:
         kind, side = timer.kind, timer.side
-        if kind == TimerKind.CLEARANCE and self.approach is not None:
-            self.approach.stage = ApproachStage.TIMED_OUT
+        if kind == TimerKind.CLEARANCE and self.lane.approach is not None:
+            self.lane.approach.stage = ApproachStage.TIMED_OUT
             # a condition: cleared once the vehicle has its answer or has gone
-            self.alarm("clearance_timeout", f"no clearance decision for {self.approach.tag}")
+            self.alarm("clearance_timeout", f"no clearance decision for {self.lane.approach.tag}")
             self.start_timer(CLEARANCE_RETRY, now + self.params.clearance_retry_s)
         elif kind == TimerKind.CLEARANCE_RETRY:
             self.retry_clearance(now)
@@ -250,16 +246,16 @@ class Handlers(ManualControl):
             return self._fail_to(now, f"S9: devices not reporting at boot: {missing}")
         elif (
             kind == TimerKind.POSITION
-            and self.state == LaneState.WEIGHING
-            and self.deck is not None
+            and self.lane.state == LaneState.WEIGHING
+            and self.lane.deck is not None
         ):
-            self.deck.hold_reason = self.deck.hold_reason or "position_timeout"
+            self.lane.deck.hold_reason = self.lane.deck.hold_reason or "position_timeout"
         elif kind == TimerKind.SETTLE and self.image.all_fresh:
             self.clear_condition("data_stale")
         elif kind == TimerKind.STALL:
             self.alarm(
                 "lane_stalled",
-                f"no progress in state {self.state} for stall_alarm_s",
+                f"no progress in state {self.lane.state} for stall_alarm_s",
                 Clears.STATE_LEFT,
             )
             self._hold_parked_under_entry()
@@ -272,8 +268,8 @@ class Handlers(ManualControl):
         (no gap at the loop, so no second pulse). Either way only an officer can resolve
         it: the lane holds (still red, the arm still open over it) for a release or reject,
         which lets the vehicles ahead and behind leave forwards. No invariant is relaxed."""
-        deck = self.deck
-        if self.state != LaneState.ENTERING or deck is None or deck.hold_reason:
+        deck = self.lane.deck
+        if self.lane.state != LaneState.ENTERING or deck is None or deck.hold_reason:
             return
         if self.image.fresh_presence(Side.ENTRY):
             deck.hold_reason = "vehicle parked under the entry arm"
@@ -282,31 +278,31 @@ class Handlers(ManualControl):
     def on_health(self, event: DeviceHealthChanged) -> LaneState | None:
         timer = latch(event.device)
         if not event.healthy:
-            if timer not in self.timers:
+            if timer not in self.lane.timers:
                 self.start_timer(timer, event.now + self.params.latch_s)
             self.event("device_unhealthy", device=event.device.value, reason=event.reason)
-            if self.state in (LaneState.FAULT, LaneState.EMERGENCY, LaneState.DEGRADED):
+            if self.lane.state in (LaneState.FAULT, LaneState.EMERGENCY, LaneState.DEGRADED):
                 return None
-            self.resume_state = self.state
+            self.lane.resume_state = self.lane.state
             return LaneState.DEGRADED
         self.cancel_timer(timer)
         self.event("device_healthy", device=event.device.value)
-        if self.state == LaneState.DEGRADED and self.image.all_fresh:
-            return self.resume_state
+        if self.lane.state == LaneState.DEGRADED and self.image.all_fresh:
+            return self.lane.resume_state
         return None
 
     # ------------------------------------------------------------------ records
     def on_committed(self, event: TransactionCommitted) -> LaneState | None:
-        deck = self.deck
+        deck = self.lane.deck
         if deck is None or deck.transaction_id != event.transaction_id or deck.outcome is None:
             return self._fail_to(event.now, f"S10: unexpected commit of {event.transaction_id}")
         deck.committed = True
         deck.times.setdefault("committed", event.now)
         self.event("transaction_committed", transaction_id=deck.transaction_id)
-        if self.state == LaneState.DEGRADED:
-            self.resume_state = LaneState.RELEASING
+        if self.lane.state == LaneState.DEGRADED:
+            self.lane.resume_state = LaneState.RELEASING
             return None
-        if self.state != LaneState.COMMITTING:
+        if self.lane.state != LaneState.COMMITTING:
             self.save_context()
             return None
         return LaneState.RELEASING
@@ -318,8 +314,8 @@ class Handlers(ManualControl):
         return self._fail_to(event.now, f"monitor {event.invariant}: {event.message}")
 
     def on_capacity(self, event: AdmissionCapacityChanged) -> LaneState | None:
-        if event.admissions_allowed != self.admissions_allowed:
-            self.admissions_allowed = event.admissions_allowed
+        if event.admissions_allowed != self.lane.admissions_allowed:
+            self.lane.admissions_allowed = event.admissions_allowed
             if not event.admissions_allowed:
                 self.alarm(
                     "journal_admission_limit",
@@ -338,25 +334,27 @@ class Handlers(ManualControl):
             return None
         auto_close = [s for s in SIDES if (b := image.barriers.get(s)) is not None and b.auto_close]
         for side in auto_close:
-            if side not in self.auto_close_asked:
-                self.auto_close_asked.add(side)
+            if side not in self.lane.auto_close_asked:
+                self.lane.auto_close_asked.add(side)
                 self.emit(DisableAutoClose(side))
         if auto_close:
             return None
         self.cancel_timer(BOOT)
-        self.outputs_written = False  # force the all-red write now that every device has spoken
+        self.lane.outputs_written = (
+            False  # force the all-red write now that every device has spoken
+        )
         self.rearm_approach(event.now, at_boot=True)  # a truck already at the stop line
         return self.boot_target(self.reconcile(event.now))
 
     def reconcile(self, now: float) -> LaneState:
         """Restart: resume from the journaled context where the sensors agree, else HOLD."""
-        if self.latched_fault is not None:
-            self.fault_reason = self.latched_fault
+        if self.lane.latched_fault is not None:
+            self.lane.fault_reason = self.lane.latched_fault
             return LaneState.FAULT
-        deck, empty = self.deck, self.image.deck_empty()
+        deck, empty = self.lane.deck, self.image.deck_empty()
         if deck is not None and deck.committed:
             if empty:
-                self.deck = None
+                self.lane.deck = None
                 self.event("vehicle_departed", transaction_id=deck.transaction_id)
                 self.save_context()
                 return LaneState.CLEARING
@@ -365,7 +363,9 @@ class Handlers(ManualControl):
             deck.hold_reason = "restart: vehicle context not committed"
             return LaneState.HOLD
         if not empty:
-            self.deck = DeckVehicle.unknown(self.new_id(), now, "restart: unknown vehicle on deck")
+            self.lane.deck = DeckVehicle.unknown(
+                self.new_id(), now, "restart: unknown vehicle on deck"
+            )
             return LaneState.HOLD
         return LaneState.CLEARING
 

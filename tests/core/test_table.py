@@ -78,7 +78,7 @@ def lane_in(state: LaneState) -> LaneCore:
         core.handle(BarrierReported(0.0, side, BarrierState.CLOSED, 0))
     core.handle(WeightReported(0.0, 0.0, motion=False))
     core.handle(DeviceHealthChanged(0.0, Device.RFID, healthy=True))
-    core.state = state
+    core.lane.state = state
     return core
 
 
