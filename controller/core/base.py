@@ -258,22 +258,6 @@ class LaneBase:
         self.emit(RequestClearance(approach.request_id, tag))
         self.start_timer(CLEARANCE, now + self.params.clearance_timeout_s)
 
-    def reversed_off_deck(self, deck: DeckVehicle) -> None:
-        """The deck vehicle leaves the deck backwards, towards the entry (DESIGN 10: a truck
-        leaving without permission): alarm once; a vehicle not yet decided is held for an
-        officer, who decides its record. The entry stays as S1 keeps it: never closed onto
-        the vehicle at the arm."""
-        deck.reversed_off = True
-        if "vehicle_reversed_off_deck" not in deck.alarmed:
-            deck.alarmed.add("vehicle_reversed_off_deck")
-            self.alarm(
-                "vehicle_reversed_off_deck",
-                "the deck vehicle is leaving the deck backwards",
-                Clears.VEHICLE_GONE,
-            )
-        if deck.outcome is None and not deck.hold_reason:
-            deck.hold_reason = "vehicle reversed off the deck"
-
     def commit(self, deck: DeckVehicle, outcome: Outcome, reason: str, now: float) -> LaneState:
         deck.outcome = outcome
         deck.times.setdefault("decided", now)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from controller.core.alarms import Clears
 from controller.core.base import APPROACH_DROPPED
 from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
+from controller.core.departure import Departure
 from controller.core.events import (
     AdmissionCapacityChanged,
     BarrierReported,
@@ -44,7 +45,6 @@ from controller.core.types import (
     LaneState,
     Motion,
     Side,
-    Signal,
 )
 from controller.core.vehicles import ApproachVehicle, DeckVehicle
 
@@ -52,7 +52,7 @@ MOVING = (BarrierState.OPENING, BarrierState.CLOSING)
 AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 
-class Handlers(ManualControl):
+class Handlers(ManualControl, Departure):
     boot_target: Callable[[LaneState], LaneState]  # modes.py: where the journaled mode boots
 
     def ignore(self, event: Event) -> LaneState | None:
@@ -134,12 +134,6 @@ class Handlers(ManualControl):
         weighed = image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg
         beams = image.fresh(Device.IO) and not image.beams_clear
         return self.lane.deck is not None or weighed or beams
-
-    def _from_the_deck(self, deck: DeckVehicle) -> bool:
-        """Presence rising at the entry arm behind a blocked beam_in, after the deck vehicle
-        was fully on the deck: it is backing off the deck (a vehicle from the approach side
-        reaches the arm loop before beam_in)."""
-        return deck.on_deck and self.image.signal(Signal.BEAM_IN)
 
     def _entry_pulse(self, deck: DeckVehicle, now: float) -> None:
         if self.image.fully_closed(Side.ENTRY):

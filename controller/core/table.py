@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from controller.core.acknowledge import Acknowledge
 from controller.core.base import LaneBase
+from controller.core.departure import Departure
 from controller.core.handlers import Handlers
 from controller.core.modes import Modes
 from controller.core.operator import Operator
@@ -197,10 +198,10 @@ GUARDS: dict[LaneState, tuple[Guard, ...]] = {
     S.ADMITTING: (_g(Workflow.g_held, S.HOLD), _g(Workflow.g_entry_open, S.ENTERING)),
     S.ENTERING: (_g(Workflow.g_held, S.HOLD), _g(Workflow.g_entry_passed, S.WEIGHING)),
     S.WEIGHING: (_g(Workflow.g_held, S.HOLD), _g(Workflow.g_weigh, S.COMMITTING, S.HOLD)),
-    S.RELEASING: (_g(Workflow.g_left_backwards, S.CLEARING), _g(Workflow.g_exit_open, S.LEAVING)),
+    S.RELEASING: (_g(Departure.g_left_backwards, S.CLEARING), _g(Departure.g_exit_open, S.LEAVING)),
     S.LEAVING: (
-        _g(Workflow.g_left_backwards, S.CLEARING),
-        _g(Workflow.g_vehicle_left, S.CLEARING, S.HOLD),
+        _g(Departure.g_left_backwards, S.CLEARING),
+        _g(Departure.g_vehicle_left, S.CLEARING, S.HOLD),
     ),
     S.CLEARING: (_g(Workflow.g_closed_up, S.IDLE, S.CLOSED, S.MAINTENANCE),),
     S.CLOSED: (_g(Modes.g_mode_due, S.MAINTENANCE), _g(Workflow.g_intruder, S.HOLD)),
