@@ -46,6 +46,7 @@ from controller.core.types import (
     Side,
 )
 from controller.core.vehicles import DeckVehicle
+from controller.core.weighing import Weighing
 from controller.core.workflow import Workflow
 
 MAX_ROUNDS = 3
@@ -56,7 +57,7 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow):
+class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow, Weighing):
     entry_actions = ENTRY
 
     def __init__(

@@ -29,6 +29,7 @@ from controller.core.handlers import Handlers
 from controller.core.modes import Modes
 from controller.core.operator import Operator
 from controller.core.types import OPERATOR_KINDS, EventKind, LaneState
+from controller.core.weighing import Weighing
 from controller.core.workflow import Workflow
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ GUARDS: dict[LaneState, tuple[Guard, ...]] = {
     ),
     S.ADMITTING: (_g(Workflow.g_held, S.HOLD), _g(Workflow.g_entry_open, S.ENTERING)),
     S.ENTERING: (_g(Workflow.g_held, S.HOLD), _g(Workflow.g_entry_passed, S.WEIGHING)),
-    S.WEIGHING: (_g(Workflow.g_held, S.HOLD), _g(Workflow.g_weigh, S.COMMITTING, S.HOLD)),
+    S.WEIGHING: (_g(Workflow.g_held, S.HOLD), _g(Weighing.g_weigh, S.COMMITTING, S.HOLD)),
     S.RELEASING: (_g(Departure.g_left_backwards, S.CLEARING), _g(Departure.g_exit_open, S.LEAVING)),
     S.LEAVING: (
         _g(Departure.g_left_backwards, S.CLEARING),
@@ -209,7 +210,7 @@ GUARDS: dict[LaneState, tuple[Guard, ...]] = {
 
 ENTRY: dict[LaneState, EntryAction] = {
     S.FAULT: LaneBase.enter_fault,
-    S.WEIGHING: Workflow.enter_weighing,
+    S.WEIGHING: Weighing.enter_weighing,
     S.HOLD: Workflow.enter_hold,
     S.DEGRADED: Workflow.enter_degraded,
     S.MAINTENANCE: Modes.enter_maintenance,

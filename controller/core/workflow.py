@@ -11,7 +11,7 @@ or a restart re-issues exactly what it still needs, and nothing else.
 from __future__ import annotations
 
 from controller.core.alarms import Clears
-from controller.core.commands import SetInventory, ZeroScale
+from controller.core.commands import SetInventory
 from controller.core.departure import Departure
 from controller.core.invariants import (
     ENTRY_GREEN_STATES,
@@ -19,21 +19,17 @@ from controller.core.invariants import (
     s1_close,
     s2_green,
     s3_entry_open,
-    s4_capture,
     s12_zero,
-    zero_allowed,
 )
 from controller.core.timer_ids import CLEARANCE, POSITION
 from controller.core.types import (
     SIDES,
     ApproachStage,
     Aspect,
-    Decision,
     Device,
     LaneState,
     Motion,
     MoveReason,
-    Outcome,
     Side,
     Signal,
 )
@@ -89,33 +85,6 @@ class Workflow(Departure):
             return None
         return S.WEIGHING
 
-    def g_weigh(self, now: float) -> LaneState | None:
-        deck, weight = self.lane.deck, self.image.weight
-        if deck is None or weight is None or not self.image.fully_closed(Side.ENTRY):
-            return None
-        if s4_capture(self, now) is not None:
-            return None
-        deck.gross_kg, deck.raw_frame = round(weight.weight_kg), weight.raw
-        deck.times.setdefault("weighed", now)
-        self.cancel_timer(POSITION)
-        self.event("weight_captured", transaction_id=deck.transaction_id, gross_kg=deck.gross_kg)
-        deck.hold_reason = self._weighing_hold(deck)
-        if deck.hold_reason:
-            return S.HOLD
-        return self.commit(deck, Outcome.CLEARED, "weighed within tolerance", now)
-
-    def _weighing_hold(self, deck: DeckVehicle) -> str:
-        gross = deck.gross_kg or 0
-        if deck.decision == Decision.INSPECT:
-            return "inspect"
-        if gross > self.params.max_gross_kg:
-            return f"over max_gross_kg: {gross} kg"
-        tolerance = deck.tolerance_kg if deck.tolerance_kg is not None else self.params.tolerance_kg
-        declared = deck.declared_gross_kg
-        if declared is not None and abs(gross - declared) > tolerance:
-            return f"weight out of tolerance: {gross} kg vs declared {declared} kg"
-        return ""
-
     def g_closed_up(self, now: float) -> LaneState | None:
         image = self.image
         if not (image.fully_closed(Side.ENTRY) and image.fully_closed(Side.EXIT)):
@@ -127,9 +96,6 @@ class Workflow(Departure):
         return S.CLOSED if self.lane.draining else S.IDLE
 
     # ------------------------------------------------------------------ entry actions
-    def enter_weighing(self, now: float) -> None:
-        self.start_timer(POSITION, now + self.params.position_timeout_s)
-
     def enter_hold(self, now: float) -> None:
         self.cancel_timer(POSITION)
         reason = self.lane.deck.hold_reason if self.lane.deck is not None else "hold"
@@ -194,25 +160,6 @@ class Workflow(Departure):
         if code not in deck.alarmed:
             deck.alarmed.add(code)
             self.alarm(code, message, clears)
-
-    # ------------------------------------------------------------------ auto-zero
-    def auto_zero(self, now: float) -> None:
-        kg = self.image.weight_kg
-        if kg is None or abs(kg) <= self.params.zero_band_kg or now < self.lane.zero_retry_at:
-            return
-        if zero_allowed(self, now) is None:
-            self.emit(ZeroScale())
-            self.lane.zero_retry_at = now + 2 * self.params.stable_window_s + 1.0
-            self.event("scale_zeroed", reading_kg=kg)
-        elif (
-            self._zero_out_of_range(now, kg) and "scale_zero_out_of_range" not in self.lane.standing
-        ):
-            self.alarm("scale_zero_out_of_range", f"empty deck reads {kg} kg", Clears.SCALE_ZEROED)
-
-    def _zero_out_of_range(self, now: float, kg: float) -> bool:
-        image = self.image
-        stable_empty = self.lane.deck is None and image.beams_clear and image.weight_stable(now)
-        return stable_empty and abs(kg) > self.params.zero_capture_kg
 
     # ------------------------------------------------------------------ levels
     def desired_motion(self, side: Side) -> tuple[Motion, MoveReason] | None:
