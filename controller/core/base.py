@@ -21,7 +21,6 @@ from controller.core.commands import (
     PersistFault,
     PublishEvent,
     RaiseAlarm,
-    RequestClearance,
     SaveContext,
     SetInventory,
     StartTimer,
@@ -237,26 +236,6 @@ class LaneBase:
         self.lane.approach = ApproachVehicle(started_at=now)
         self.emit(SetInventory(active=True))
         self.event("vehicle_approached", **why)
-
-    def request_clearance(self, approach: ApproachVehicle, tag: str, now: float, by: str) -> None:
-        approach.tag, approach.identified_by = tag, by
-        self._ask(approach, tag, now)
-        self.event("vehicle_identified", tag=tag, request_id=approach.request_id, by=by)
-
-    def retry_clearance(self, now: float) -> None:
-        """No answer came in time: ask again, as a new request (a late answer to the old
-        one is ignored: it is no longer the outstanding request, S6)."""
-        approach = self.lane.approach
-        if approach is None or approach.stage != ApproachStage.TIMED_OUT or not approach.tag:
-            return
-        self._ask(approach, approach.tag, now)
-        self.event("clearance_retried", tag=approach.tag, request_id=approach.request_id)
-
-    def _ask(self, approach: ApproachVehicle, tag: str, now: float) -> None:
-        approach.request_id = self.new_id()
-        approach.stage = ApproachStage.REQUESTED
-        self.emit(RequestClearance(approach.request_id, tag))
-        self.start_timer(CLEARANCE, now + self.params.clearance_timeout_s)
 
     def commit(self, deck: DeckVehicle, outcome: Outcome, reason: str, now: float) -> LaneState:
         deck.outcome = outcome

@@ -1,9 +1,11 @@
 """Event handlers: what each device, timer and record event means for the lane.
 
-Each handler named in the table takes the event and returns the state to move to, or None
+Each handler the table holds takes the event and returns the state to move to, or None
 to stay. Handlers record facts (edges, decisions, health) and propose the few commands
 that are edge-triggered (clearance requests, timers, alarms); barrier motions and lights
-are level-triggered and come from the output stage in lane.py.
+are level-triggered and come from the output stage in lane.py. Tags and decisions are
+answered where their behaviour lives (identification.py, clearance.py), a vehicle
+leaving backwards is recognised in departure.py.
 """
 
 from __future__ import annotations
@@ -11,25 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from controller.core.alarms import Clears
-from controller.core.base import APPROACH_DROPPED
-from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
+from controller.core.commands import ClearAlarm, DisableAutoClose
 from controller.core.departure import Departure
 from controller.core.events import (
     AdmissionCapacityChanged,
     BarrierReported,
-    ClearanceDecided,
     DeviceHealthChanged,
     Event,
     InvariantViolated,
-    TagsRead,
     TimerExpired,
     TransactionCommitFailed,
     TransactionCommitted,
 )
+from controller.core.identification import Identification
 from controller.core.manual import ManualControl
 from controller.core.timer_ids import (
     BOOT,
-    CLEARANCE,
     CLEARANCE_RETRY,
     TimerId,
     TimerKind,
@@ -40,19 +39,18 @@ from controller.core.types import (
     SIDES,
     ApproachStage,
     BarrierState,
-    Decision,
     Device,
     LaneState,
     Motion,
     Side,
 )
-from controller.core.vehicles import ApproachVehicle, DeckVehicle
+from controller.core.vehicles import DeckVehicle
 
 MOVING = (BarrierState.OPENING, BarrierState.CLOSING)
 AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 
-class Handlers(ManualControl, Departure):
+class Handlers(ManualControl, Departure, Identification):
     boot_target: Callable[[LaneState], LaneState]  # modes.py: where the journaled mode boots
 
     def ignore(self, event: Event) -> LaneState | None:
@@ -148,63 +146,6 @@ class Handlers(ManualControl, Departure):
         if deck.entry_pulses > 1 and not deck.hold_reason:
             deck.hold_reason = "tailgating: second vehicle at the entry"
             self.alarm("tailgating", deck.hold_reason, Clears.VEHICLE_GONE)
-
-    # ------------------------------------------------------------------ approach
-    def _approach_edges(self, now: float) -> None:
-        # no approach record while identification is off (a tag read then is ignored,
-        # and a truck read on and on is never news again): leaving re-arms it instead
-        if self.lane.edges.approach_rose and self.lane.state not in APPROACH_DROPPED:
-            self.drop_approach()
-            self.lane.approach = ApproachVehicle(started_at=now)
-            self.emit(SetInventory(active=True))
-            self.event("vehicle_approached")
-        elif self.lane.edges.approach_fell and self.lane.approach is not None:
-            self.event("approach_cleared", stage=self.lane.approach.stage.value)
-            self.drop_approach()
-
-    def on_tags(self, event: TagsRead) -> LaneState | None:
-        approach = self.lane.approach
-        if approach is None:
-            return None
-        bound = self.lane.deck.tag if self.lane.deck is not None else None
-        unbound = sorted({t for t in event.epcs if t != bound})
-        if not unbound or approach.stage not in _IDENTIFYING:
-            return None
-        others = [t for t in unbound if t != approach.tag]
-        if approach.tag is None and len(unbound) == 1:
-            self.request_clearance(approach, unbound[0], event.now, "rfid")
-        elif others:
-            self._ambiguous(approach, unbound)
-        return None
-
-    def _ambiguous(self, approach: ApproachVehicle, tags: list[str]) -> None:
-        approach.stage = ApproachStage.AMBIGUOUS
-        approach.request_id = None
-        self.cancel_timer(CLEARANCE)
-        self.alarm(
-            "ambiguous_identity",
-            f"several unbound tags at the approach: {tags}",
-            Clears.APPROACH_RESOLVED,
-        )
-
-    def on_decision(self, event: ClearanceDecided) -> LaneState | None:
-        approach = self.lane.approach
-        if approach is None or approach.stage != ApproachStage.REQUESTED:
-            self.event(
-                "decision_ignored", request_id=event.request_id, why="no request outstanding"
-            )
-            return None
-        if approach.request_id != event.request_id:
-            self.event("decision_ignored", request_id=event.request_id, why="not the outstanding")
-            return None
-        self.cancel_timer(CLEARANCE)
-        approach.decision = event.decision
-        approach.declared_gross_kg = event.declared_gross_kg
-        approach.tolerance_kg = event.tolerance_kg
-        denied = event.decision == Decision.DENY
-        approach.stage = ApproachStage.DENIED if denied else ApproachStage.GRANTED
-        self.event("clearance_decided", tag=approach.tag, decision=event.decision.value)
-        return None
 
     # ------------------------------------------------------------------ timers
     def on_timer(self, event: TimerExpired) -> LaneState | None:
@@ -362,6 +303,3 @@ class Handlers(ManualControl, Departure):
             )
             return LaneState.HOLD
         return LaneState.CLEARING
-
-
-_IDENTIFYING = (ApproachStage.WAITING_TAG, ApproachStage.REQUESTED, ApproachStage.GRANTED)

@@ -57,7 +57,7 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-class LaneCore(Handlers, Modes, Acknowledge, Crossings, Workflow, Weighing):
+class LaneCore(Handlers, Modes, Acknowledge, Workflow, Crossings, Weighing):
     entry_actions = ENTRY
 
     def __init__(

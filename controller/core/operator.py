@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from controller.core.alarms import Clears
 from controller.core.base import APPROACH_DROPPED
+from controller.core.clearance import Clearance
 from controller.core.commands import (
     ClearAlarm,
     Command,
@@ -44,7 +45,7 @@ MOTION_OF = {
 }
 
 
-class Operator(ManualControl):
+class Operator(ManualControl, Clearance):
     def _allowed(self, cmd: OperatorCommanded) -> str | None:
         if not cmd.authenticated:
             return "not authenticated"

@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from controller.core.acknowledge import Acknowledge
 from controller.core.base import LaneBase
+from controller.core.clearance import Clearance
 from controller.core.departure import Departure
 from controller.core.handlers import Handlers
+from controller.core.identification import Identification
 from controller.core.modes import Modes
 from controller.core.operator import Operator
 from controller.core.types import OPERATOR_KINDS, EventKind, LaneState
@@ -116,8 +118,8 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
 def _active(table: dict[tuple[LaneState, EventKind], Transition], state: LaneState) -> None:
     for kind in SENSE:
         table[state, kind] = _t(Handlers.on_sense, S.HOLD, S.FAULT)
-    table[state, K.TAGS] = _t(Handlers.on_tags)
-    table[state, K.DECISION] = _t(Handlers.on_decision)
+    table[state, K.TAGS] = _t(Identification.on_tags)
+    table[state, K.DECISION] = _t(Clearance.on_decision)
     table[state, K.TIMER] = _t(Handlers.on_timer, S.HOLD, S.FAULT)
     table[state, K.HEALTH] = _t(Handlers.on_health, S.DEGRADED)
     table[state, K.OP_IDENTIFY] = _t(Operator.op_identify)
@@ -129,8 +131,8 @@ def _active(table: dict[tuple[LaneState, EventKind], Transition], state: LaneSta
 def _degraded(table: dict[tuple[LaneState, EventKind], Transition]) -> None:
     for kind in SENSE:
         table[S.DEGRADED, kind] = _t(Handlers.on_sense, S.FAULT)
-    table[S.DEGRADED, K.TAGS] = _t(Handlers.on_tags)
-    table[S.DEGRADED, K.DECISION] = _t(Handlers.on_decision)
+    table[S.DEGRADED, K.TAGS] = _t(Identification.on_tags)
+    table[S.DEGRADED, K.DECISION] = _t(Clearance.on_decision)
     table[S.DEGRADED, K.TIMER] = _t(Handlers.on_timer, S.FAULT)
     table[S.DEGRADED, K.HEALTH] = _t(Handlers.on_health, *RESUMABLE)
     table[S.DEGRADED, K.COMMITTED] = _t(Handlers.on_committed)
