@@ -1,10 +1,12 @@
 """The lane's state and the small helpers every part of the core uses.
 
 The core is split by concern into mixins over this base: event handlers (handlers.py),
-operator commands (operator.py), the workflow's progress guards (workflow.py), and the
-step with its output stage and interlock (lane.py). What they share is the lane's one
-state record, `self.lane` (record.py), its sensor image and its configuration; the
-properties below are what others read of it.
+operator commands and modes (operator.py, modes.py), one module per behaviour
+(identification, clearance, weighing, departure, faults, crossings), the workflow's
+progress guards and levels (workflow.py), and the step with its output stage and
+interlock (lane.py). What they share is the lane's one state record, `self.lane`
+(record.py), its sensor image and its configuration; the properties below are what
+others read of it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from controller.core.commands import (
     ClearAlarm,
     Command,
     CommitTransaction,
-    PersistFault,
     PublishEvent,
     RaiseAlarm,
     SaveContext,
@@ -29,19 +30,15 @@ from controller.core.image import SensorImage
 from controller.core.interlock import Interlock
 from controller.core.params import LaneParams
 from controller.core.record import LaneRecord
-from controller.core.timer_ids import CLEARANCE, SETTLE_DATA_STALE, STALL, TimerId, TimerKind, at
+from controller.core.timer_ids import CLEARANCE, SETTLE_DATA_STALE, STALL, TimerId
 from controller.core.types import (
-    RED_OK,
-    SIDES,
     ApproachStage,
     Aspect,
-    Device,
     LaneState,
     Mode,
     Motion,
     Outcome,
     Side,
-    Signal,
 )
 from controller.core.vehicles import ApproachVehicle, DeckVehicle
 
@@ -161,37 +158,6 @@ class LaneBase:
         if "clearance_timeout" in self.lane.conditions and not self._awaiting_clearance():
             self.clear_condition("clearance_timeout")
 
-    def watch_field(self, now: float) -> None:
-        """The lane's own field equipment, as its I/O inputs report it: a red lamp
-        commanded on whose current sense stays off for `field_check_s` is a dark head (S2:
-        a fault, from the timer), and the loop detector's fault relay means the loops'
-        presence proves nothing any more (S1 leans on it): a fault at once. Not in
-        MAINTENANCE (a technician at work), EMERGENCY (the arms stay open) or a fault."""
-        watched = self.lane.state not in FIELD_UNWATCHED
-        if self.params.red_lamp_sensed:  # (a check every step: skipped where not wired)
-            for side in SIDES:
-                timer, dark = at(TimerKind.LAMP, side), watched and self.red_dark(side)
-                if dark and timer not in self.lane.timers:
-                    self.start_timer(timer, now + self.params.field_check_s)
-                elif not dark and timer in self.lane.timers:
-                    self.cancel_timer(timer)
-        if watched and self.loop_fault():
-            self.fail(now, "loop detector fault relay set: loop presence not trusted")
-
-    def red_dark(self, side: Side) -> bool:
-        """The red lamp at `side` is commanded on and its current sense (when wired, on a
-        fresh I/O module) says it is not lit."""
-        image = self.image
-        if not (
-            self.params.red_lamp_sensed and self.lane.outputs_written and image.fresh(Device.IO)
-        ):
-            return False
-        red_on = self.lane.lights[SIDES.index(side)] == Aspect.RED
-        return red_on and not image.signal(RED_OK[side])
-
-    def loop_fault(self) -> bool:
-        return self.image.fresh(Device.IO) and self.image.signal(Signal.LOOP_FAULT)
-
     def _awaiting_clearance(self) -> bool:
         approach = self.lane.approach
         waiting = (ApproachStage.REQUESTED, ApproachStage.TIMED_OUT)
@@ -264,14 +230,6 @@ class LaneBase:
         else:
             self.cancel_timer(STALL)
 
-    def enter_fault(self, now: float) -> None:
-        reason = self.lane.fault_reason or "unspecified fault"
-        self.lane.latched_fault = reason
-        self.emit(PersistFault(reason))
-        self.alarm("lane_fault", reason, Clears.FAULT_RESET)
-        self.drop_approach()
-        self.lane.resume_state = None
-
     def fail(self, now: float, reason: str) -> None:
         """Fail closed: FAULT with safe outputs (lights red, strokes halted), latched."""
         if self.lane.state == LaneState.FAULT:
@@ -285,10 +243,6 @@ class LaneBase:
 # working state identifies a truck still standing on the approach loop again
 APPROACH_DROPPED = frozenset(
     {LaneState.FAULT, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.CLOSED}
-)
-# the field's own equipment (lamps, loop detectors) is judged in every working state
-FIELD_UNWATCHED = frozenset(
-    {LaneState.BOOTING, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.FAULT}
 )
 # alarms for a condition rather than an incident: raised once, cleared when it is over
 CONDITION_ALARMS = frozenset({"data_stale", "lane_held", "clearance_timeout"})

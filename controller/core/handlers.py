@@ -20,11 +20,10 @@ from controller.core.events import (
     BarrierReported,
     DeviceHealthChanged,
     Event,
-    InvariantViolated,
     TimerExpired,
-    TransactionCommitFailed,
     TransactionCommitted,
 )
+from controller.core.faults import Faults
 from controller.core.identification import Identification
 from controller.core.manual import ManualControl
 from controller.core.timer_ids import (
@@ -38,19 +37,14 @@ from controller.core.timer_ids import (
 from controller.core.types import (
     SIDES,
     ApproachStage,
-    BarrierState,
     Device,
     LaneState,
-    Motion,
     Side,
 )
 from controller.core.vehicles import DeckVehicle
 
-MOVING = (BarrierState.OPENING, BarrierState.CLOSING)
-AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
-
-class Handlers(ManualControl, Departure, Identification):
+class Handlers(ManualControl, Departure, Identification, Faults):
     boot_target: Callable[[LaneState], LaneState]  # modes.py: where the journaled mode boots
 
     def ignore(self, event: Event) -> LaneState | None:
@@ -64,41 +58,6 @@ class Handlers(ManualControl, Departure, Identification):
         self._approach_edges(now)
         self._presence_edges(now)
         return None
-
-    def _barrier_fault(self, report: BarrierReported) -> str | None:
-        side, state = report.side, report.state
-        before = self.lane.previous_barrier.get(side, BarrierState.UNKNOWN)
-        self._stroke_progress(report)
-        if report.device_fault or state == BarrierState.FAULT:
-            return f"S8: {side} barrier reports a device fault"
-        commanded = self.lane.commanded[side]
-        if before in AT_REST and state in MOVING:  # nothing commanded (None) counts too
-            wanted = Motion.OPEN if state == BarrierState.OPENING else Motion.CLOSE
-            if commanded != wanted:
-                return f"S8: {side} barrier started {state.name.lower()} uncommanded"
-        return None
-
-    def _stroke_progress(self, report: BarrierReported) -> None:
-        side, commanded = report.side, self.lane.commanded[report.side]
-        if report.state in MOVING:
-            self.cancel_timer(at(TimerKind.STROKE_START, side))
-        else:
-            self.lane.reopening.discard(side)
-        if report.state in AT_REST:
-            self.cancel_timer(at(TimerKind.STOP, side))  # a technician's stop took
-        done = (commanded == Motion.OPEN and self.image.fully_open(side)) or (
-            commanded == Motion.CLOSE and self.image.fully_closed(side)
-        )
-        if done:
-            self.cancel_timer(at(TimerKind.STROKE_START, side))
-            self.cancel_timer(at(TimerKind.STROKE, side))
-
-    def _fail_to(self, now: float, reason: str) -> LaneState | None:
-        if self.lane.state in (LaneState.FAULT, LaneState.EMERGENCY):
-            self.event("fault_while_latched", reason=reason)
-            return None
-        self.lane.fault_reason = reason
-        return LaneState.FAULT
 
     def _presence_edges(self, now: float) -> None:
         deck = self.lane.deck
@@ -241,12 +200,6 @@ class Handlers(ManualControl, Departure, Identification):
             self.save_context()
             return None
         return LaneState.RELEASING
-
-    def on_commit_failed(self, event: TransactionCommitFailed) -> LaneState | None:
-        return self._fail_to(event.now, f"S10: transaction commit failed: {event.reason}")
-
-    def on_violation(self, event: InvariantViolated) -> LaneState | None:
-        return self._fail_to(event.now, f"monitor {event.invariant}: {event.message}")
 
     def on_capacity(self, event: AdmissionCapacityChanged) -> LaneState | None:
         if event.admissions_allowed != self.lane.admissions_allowed:

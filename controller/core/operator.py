@@ -20,6 +20,7 @@ from controller.core.commands import (
     SetLights,
 )
 from controller.core.events import OperatorCommanded
+from controller.core.faults import Faults
 from controller.core.manual import ManualControl
 from controller.core.timer_ids import CLEARANCE
 from controller.core.types import (
@@ -45,7 +46,7 @@ MOTION_OF = {
 }
 
 
-class Operator(ManualControl, Clearance):
+class Operator(ManualControl, Clearance, Faults):
     def _allowed(self, cmd: OperatorCommanded) -> str | None:
         if not cmd.authenticated:
             return "not authenticated"

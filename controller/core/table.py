@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from controller.core.acknowledge import Acknowledge
-from controller.core.base import LaneBase
 from controller.core.clearance import Clearance
 from controller.core.departure import Departure
+from controller.core.faults import Faults
 from controller.core.handlers import Handlers
 from controller.core.identification import Identification
 from controller.core.modes import Modes
@@ -84,7 +84,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
         for kind in OPERATOR_KINDS:
             table[state, kind] = _t(Operator.refuse)
         table[state, K.CAPACITY] = _t(Handlers.on_capacity)
-        table[state, K.VIOLATION] = _t(Handlers.on_violation, S.FAULT)
+        table[state, K.VIOLATION] = _t(Faults.on_violation, S.FAULT)
     for kind in (*SENSE, K.HEALTH):
         table[S.BOOTING, kind] = _t(Handlers.on_boot_report, *BOOT_TARGETS)
     table[S.BOOTING, K.TIMER] = _t(Handlers.on_timer, S.FAULT)
@@ -93,7 +93,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
     for state in ACTIVE:
         _active(table, state)
     table[S.COMMITTING, K.COMMITTED] = _t(Handlers.on_committed, S.RELEASING)
-    table[S.COMMITTING, K.COMMIT_FAILED] = _t(Handlers.on_commit_failed, S.FAULT)
+    table[S.COMMITTING, K.COMMIT_FAILED] = _t(Faults.on_commit_failed, S.FAULT)
     table[S.IDLE, K.OP_MODE_CLOSED] = _t(Modes.op_mode_closed, S.CLOSED)
     table[S.CLOSED, K.OP_MODE_AUTO] = _t(Modes.op_mode_auto, S.IDLE)
     for state in (S.IDLE, S.CLOSED, S.HOLD, S.CLEARING):
@@ -136,7 +136,7 @@ def _degraded(table: dict[tuple[LaneState, EventKind], Transition]) -> None:
     table[S.DEGRADED, K.TIMER] = _t(Handlers.on_timer, S.FAULT)
     table[S.DEGRADED, K.HEALTH] = _t(Handlers.on_health, *RESUMABLE)
     table[S.DEGRADED, K.COMMITTED] = _t(Handlers.on_committed)
-    table[S.DEGRADED, K.COMMIT_FAILED] = _t(Handlers.on_commit_failed, S.FAULT)
+    table[S.DEGRADED, K.COMMIT_FAILED] = _t(Faults.on_commit_failed, S.FAULT)
 
 
 def _latched(table: dict[tuple[LaneState, EventKind], Transition], state: LaneState) -> None:
@@ -148,7 +148,7 @@ def _latched(table: dict[tuple[LaneState, EventKind], Transition], state: LaneSt
     table[state, K.TIMER] = _t(Handlers.on_timer)
     table[state, K.HEALTH] = _t(Handlers.on_health)
     table[state, K.COMMITTED] = _t(Handlers.on_committed)
-    table[state, K.COMMIT_FAILED] = _t(Handlers.on_commit_failed)
+    table[state, K.COMMIT_FAILED] = _t(Faults.on_commit_failed)
 
 
 def _maintenance(table: dict[tuple[LaneState, EventKind], Transition]) -> None:
@@ -211,7 +211,7 @@ GUARDS: dict[LaneState, tuple[Guard, ...]] = {
 }
 
 ENTRY: dict[LaneState, EntryAction] = {
-    S.FAULT: LaneBase.enter_fault,
+    S.FAULT: Faults.enter_fault,
     S.WEIGHING: Weighing.enter_weighing,
     S.HOLD: Workflow.enter_hold,
     S.DEGRADED: Workflow.enter_degraded,
