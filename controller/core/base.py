@@ -30,7 +30,7 @@ from controller.core.image import SensorImage
 from controller.core.interlock import Interlock
 from controller.core.params import LaneParams
 from controller.core.record import LaneRecord
-from controller.core.timer_ids import CLEARANCE, SETTLE_DATA_STALE, STALL, TimerId
+from controller.core.timer_ids import CLEARANCE, SETTLE_DATA_STALE, STALL, TimerId, TimerKind
 from controller.core.types import (
     ApproachStage,
     Aspect,
@@ -42,10 +42,14 @@ from controller.core.types import (
 )
 from controller.core.vehicles import ApproachVehicle, DeckVehicle
 
+TimerExpiry = Callable[[Any, TimerId, float], LaneState | None]
+
 
 class LaneBase:
     # each state's entry action, from the table (table.ENTRY, bound by LaneCore)
     entry_actions: ClassVar[Mapping[LaneState, Callable[[Any, float], None]]] = {}
+    # what each kind of timer does when it expires (table.EXPIRY, bound by LaneCore)
+    expiry_actions: ClassVar[Mapping[TimerKind, TimerExpiry]] = {}
 
     def __init__(self, params: LaneParams, new_id: Callable[[], str], interlock: Interlock) -> None:
         self.params = params
@@ -157,6 +161,12 @@ class LaneBase:
             self.clear_condition("lane_held")
         if "clearance_timeout" in self.lane.conditions and not self._awaiting_clearance():
             self.clear_condition("clearance_timeout")
+
+    def t_settle(self, timer: TimerId, now: float) -> LaneState | None:
+        """data_stale's settling time is over: cleared if every device is still fresh."""
+        if self.image.all_fresh:
+            self.clear_condition("data_stale")
+        return None
 
     def _awaiting_clearance(self) -> bool:
         approach = self.lane.approach

@@ -13,12 +13,25 @@ from __future__ import annotations
 from controller.core.base import LaneBase
 from controller.core.commands import RequestClearance
 from controller.core.events import ClearanceDecided
-from controller.core.timer_ids import CLEARANCE
+from controller.core.timer_ids import CLEARANCE, CLEARANCE_RETRY, TimerId
 from controller.core.types import ApproachStage, Decision, LaneState
 from controller.core.vehicles import ApproachVehicle
 
 
 class Clearance(LaneBase):
+    def t_clearance(self, timer: TimerId, now: float) -> LaneState | None:
+        approach = self.lane.approach
+        if approach is not None:
+            approach.stage = ApproachStage.TIMED_OUT
+            # a condition: cleared once the vehicle has its answer or has gone
+            self.alarm("clearance_timeout", f"no clearance decision for {approach.tag}")
+            self.start_timer(CLEARANCE_RETRY, now + self.params.clearance_retry_s)
+        return None
+
+    def t_clearance_retry(self, timer: TimerId, now: float) -> LaneState | None:
+        self.retry_clearance(now)
+        return None
+
     def request_clearance(self, approach: ApproachVehicle, tag: str, now: float, by: str) -> None:
         approach.tag, approach.identified_by = tag, by
         self._ask(approach, tag, now)

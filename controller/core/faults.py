@@ -18,7 +18,7 @@ from controller.core.alarms import Clears
 from controller.core.base import LaneBase
 from controller.core.commands import PersistFault
 from controller.core.events import BarrierReported, InvariantViolated, TransactionCommitFailed
-from controller.core.timer_ids import TimerKind, at
+from controller.core.timer_ids import TimerId, TimerKind, at
 from controller.core.types import (
     RED_OK,
     SIDES,
@@ -40,6 +40,23 @@ FIELD_UNWATCHED = frozenset(
 
 
 class Faults(LaneBase):
+    def t_stroke(self, timer: TimerId, now: float) -> LaneState | None:
+        what = "did not start" if timer.kind == TimerKind.STROKE_START else "did not finish"
+        return self._fail_to(now, f"S8: {timer.side} barrier stroke {what} in time")
+
+    def t_stop(self, timer: TimerId, now: float) -> LaneState | None:
+        return self._fail_to(now, f"S8: {timer.side} barrier did not stop in time")
+
+    def t_lamp(self, timer: TimerId, now: float) -> LaneState | None:
+        return self._fail_to(now, f"S2: {timer.side} red lamp not lit within field_check_ms")
+
+    def t_latch(self, timer: TimerId, now: float) -> LaneState | None:
+        return self._fail_to(now, f"S7: {timer.device} data lost longer than latch_ms")
+
+    def t_boot(self, timer: TimerId, now: float) -> LaneState | None:
+        missing = sorted(d.value for d in self.params.devices if not self.image.fresh(d))
+        return self._fail_to(now, f"S9: devices not reporting at boot: {missing}")
+
     def enter_fault(self, now: float) -> None:
         reason = self.lane.fault_reason or "unspecified fault"
         self.lane.latched_fault = reason

@@ -28,7 +28,6 @@ from controller.core.identification import Identification
 from controller.core.manual import ManualControl
 from controller.core.timer_ids import (
     BOOT,
-    CLEARANCE_RETRY,
     TimerId,
     TimerKind,
     at,
@@ -36,7 +35,6 @@ from controller.core.timer_ids import (
 )
 from controller.core.types import (
     SIDES,
-    ApproachStage,
     Device,
     LaneState,
     Side,
@@ -113,46 +111,16 @@ class Handlers(ManualControl, Departure, Identification, Faults):
         if deadline is None or now < deadline:
             return None  # cancelled or re-armed since: a stale expiry
         del self.lane.timers[timer]
-        return self._timer_expired(timer, now)
+        expired = self.expiry_actions.get(timer.kind)
+        return None if expired is None else expired(self, timer, now)
 
-    def _timer_expired(self, timer: TimerId, now: float) -> LaneState | None:
-        kind, side = timer.kind, timer.side
-        if kind == TimerKind.CLEARANCE and self.lane.approach is not None:
-            self.lane.approach.stage = ApproachStage.TIMED_OUT
-            # a condition: cleared once the vehicle has its answer or has gone
-            self.alarm("clearance_timeout", f"no clearance decision for {self.lane.approach.tag}")
-            self.start_timer(CLEARANCE_RETRY, now + self.params.clearance_retry_s)
-        elif kind == TimerKind.CLEARANCE_RETRY:
-            self.retry_clearance(now)
-        elif kind in (TimerKind.STROKE, TimerKind.STROKE_START):
-            what = "did not start" if kind == TimerKind.STROKE_START else "did not finish"
-            return self._fail_to(now, f"S8: {side} barrier stroke {what} in time")
-        elif kind == TimerKind.STOP:
-            return self._fail_to(now, f"S8: {side} barrier did not stop in time")
-        elif kind == TimerKind.CLOSE_AFTER_RED and side is not None:
-            self.close_after_red(side, now)
-        elif kind == TimerKind.LAMP:
-            return self._fail_to(now, f"S2: {side} red lamp not lit within field_check_ms")
-        elif kind == TimerKind.LATCH:
-            return self._fail_to(now, f"S7: {timer.device} data lost longer than latch_ms")
-        elif kind == TimerKind.BOOT:
-            missing = sorted(d.value for d in self.params.devices if not self.image.fresh(d))
-            return self._fail_to(now, f"S9: devices not reporting at boot: {missing}")
-        elif (
-            kind == TimerKind.POSITION
-            and self.lane.state == LaneState.WEIGHING
-            and self.lane.deck is not None
-        ):
-            self.lane.deck.hold_reason = self.lane.deck.hold_reason or "position_timeout"
-        elif kind == TimerKind.SETTLE and self.image.all_fresh:
-            self.clear_condition("data_stale")
-        elif kind == TimerKind.STALL:
-            self.alarm(
-                "lane_stalled",
-                f"no progress in state {self.lane.state} for stall_alarm_s",
-                Clears.STATE_LEFT,
-            )
-            self._hold_parked_under_entry()
+    def t_stall(self, timer: TimerId, now: float) -> LaneState | None:
+        self.alarm(
+            "lane_stalled",
+            f"no progress in state {self.lane.state} for stall_alarm_s",
+            Clears.STATE_LEFT,
+        )
+        self._hold_parked_under_entry()
         return None
 
     def _hold_parked_under_entry(self) -> None:

@@ -33,7 +33,7 @@ from controller.core.interlock import Interlock
 from controller.core.invariants import Violation, s1_close
 from controller.core.modes import Modes
 from controller.core.params import LaneParams
-from controller.core.table import ENTRY, GUARDS, TABLE
+from controller.core.table import ENTRY, EXPIRY, GUARDS, TABLE
 from controller.core.timer_ids import BOOT, TimerKind, at
 from controller.core.types import (
     SIDES,
@@ -59,6 +59,7 @@ def _uuid() -> str:
 
 class LaneCore(Handlers, Modes, Acknowledge, Workflow, Crossings, Weighing):
     entry_actions = ENTRY
+    expiry_actions = EXPIRY
 
     def __init__(
         self,

@@ -22,13 +22,18 @@ from __future__ import annotations
 from controller.core.base import LaneBase
 from controller.core.commands import MoveBarrier
 from controller.core.invariants import s2_green
-from controller.core.timer_ids import TimerKind, at
+from controller.core.timer_ids import TimerId, TimerKind, at
 from controller.core.types import SIDES, Aspect, BarrierState, LaneState, Motion, MoveReason, Side
 
 AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
 
 
 class ManualControl(LaneBase):
+    def t_close_after_red(self, timer: TimerId, now: float) -> LaneState | None:
+        if timer.side is not None:
+            self.close_after_red(timer.side, now)
+        return None
+
     def barrier_noop(self, side: Side, motion: Motion) -> str:
         """Why `motion` would change nothing at `side` ("" if it would): a close on a
         closed barrier, an open on an open one, each with no other stroke commanded; a

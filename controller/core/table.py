@@ -23,13 +23,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from controller.core.acknowledge import Acknowledge
+from controller.core.base import LaneBase
 from controller.core.clearance import Clearance
 from controller.core.departure import Departure
 from controller.core.faults import Faults
 from controller.core.handlers import Handlers
 from controller.core.identification import Identification
+from controller.core.manual import ManualControl
 from controller.core.modes import Modes
 from controller.core.operator import Operator
+from controller.core.timer_ids import TimerId, TimerKind
 from controller.core.types import OPERATOR_KINDS, EventKind, LaneState
 from controller.core.weighing import Weighing
 from controller.core.workflow import Workflow
@@ -44,6 +47,7 @@ K = EventKind
 Handler = Callable[["LaneCore", Any], LaneState | None]
 Check = Callable[["LaneCore", float], LaneState | None]
 EntryAction = Callable[["LaneCore", float], None]
+Expiry = Callable[["LaneCore", TimerId, float], LaneState | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +221,23 @@ ENTRY: dict[LaneState, EntryAction] = {
     S.DEGRADED: Workflow.enter_degraded,
     S.MAINTENANCE: Modes.enter_maintenance,
 }
+
+T = TimerKind
+# what a timer's expiry does, by kind (on_timer, once it is the armed deadline)
+EXPIRY: dict[TimerKind, Expiry] = {
+    T.BOOT: Faults.t_boot,
+    T.CLEARANCE: Clearance.t_clearance,
+    T.CLEARANCE_RETRY: Clearance.t_clearance_retry,
+    T.POSITION: Weighing.t_position,
+    T.STALL: Handlers.t_stall,
+    T.SETTLE: LaneBase.t_settle,
+    T.STROKE_START: Faults.t_stroke,
+    T.STROKE: Faults.t_stroke,
+    T.STOP: Faults.t_stop,
+    T.CLOSE_AFTER_RED: ManualControl.t_close_after_red,
+    T.LAMP: Faults.t_lamp,
+    T.LATCH: Faults.t_latch,
+}
+# timers whose expiry is only a step: the output stage sends the close waiting behind
+# its red, the sensor image sees presence cleared long enough
+WAKE_ONLY = frozenset({T.RED_SETTLE, T.CLEAR_HOLD})

@@ -16,7 +16,7 @@ from controller.core.alarms import Clears
 from controller.core.base import LaneBase
 from controller.core.commands import ZeroScale
 from controller.core.invariants import s4_capture, zero_allowed
-from controller.core.timer_ids import POSITION
+from controller.core.timer_ids import POSITION, TimerId
 from controller.core.types import Decision, LaneState, Outcome, Side
 from controller.core.vehicles import DeckVehicle
 
@@ -24,6 +24,12 @@ S = LaneState
 
 
 class Weighing(LaneBase):
+    def t_position(self, timer: TimerId, now: float) -> LaneState | None:
+        deck = self.lane.deck
+        if self.lane.state == LaneState.WEIGHING and deck is not None:
+            deck.hold_reason = deck.hold_reason or "position_timeout"
+        return None
+
     def enter_weighing(self, now: float) -> None:
         self.start_timer(POSITION, now + self.params.position_timeout_s)
 

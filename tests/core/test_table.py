@@ -27,8 +27,8 @@ from controller.core.events import (
     WeightReported,
 )
 from controller.core.lane import LaneCore
-from controller.core.table import ENTRY, GUARDS, TABLE, UNEXPECTED
-from controller.core.timer_ids import STALL
+from controller.core.table import ENTRY, EXPIRY, GUARDS, TABLE, UNEXPECTED, WAKE_ONLY
+from controller.core.timer_ids import STALL, TimerKind
 from controller.core.types import (
     SIDES,
     Aspect,
@@ -123,7 +123,7 @@ def test_table_lists_failure_for_impossible_records() -> None:
 
 def _references() -> Sequence[Callable[..., object]]:
     guards = [guard.check for guards in GUARDS.values() for guard in guards]
-    return [*(t.handler for t in TABLE.values()), *guards, *ENTRY.values()]
+    return [*(t.handler for t in TABLE.values()), *guards, *ENTRY.values(), *EXPIRY.values()]
 
 
 def test_every_pair_is_listed_or_deliberately_unexpected() -> None:
@@ -140,7 +140,7 @@ def test_every_reference_is_the_method_the_core_resolves() -> None:
 
 
 def test_no_handler_guard_or_entry_action_is_dead() -> None:
-    pattern = re.compile(r"(on|op|g|enter)_\w+|ignore|refuse")
+    pattern = re.compile(r"(on|op|g|enter|t)_\w+|ignore|refuse")
     defined = {name for name in dir(LaneCore) if pattern.fullmatch(name)}
     assert defined == {function.__name__ for function in _references()}
 
@@ -150,6 +150,11 @@ def test_each_handler_takes_the_event_of_its_kind() -> None:
         event_parameter = list(inspect.signature(transition.handler).parameters)[1]
         accepted = get_type_hints(transition.handler)[event_parameter]
         assert isinstance(sample_event(kind), accepted), (state, kind, transition.name)
+
+
+def test_every_timer_kind_has_its_expiry_or_only_wakes_a_step() -> None:
+    assert not set(EXPIRY) & WAKE_ONLY
+    assert set(EXPIRY) | WAKE_ONLY == set(TimerKind)
 
 
 def test_each_entry_action_is_its_states() -> None:
