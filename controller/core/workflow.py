@@ -193,12 +193,13 @@ class Workflow(Departure):
             entry = self.lane.state in ENTRY_GREEN_STATES and not _reached(deck, Side.ENTRY)
             exit_ = self.lane.state in EXIT_GREEN_STATES and not _reached(deck, Side.EXIT)
             wanted = (Aspect.GREEN if entry else Aspect.RED, Aspect.GREEN if exit_ else Aspect.RED)
-        return tuple(  # type: ignore[return-value]
+        entry_shown, exit_shown = (
             Aspect.GREEN
             if a == Aspect.GREEN and s not in halting and s2_green(self, s) is None
             else Aspect.RED
             for s, a in zip(SIDES, wanted, strict=True)
         )
+        return entry_shown, exit_shown
 
     def desired_signs(self, now: float) -> tuple[bool, bool]:
         deck, image = self.lane.deck, self.image
