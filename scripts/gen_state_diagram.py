@@ -37,7 +37,7 @@ def render() -> str:
     for state, guards in GUARDS.items():
         for guard in guards:
             for target in guard.targets:
-                edges[state, target].add(guard.check)
+                edges[state, target].add(guard.name)
     lines = ["```mermaid", "stateDiagram-v2", "    [*] --> booting"]
     for (source, target), labels in sorted(edges.items()):
         label = ", ".join(sorted(labels))

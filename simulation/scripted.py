@@ -41,6 +41,7 @@ from controller.core.events import (
 )
 from controller.core.lane import LaneCore
 from controller.core.params import LaneParams
+from controller.core.timer_ids import TimerId
 from controller.core.types import Aspect, BarrierState, Decision, Device, Motion, Side, Signal
 
 
@@ -82,7 +83,7 @@ class ScriptedLane:
     _barriers: dict[Side, _Barrier] = field(default_factory=dict)
     _heap: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
-    _timers: dict[str, int] = field(default_factory=dict)
+    _timers: dict[TimerId, int] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -180,7 +181,7 @@ class ScriptedLane:
         if self.log is not None:
             self.log(self.now, text)
 
-    def _expire(self, timer_id: str, token: int, deadline: float) -> None:
+    def _expire(self, timer_id: TimerId, token: int, deadline: float) -> None:
         if self._timers.get(timer_id) == token:
             del self._timers[timer_id]
             self.feed(TimerExpired(max(self.now, deadline), timer_id))

@@ -22,7 +22,7 @@ class Acknowledge(Operator):
         self._audit(cmd, refused or None)
         if refused:
             return None
-        alarm = self.standing[code]
+        alarm = self.lane.standing[code]
         if cause_over(self, alarm):
             self.drop_alarm(code, acknowledged_by=cmd.actor)
         else:
@@ -33,7 +33,7 @@ class Acknowledge(Operator):
     def _ack_refused(self, cmd: OperatorCommanded, code: str) -> str:
         if cmd.role != Role.OFFICER:
             return "ack needs an officer"
-        if code not in self.standing:
-            standing = ", ".join(sorted(self.standing)) or "none"
+        if code not in self.lane.standing:
+            standing = ", ".join(sorted(self.lane.standing)) or "none"
             return f"alarm: no alarm {code!r} standing on lane {self.params.lane_id} ({standing})"
         return ""

@@ -52,54 +52,54 @@ class Alarm:
     acknowledged: bool = False
 
 
-def _vehicle_gone(lane: LaneBase, alarm: Alarm) -> bool:
-    deck = lane.deck
+def _vehicle_gone(core: LaneBase, alarm: Alarm) -> bool:
+    deck = core.lane.deck
     return deck is None or deck.transaction_id != alarm.transaction_id
 
 
-def _state_left(lane: LaneBase, alarm: Alarm) -> bool:
-    return lane.state != alarm.state
+def _state_left(core: LaneBase, alarm: Alarm) -> bool:
+    return core.lane.state != alarm.state
 
 
-def _fault_reset(lane: LaneBase, alarm: Alarm) -> bool:
-    return lane.latched_fault is None
+def _fault_reset(core: LaneBase, alarm: Alarm) -> bool:
+    return core.lane.latched_fault is None
 
 
-def _emergency_reset(lane: LaneBase, alarm: Alarm) -> bool:
-    return lane.state != LaneState.EMERGENCY and lane.latched_fault is None
+def _emergency_reset(core: LaneBase, alarm: Alarm) -> bool:
+    return core.lane.state != LaneState.EMERGENCY and core.lane.latched_fault is None
 
 
-def _entry_clear(lane: LaneBase, alarm: Alarm) -> bool:
-    return not lane.image.presence(Side.ENTRY)
+def _entry_clear(core: LaneBase, alarm: Alarm) -> bool:
+    return not core.image.presence(Side.ENTRY)
 
 
-def _exit_clear(lane: LaneBase, alarm: Alarm) -> bool:
-    return not lane.image.presence(Side.EXIT)
+def _exit_clear(core: LaneBase, alarm: Alarm) -> bool:
+    return not core.image.presence(Side.EXIT)
 
 
-def _beams_clear(lane: LaneBase, alarm: Alarm) -> bool:
-    return lane.image.beams_clear or _vehicle_gone(lane, alarm)
+def _beams_clear(core: LaneBase, alarm: Alarm) -> bool:
+    return core.image.beams_clear or _vehicle_gone(core, alarm)
 
 
-def _approach_resolved(lane: LaneBase, alarm: Alarm) -> bool:
-    approach = lane.approach
+def _approach_resolved(core: LaneBase, alarm: Alarm) -> bool:
+    approach = core.lane.approach
     return approach is None or approach.stage != ApproachStage.AMBIGUOUS
 
 
-def _admissions_open(lane: LaneBase, alarm: Alarm) -> bool:
-    return lane.admissions_allowed
+def _admissions_open(core: LaneBase, alarm: Alarm) -> bool:
+    return core.lane.admissions_allowed
 
 
-def _scale_zeroed(lane: LaneBase, alarm: Alarm) -> bool:
-    kg = lane.image.weight_kg
-    return kg is not None and abs(kg) <= lane.params.zero_band_kg
+def _scale_zeroed(core: LaneBase, alarm: Alarm) -> bool:
+    kg = core.image.weight_kg
+    return kg is not None and abs(kg) <= core.params.zero_band_kg
 
 
-def _at_once(lane: LaneBase, alarm: Alarm) -> bool:
+def _at_once(core: LaneBase, alarm: Alarm) -> bool:
     return True
 
 
-def _never(lane: LaneBase, alarm: Alarm) -> bool:
+def _never(core: LaneBase, alarm: Alarm) -> bool:
     return False
 
 
@@ -121,6 +121,6 @@ _OVER: dict[Clears, Callable[[LaneBase, Alarm], bool]] = {
 WATCHED = frozenset(set(Clears) - {Clears.ON_ACK, Clears.CONDITION})
 
 
-def cause_over(lane: LaneBase, alarm: Alarm) -> bool:
+def cause_over(core: LaneBase, alarm: Alarm) -> bool:
     """The alarm's cause has ended (an incident's at once; a condition's never here)."""
-    return _OVER[alarm.clears](lane, alarm)
+    return _OVER[alarm.clears](core, alarm)

@@ -1,13 +1,18 @@
 """The lane's state and the small helpers every part of the core uses.
 
 The core is split by concern into mixins over this base: event handlers (handlers.py),
-operator commands (operator.py), the workflow's progress guards (workflow.py), and the
-step with its output stage and interlock (lane.py). They share only what is declared here.
+operator commands and modes (operator.py, modes.py), one module per behaviour
+(identification, clearance, weighing, departure, faults, crossings), the workflow's
+progress guards and levels (workflow.py), and the step with its output stage and
+interlock (lane.py). What they share is the lane's one state record, `self.lane`
+(record.py), its sensor image and its configuration; the properties below are what
+others read of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from controller.core.alarms import WATCHED, Alarm, Clears, cause_over
 from controller.core.commands import (
@@ -15,10 +20,8 @@ from controller.core.commands import (
     ClearAlarm,
     Command,
     CommitTransaction,
-    PersistFault,
     PublishEvent,
     RaiseAlarm,
-    RequestClearance,
     SaveContext,
     SetInventory,
     StartTimer,
@@ -26,87 +29,121 @@ from controller.core.commands import (
 from controller.core.image import SensorImage
 from controller.core.interlock import Interlock
 from controller.core.params import LaneParams
+from controller.core.record import LaneRecord
+from controller.core.timer_ids import CLEARANCE, SETTLE_DATA_STALE, STALL, TimerId, TimerKind
 from controller.core.types import (
-    RED_OK,
-    SIDES,
     ApproachStage,
     Aspect,
-    Device,
     LaneState,
     Mode,
     Motion,
     Outcome,
     Side,
-    Signal,
 )
 from controller.core.vehicles import ApproachVehicle, DeckVehicle
 
+TimerExpiry = Callable[[Any, TimerId, float], LaneState | None]
+
 
 class LaneBase:
+    # each state's entry action, from the table (table.ENTRY, bound by LaneCore)
+    entry_actions: ClassVar[Mapping[LaneState, Callable[[Any, float], None]]] = {}
+    # what each kind of timer does when it expires (table.EXPIRY, bound by LaneCore)
+    expiry_actions: ClassVar[Mapping[TimerKind, TimerExpiry]] = {}
+
     def __init__(self, params: LaneParams, new_id: Callable[[], str], interlock: Interlock) -> None:
         self.params = params
         self.new_id = new_id
         self.interlock = interlock
         self.image = SensorImage(params)
-        self.state = LaneState.BOOTING
-        self.deck: DeckVehicle | None = None
-        self.approach: ApproachVehicle | None = None
-        self.lights: tuple[Aspect, Aspect] = (Aspect.RED, Aspect.RED)
-        self.signs: tuple[bool, bool] = (False, False)
-        self.outputs_written = False
-        self.manual_lights: dict[Side, Aspect] = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
-        self.commanded: dict[Side, Motion | None] = {Side.ENTRY: None, Side.EXIT: None}
-        self.latched_fault: str | None = None
-        self.fault_reason = ""
-        self.resume_state: LaneState | None = None
-        self.faulted_in: LaneState | None = None  # what the lane was doing when it faulted
-        self.admissions_allowed = True
-        self.draining = False  # admit no more: a pending mode waits for the lane to close up
-        self.mode = self.persisted_mode = Mode.AUTO  # the operator's mode, journaled
-        self.pending_maintenance = False
-        self.timers: dict[str, float] = {}
-        self.zero_retry_at = 0.0
-        self.auto_close_asked: set[Side] = set()
-        self.conditions: dict[str, str] = {}  # condition alarms standing, code -> message
-        self.standing: dict[str, Alarm] = {}  # every alarm standing, with its clearing rule
-        self.crossings: set[str] = set()  # maintenance crossings' records being committed
-        self.crossing: DeckVehicle | None = None  # a vehicle on the deck in maintenance
-        self.out: list[Command] = []
+        self.lane = LaneRecord()
+
+    # ------------------------------------------------------------------ read by others
+    # the interlock's and monitors' view (invariants.LaneView), the runtime and the tests
+    @property
+    def state(self) -> LaneState:
+        return self.lane.state
+
+    @property
+    def deck(self) -> DeckVehicle | None:
+        return self.lane.deck
+
+    @property
+    def approach(self) -> ApproachVehicle | None:
+        return self.lane.approach
+
+    @property
+    def lights(self) -> tuple[Aspect, Aspect]:
+        return self.lane.lights
+
+    @property
+    def signs(self) -> tuple[bool, bool]:
+        return self.lane.signs
+
+    @property
+    def commanded(self) -> dict[Side, Motion | None]:
+        return self.lane.commanded
+
+    @property
+    def manual_lights(self) -> dict[Side, Aspect]:
+        return self.lane.manual_lights
+
+    @property
+    def latched_fault(self) -> str | None:
+        return self.lane.latched_fault
+
+    @property
+    def mode(self) -> Mode:
+        return self.lane.mode
+
+    @property
+    def timers(self) -> dict[TimerId, float]:
+        return self.lane.timers
+
+    @property
+    def standing(self) -> dict[str, Alarm]:
+        return self.lane.standing
+
+    @property
+    def conditions(self) -> dict[str, str]:
+        return self.lane.conditions
 
     # ------------------------------------------------------------------ outputs
     def emit(self, command: Command) -> None:
-        self.out.append(command)
+        self.lane.out.append(command)
 
     def event(self, type_: str, **data: object) -> None:
-        self.out.append(PublishEvent(type_, data))
+        self.lane.out.append(PublishEvent(type_, data))
 
     def alarm(self, code: str, message: str, clears: Clears = Clears.ON_ACK) -> None:
         """Raise `code`, standing until `clears` says its cause has ended (alarms.py)."""
         if code in CONDITION_ALARMS:
-            if code in self.conditions:
+            if code in self.lane.conditions:
                 return  # still standing: one alarm per condition, not one per flap
-            self.conditions[code] = message
+            self.lane.conditions[code] = message
             clears = Clears.CONDITION
-        tid = None if self.deck is None else self.deck.transaction_id
-        self.standing[code] = Alarm(code, message, self.image.now, clears, tid, self.state)
-        self.out.append(RaiseAlarm(code, message))
+        tid = None if self.lane.deck is None else self.lane.deck.transaction_id
+        self.lane.standing[code] = Alarm(
+            code, message, self.image.now, clears, tid, self.lane.state
+        )
+        self.lane.out.append(RaiseAlarm(code, message))
         self.event("alarm", code=code, message=message)
 
     def clear_condition(self, code: str) -> None:
-        if self.conditions.pop(code, None) is not None:
+        if self.lane.conditions.pop(code, None) is not None:
             self.drop_alarm(code)
 
     def drop_alarm(self, code: str, **detail: object) -> None:
-        self.standing.pop(code, None)
+        self.lane.standing.pop(code, None)
         self.emit(ClearAlarm(code))
         self.event("alarm_cleared", code=code, **detail)
 
     def watch_alarms(self) -> None:
         """Clear every standing alarm whose cause has ended (each one's rule is named
         where it is raised)."""
-        ended = [a.code for a in self.standing.values() if a.clears in WATCHED]
+        ended = [a.code for a in self.lane.standing.values() if a.clears in WATCHED]
         for code in ended:
-            if cause_over(self, self.standing[code]):
+            if cause_over(self, self.lane.standing[code]):
                 self.drop_alarm(code)
 
     def watch_conditions(self, now: float) -> None:
@@ -114,66 +151,45 @@ class LaneBase:
         link that drops every other second is one alarm, not one a second); lane_held
         until the lane leaves holding for good; clearance_timeout until the waiting
         vehicle has its answer or is gone (its requests are retried meanwhile)."""
-        if "data_stale" in self.conditions:
-            settling = "settle:data_stale" in self.timers
+        if "data_stale" in self.lane.conditions:
+            settling = SETTLE_DATA_STALE in self.lane.timers
             if self.image.all_fresh and not settling:
-                self.start_timer("settle:data_stale", now + ALARM_SETTLE_S)
+                self.start_timer(SETTLE_DATA_STALE, now + ALARM_SETTLE_S)
             elif not self.image.all_fresh and settling:
-                self.cancel_timer("settle:data_stale")
-        if "lane_held" in self.conditions and self.state not in HOLDING:
+                self.cancel_timer(SETTLE_DATA_STALE)
+        if "lane_held" in self.lane.conditions and self.lane.state not in HOLDING:
             self.clear_condition("lane_held")
-        if "clearance_timeout" in self.conditions and not self._awaiting_clearance():
+        if "clearance_timeout" in self.lane.conditions and not self._awaiting_clearance():
             self.clear_condition("clearance_timeout")
 
-    def watch_field(self, now: float) -> None:
-        """The lane's own field equipment, as its I/O inputs report it: a red lamp
-        commanded on whose current sense stays off for `field_check_s` is a dark head (S2:
-        a fault, from the timer), and the loop detector's fault relay means the loops'
-        presence proves nothing any more (S1 leans on it): a fault at once. Not in
-        MAINTENANCE (a technician at work), EMERGENCY (the arms stay open) or a fault."""
-        watched = self.state not in FIELD_UNWATCHED
-        if self.params.red_lamp_sensed:  # (a check every step: skipped where not wired)
-            for side in SIDES:
-                timer, dark = f"lamp:{side}", watched and self.red_dark(side)
-                if dark and timer not in self.timers:
-                    self.start_timer(timer, now + self.params.field_check_s)
-                elif not dark and timer in self.timers:
-                    self.cancel_timer(timer)
-        if watched and self.loop_fault():
-            self.fail(now, "loop detector fault relay set: loop presence not trusted")
-
-    def red_dark(self, side: Side) -> bool:
-        """The red lamp at `side` is commanded on and its current sense (when wired, on a
-        fresh I/O module) says it is not lit."""
-        image = self.image
-        if not (self.params.red_lamp_sensed and self.outputs_written and image.fresh(Device.IO)):
-            return False
-        red_on = self.lights[SIDES.index(side)] == Aspect.RED
-        return red_on and not image.signal(RED_OK[side])
-
-    def loop_fault(self) -> bool:
-        return self.image.fresh(Device.IO) and self.image.signal(Signal.LOOP_FAULT)
+    def t_settle(self, timer: TimerId, now: float) -> LaneState | None:
+        """data_stale's settling time is over: cleared if every device is still fresh."""
+        if self.image.all_fresh:
+            self.clear_condition("data_stale")
+        return None
 
     def _awaiting_clearance(self) -> bool:
-        approach = self.approach
+        approach = self.lane.approach
         waiting = (ApproachStage.REQUESTED, ApproachStage.TIMED_OUT)
         return approach is not None and approach.stage in waiting
 
-    def start_timer(self, timer_id: str, deadline: float) -> None:
-        self.timers[timer_id] = deadline
-        self.out.append(StartTimer(timer_id, deadline))
+    def start_timer(self, timer_id: TimerId, deadline: float) -> None:
+        self.lane.timers[timer_id] = deadline
+        self.lane.out.append(StartTimer(timer_id, deadline))
 
-    def cancel_timer(self, timer_id: str) -> None:
-        if self.timers.pop(timer_id, None) is not None:
-            self.out.append(CancelTimer(timer_id))
+    def cancel_timer(self, timer_id: TimerId) -> None:
+        if self.lane.timers.pop(timer_id, None) is not None:
+            self.lane.out.append(CancelTimer(timer_id))
 
     def save_context(self) -> None:
-        self.out.append(SaveContext(None if self.deck is None else self.deck.context()))
+        self.lane.out.append(
+            SaveContext(None if self.lane.deck is None else self.lane.deck.context())
+        )
 
     def drop_approach(self) -> None:
-        if self.approach is not None:
-            self.approach = None
-            self.cancel_timer("clearance")
+        if self.lane.approach is not None:
+            self.lane.approach = None
+            self.cancel_timer(CLEARANCE)
             self.emit(SetInventory(active=False))
 
     @property
@@ -183,55 +199,19 @@ class LaneBase:
         ignored because the lane was DEGRADED would never come again (a vehicle that
         reached the entry arm then was never marked as past it, and the entry turned
         green again behind it on resume)."""
-        if self.state == LaneState.DEGRADED and self.resume_state is not None:
-            return self.resume_state
-        return self.state
+        if self.lane.state == LaneState.DEGRADED and self.lane.resume_state is not None:
+            return self.lane.resume_state
+        return self.lane.state
 
     def rearm_approach(self, now: float, **why: object) -> None:
         """A truck is standing on the approach loop and nobody is identifying it (the
         lane booted under it, or a fault or a mode dropped it): start again, as if it had
         just arrived. Without this it would wait unidentified until it drove off."""
-        if self.approach is not None or not self.image.approach_occupied:
+        if self.lane.approach is not None or not self.image.approach_occupied:
             return
-        self.approach = ApproachVehicle(started_at=now)
+        self.lane.approach = ApproachVehicle(started_at=now)
         self.emit(SetInventory(active=True))
         self.event("vehicle_approached", **why)
-
-    def request_clearance(self, approach: ApproachVehicle, tag: str, now: float, by: str) -> None:
-        approach.tag, approach.identified_by = tag, by
-        self._ask(approach, tag, now)
-        self.event("vehicle_identified", tag=tag, request_id=approach.request_id, by=by)
-
-    def retry_clearance(self, now: float) -> None:
-        """No answer came in time: ask again, as a new request (a late answer to the old
-        one is ignored: it is no longer the outstanding request, S6)."""
-        approach = self.approach
-        if approach is None or approach.stage != ApproachStage.TIMED_OUT or not approach.tag:
-            return
-        self._ask(approach, approach.tag, now)
-        self.event("clearance_retried", tag=approach.tag, request_id=approach.request_id)
-
-    def _ask(self, approach: ApproachVehicle, tag: str, now: float) -> None:
-        approach.request_id = self.new_id()
-        approach.stage = ApproachStage.REQUESTED
-        self.emit(RequestClearance(approach.request_id, tag))
-        self.start_timer("clearance", now + self.params.clearance_timeout_s)
-
-    def reversed_off_deck(self, deck: DeckVehicle) -> None:
-        """The deck vehicle leaves the deck backwards, towards the entry (DESIGN 10: a truck
-        leaving without permission): alarm once; a vehicle not yet decided is held for an
-        officer, who decides its record. The entry stays as S1 keeps it: never closed onto
-        the vehicle at the arm."""
-        deck.reversed_off = True
-        if "vehicle_reversed_off_deck" not in deck.alarmed:
-            deck.alarmed.add("vehicle_reversed_off_deck")
-            self.alarm(
-                "vehicle_reversed_off_deck",
-                "the deck vehicle is leaving the deck backwards",
-                Clears.VEHICLE_GONE,
-            )
-        if deck.outcome is None and not deck.hold_reason:
-            deck.hold_reason = "vehicle reversed off the deck"
 
     def commit(self, deck: DeckVehicle, outcome: Outcome, reason: str, now: float) -> LaneState:
         deck.outcome = outcome
@@ -243,37 +223,29 @@ class LaneBase:
     def go(self, target: LaneState, now: float) -> None:
         """Enter `target` (already validated against the table) and run its entry actions."""
         if target == LaneState.FAULT:  # a reset returns a technician's lane to maintenance
-            self.faulted_in = self.working_state
-        previous, self.state = self.state, target
+            self.lane.faulted_in = self.working_state
+        previous, self.lane.state = self.lane.state, target
         self.event("state_changed", previous=previous.value, state=target.value)
         if previous in APPROACH_DROPPED and target not in APPROACH_DROPPED:
             self.rearm_approach(now, again=True)
-        if self.deck is not None:
-            self.deck.stage = target
-            self.deck.times.setdefault(target.value, now)
+        if self.lane.deck is not None:
+            self.lane.deck.stage = target
+            self.lane.deck.times.setdefault(target.value, now)
             self.save_context()  # the deck vehicle's context is journaled at each stage change
-        entry = getattr(self, f"enter_{target.value}", None)
+        entry = self.entry_actions.get(target)
         if entry is not None:
-            entry(now)
+            entry(self, now)
         if target in STALL_WATCHED:
-            self.start_timer("stall", now + self.params.stall_alarm_s)
+            self.start_timer(STALL, now + self.params.stall_alarm_s)
         else:
-            self.cancel_timer("stall")
-
-    def enter_fault(self, now: float) -> None:
-        reason = self.fault_reason or "unspecified fault"
-        self.latched_fault = reason
-        self.emit(PersistFault(reason))
-        self.alarm("lane_fault", reason, Clears.FAULT_RESET)
-        self.drop_approach()
-        self.resume_state = None
+            self.cancel_timer(STALL)
 
     def fail(self, now: float, reason: str) -> None:
         """Fail closed: FAULT with safe outputs (lights red, strokes halted), latched."""
-        if self.state == LaneState.FAULT:
+        if self.lane.state == LaneState.FAULT:
             self.event("fault_while_faulted", reason=reason)
             return
-        self.fault_reason = reason
+        self.lane.fault_reason = reason
         self.go(LaneState.FAULT, now)
 
 
@@ -281,10 +253,6 @@ class LaneBase:
 # working state identifies a truck still standing on the approach loop again
 APPROACH_DROPPED = frozenset(
     {LaneState.FAULT, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.CLOSED}
-)
-# the field's own equipment (lamps, loop detectors) is judged in every working state
-FIELD_UNWATCHED = frozenset(
-    {LaneState.BOOTING, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.FAULT}
 )
 # alarms for a condition rather than an incident: raised once, cleared when it is over
 CONDITION_ALARMS = frozenset({"data_stale", "lane_held", "clearance_timeout"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from controller.core.timer_ids import TimerId
 from controller.core.types import (
     Aspect,
     Decision,
@@ -67,13 +68,13 @@ class RequestClearance:
 
 @dataclass(frozen=True, slots=True)
 class StartTimer:
-    timer_id: str
+    timer_id: TimerId
     deadline: float
 
 
 @dataclass(frozen=True, slots=True)
 class CancelTimer:
-    timer_id: str
+    timer_id: TimerId
 
 
 @dataclass(frozen=True, slots=True)

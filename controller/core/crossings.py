@@ -25,14 +25,14 @@ IN_MAINTENANCE = "vehicle on the deck in maintenance"
 
 class Crossings(LaneBase):
     def watch_crossings(self, now: float) -> None:
-        if self.state in (LaneState.FAULT, LaneState.EMERGENCY):
-            self.crossing = None  # a reset finds a vehicle still on the deck from the sensors
+        if self.lane.state in (LaneState.FAULT, LaneState.EMERGENCY):
+            self.lane.crossing = None  # a reset finds a vehicle still on the deck from the sensors
         if not self.image.fresh_io_and_scale:
             return  # nothing is judged on stale data
-        for vehicle in (self.deck, self.crossing):
+        for vehicle in (self.lane.deck, self.lane.crossing):
             if vehicle is not None:
                 self._weigh_unknown(vehicle, now)
-        if self.state == LaneState.MAINTENANCE:
+        if self.lane.state == LaneState.MAINTENANCE:
             self._watch_maintenance_deck(now)
 
     def _weigh_unknown(self, vehicle: DeckVehicle, now: float) -> None:
@@ -47,16 +47,16 @@ class Crossings(LaneBase):
         vehicle.times.setdefault("weighed", now)
         tid = vehicle.transaction_id
         self.event("weight_captured", transaction_id=tid, gross_kg=vehicle.gross_kg)
-        if vehicle is self.deck:
+        if vehicle is self.lane.deck:
             self.save_context()
 
     def _watch_maintenance_deck(self, now: float) -> None:
         """A vehicle arriving on the deck in maintenance is noted apart from the deck
         vehicle (the workflow's, which S5 guards); leaving, it is committed."""
-        vehicle, kg = self.deck or self.crossing, self.image.weight_kg or 0.0
+        vehicle, kg = self.lane.deck or self.lane.crossing, self.image.weight_kg or 0.0
         if vehicle is None and kg >= self.params.on_deck_kg:
-            self.crossing = DeckVehicle.unknown(self.new_id(), now, IN_MAINTENANCE)
-            tid = self.crossing.transaction_id
+            self.lane.crossing = DeckVehicle.unknown(self.new_id(), now, IN_MAINTENANCE)
+            tid = self.lane.crossing.transaction_id
             self.event("vehicle_on_deck", transaction_id=tid, mode="maintenance")
         elif vehicle is not None and self.image.deck_empty():
             self._crossed(vehicle, now)
@@ -67,33 +67,33 @@ class Crossings(LaneBase):
         if not vehicle.committed:
             vehicle.outcome = Outcome.MAINTENANCE_CROSSING
             vehicle.times.setdefault("left", now)
-            self.crossings.add(vehicle.transaction_id)
+            self.lane.crossings.add(vehicle.transaction_id)
             reason = "crossed the deck in maintenance"
             record = vehicle.record(self.params.lane_id, Outcome.MAINTENANCE_CROSSING, reason)
             self.emit(CommitTransaction(record))
         self.event("vehicle_departed", transaction_id=vehicle.transaction_id, mode="maintenance")
-        if vehicle is self.deck:
-            self.deck = None
+        if vehicle is self.lane.deck:
+            self.lane.deck = None
             self.save_context()
-        self.crossing = None
+        self.lane.crossing = None
 
     def hand_over_crossing(self) -> None:
         """Maintenance ends with its vehicle still on the deck: it becomes the deck
         vehicle, an unknown one, so the lane holds it for an officer."""
-        if self.deck is None and self.crossing is not None:
-            self.deck, self.crossing = self.crossing, None
+        if self.lane.deck is None and self.lane.crossing is not None:
+            self.lane.deck, self.lane.crossing = self.lane.crossing, None
             self.save_context()
 
     def settle_crossing(self, event: Event) -> bool:
         """The journal's answer for a maintenance crossing's record (True: it was one)."""
         if not isinstance(event, TransactionCommitted | TransactionCommitFailed):
             return False
-        if event.transaction_id not in self.crossings:
+        if event.transaction_id not in self.lane.crossings:
             return False
-        self.crossings.discard(event.transaction_id)
+        self.lane.crossings.discard(event.transaction_id)
         if isinstance(event, TransactionCommitted):
             self.event("transaction_committed", transaction_id=event.transaction_id)
-        elif self.state in (LaneState.FAULT, LaneState.EMERGENCY):
+        elif self.lane.state in (LaneState.FAULT, LaneState.EMERGENCY):
             self.event("fault_while_latched", reason=f"S10: commit failed: {event.reason}")
         else:
             self.fail(event.now, f"S10: transaction commit failed: {event.reason}")

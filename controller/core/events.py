@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from controller.core.timer_ids import TimerId
 from controller.core.types import (
     BarrierState,
     Decision,
@@ -71,7 +72,7 @@ class ClearanceDecided:
 @dataclass(frozen=True, slots=True)
 class TimerExpired:
     now: float
-    timer_id: str
+    timer_id: TimerId
 
 
 @dataclass(frozen=True, slots=True)

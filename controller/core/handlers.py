@@ -1,9 +1,11 @@
 """Event handlers: what each device, timer and record event means for the lane.
 
-Each handler named in the table takes the event and returns the state to move to, or None
+Each handler the table holds takes the event and returns the state to move to, or None
 to stay. Handlers record facts (edges, decisions, health) and propose the few commands
 that are edge-triggered (clearance requests, timers, alarms); barrier motions and lights
-are level-triggered and come from the output stage in lane.py.
+are level-triggered and come from the output stage in lane.py. Tags and decisions are
+answered where their behaviour lives (identification.py, clearance.py), a vehicle
+leaving backwards is recognised in departure.py.
 """
 
 from __future__ import annotations
@@ -11,44 +13,37 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from controller.core.alarms import Clears
-from controller.core.base import APPROACH_DROPPED
-from controller.core.commands import ClearAlarm, DisableAutoClose, SetInventory
+from controller.core.commands import ClearAlarm, DisableAutoClose
+from controller.core.departure import Departure
 from controller.core.events import (
     AdmissionCapacityChanged,
     BarrierReported,
-    ClearanceDecided,
     DeviceHealthChanged,
     Event,
-    InvariantViolated,
-    TagsRead,
     TimerExpired,
-    TransactionCommitFailed,
     TransactionCommitted,
 )
-from controller.core.image import PresenceEdges
+from controller.core.faults import Faults
+from controller.core.identification import Identification
 from controller.core.manual import ManualControl
+from controller.core.timer_ids import (
+    BOOT,
+    TimerId,
+    TimerKind,
+    at,
+    latch,
+)
 from controller.core.types import (
     SIDES,
-    ApproachStage,
-    BarrierState,
-    Decision,
     Device,
     LaneState,
-    Motion,
     Side,
-    Signal,
 )
-from controller.core.vehicles import ApproachVehicle, DeckVehicle
-
-MOVING = (BarrierState.OPENING, BarrierState.CLOSING)
-AT_REST = (BarrierState.OPEN, BarrierState.CLOSED, BarrierState.STOPPED)
+from controller.core.vehicles import DeckVehicle
 
 
-class Handlers(ManualControl):
+class Handlers(ManualControl, Departure, Identification, Faults):
     boot_target: Callable[[LaneState], LaneState]  # modes.py: where the journaled mode boots
-    edges: PresenceEdges
-    previous_barrier: dict[Side, BarrierState]
-    reopening: set[Side]
 
     def ignore(self, event: Event) -> LaneState | None:
         return None
@@ -62,47 +57,12 @@ class Handlers(ManualControl):
         self._presence_edges(now)
         return None
 
-    def _barrier_fault(self, report: BarrierReported) -> str | None:
-        side, state = report.side, report.state
-        before = self.previous_barrier.get(side, BarrierState.UNKNOWN)
-        self._stroke_progress(report)
-        if report.device_fault or state == BarrierState.FAULT:
-            return f"S8: {side} barrier reports a device fault"
-        commanded = self.commanded[side]
-        if before in AT_REST and state in MOVING:  # nothing commanded (None) counts too
-            wanted = Motion.OPEN if state == BarrierState.OPENING else Motion.CLOSE
-            if commanded != wanted:
-                return f"S8: {side} barrier started {state.name.lower()} uncommanded"
-        return None
-
-    def _stroke_progress(self, report: BarrierReported) -> None:
-        side, commanded = report.side, self.commanded[report.side]
-        if report.state in MOVING:
-            self.cancel_timer(f"stroke_start:{side}")
-        else:
-            self.reopening.discard(side)
-        if report.state in AT_REST:
-            self.cancel_timer(f"stop:{side}")  # a technician's stop took
-        done = (commanded == Motion.OPEN and self.image.fully_open(side)) or (
-            commanded == Motion.CLOSE and self.image.fully_closed(side)
-        )
-        if done:
-            self.cancel_timer(f"stroke_start:{side}")
-            self.cancel_timer(f"stroke:{side}")
-
-    def _fail_to(self, now: float, reason: str) -> LaneState | None:
-        if self.state in (LaneState.FAULT, LaneState.EMERGENCY):
-            self.event("fault_while_latched", reason=reason)
-            return None
-        self.fault_reason = reason
-        return LaneState.FAULT
-
     def _presence_edges(self, now: float) -> None:
-        deck = self.deck
-        for side in self.edges.fell:
-            self.start_timer(f"clear_hold:{side}", now + self.params.clear_hold_s)
-        for side in self.edges.rose:
-            self.cancel_timer(f"clear_hold:{side}")
+        deck = self.lane.deck
+        for side in self.lane.edges.fell:
+            self.start_timer(at(TimerKind.CLEAR_HOLD, side), now + self.params.clear_hold_s)
+        for side in self.lane.edges.rose:
+            self.cancel_timer(at(TimerKind.CLEAR_HOLD, side))
             if deck is not None and side == Side.ENTRY and self._from_the_deck(deck):
                 self.reversed_off_deck(deck)
             elif side == Side.ENTRY and self._onto_occupied_deck():
@@ -128,13 +88,7 @@ class Handlers(ManualControl):
         image, kg = self.image, self.image.weight_kg or 0.0
         weighed = image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg
         beams = image.fresh(Device.IO) and not image.beams_clear
-        return self.deck is not None or weighed or beams
-
-    def _from_the_deck(self, deck: DeckVehicle) -> bool:
-        """Presence rising at the entry arm behind a blocked beam_in, after the deck vehicle
-        was fully on the deck: it is backing off the deck (a vehicle from the approach side
-        reaches the arm loop before beam_in)."""
-        return deck.on_deck and self.image.signal(Signal.BEAM_IN)
+        return self.lane.deck is not None or weighed or beams
 
     def _entry_pulse(self, deck: DeckVehicle, now: float) -> None:
         if self.image.fully_closed(Side.ENTRY):
@@ -150,106 +104,23 @@ class Handlers(ManualControl):
             deck.hold_reason = "tailgating: second vehicle at the entry"
             self.alarm("tailgating", deck.hold_reason, Clears.VEHICLE_GONE)
 
-    # ------------------------------------------------------------------ approach
-    def _approach_edges(self, now: float) -> None:
-        # no approach record while identification is off (a tag read then is ignored,
-        # and a truck read on and on is never news again): leaving re-arms it instead
-        if self.edges.approach_rose and self.state not in APPROACH_DROPPED:
-            self.drop_approach()
-            self.approach = ApproachVehicle(started_at=now)
-            self.emit(SetInventory(active=True))
-            self.event("vehicle_approached")
-        elif self.edges.approach_fell and self.approach is not None:
-            self.event("approach_cleared", stage=self.approach.stage.value)
-            self.drop_approach()
-
-    def on_tags(self, event: TagsRead) -> LaneState | None:
-        approach = self.approach
-        if approach is None:
-            return None
-        bound = self.deck.tag if self.deck is not None else None
-        unbound = sorted({t for t in event.epcs if t != bound})
-        if not unbound or approach.stage not in _IDENTIFYING:
-            return None
-        others = [t for t in unbound if t != approach.tag]
-        if approach.tag is None and len(unbound) == 1:
-            self.request_clearance(approach, unbound[0], event.now, "rfid")
-        elif others:
-            self._ambiguous(approach, unbound)
-        return None
-
-    def _ambiguous(self, approach: ApproachVehicle, tags: list[str]) -> None:
-        approach.stage = ApproachStage.AMBIGUOUS
-        approach.request_id = None
-        self.cancel_timer("clearance")
-        self.alarm(
-            "ambiguous_identity",
-            f"several unbound tags at the approach: {tags}",
-            Clears.APPROACH_RESOLVED,
-        )
-
-    def on_decision(self, event: ClearanceDecided) -> LaneState | None:
-        approach = self.approach
-        if approach is None or approach.stage != ApproachStage.REQUESTED:
-            self.event(
-                "decision_ignored", request_id=event.request_id, why="no request outstanding"
-            )
-            return None
-        if approach.request_id != event.request_id:
-            self.event("decision_ignored", request_id=event.request_id, why="not the outstanding")
-            return None
-        self.cancel_timer("clearance")
-        approach.decision = event.decision
-        approach.declared_gross_kg = event.declared_gross_kg
-        approach.tolerance_kg = event.tolerance_kg
-        denied = event.decision == Decision.DENY
-        approach.stage = ApproachStage.DENIED if denied else ApproachStage.GRANTED
-        self.event("clearance_decided", tag=approach.tag, decision=event.decision.value)
-        return None
-
     # ------------------------------------------------------------------ timers
     def on_timer(self, event: TimerExpired) -> LaneState | None:
-        tid, now = event.timer_id, event.now
-        deadline = self.timers.get(tid)
+        timer, now = event.timer_id, event.now
+        deadline = self.lane.timers.get(timer)
         if deadline is None or now < deadline:
             return None  # cancelled or re-armed since: a stale expiry
-        del self.timers[tid]
-        kind, _, arg = tid.partition(":")
-        return self._timer_expired(kind, arg, now)
+        del self.lane.timers[timer]
+        expired = self.expiry_actions.get(timer.kind)
+        return None if expired is None else expired(self, timer, now)
 
-    def _timer_expired(self, kind: str, arg: str, now: float) -> LaneState | None:
-        if kind == "clearance" and self.approach is not None:
-            self.approach.stage = ApproachStage.TIMED_OUT
-            # a condition: cleared once the vehicle has its answer or has gone
-            self.alarm("clearance_timeout", f"no clearance decision for {self.approach.tag}")
-            self.start_timer("clearance_retry", now + self.params.clearance_retry_s)
-        elif kind == "clearance_retry":
-            self.retry_clearance(now)
-        elif kind in ("stroke", "stroke_start"):
-            what = "did not start" if kind == "stroke_start" else "did not finish"
-            return self._fail_to(now, f"S8: {arg} barrier stroke {what} in time")
-        elif kind == "stop":
-            return self._fail_to(now, f"S8: {arg} barrier did not stop in time")
-        elif kind == "close_after_red":
-            self.close_after_red(Side(arg), now)
-        elif kind == "lamp":
-            return self._fail_to(now, f"S2: {arg} red lamp not lit within field_check_ms")
-        elif kind == "latch":
-            return self._fail_to(now, f"S7: {arg} data lost longer than latch_ms")
-        elif kind == "boot":
-            missing = sorted(d.value for d in self.params.devices if not self.image.fresh(d))
-            return self._fail_to(now, f"S9: devices not reporting at boot: {missing}")
-        elif kind == "position" and self.state == LaneState.WEIGHING and self.deck is not None:
-            self.deck.hold_reason = self.deck.hold_reason or "position_timeout"
-        elif kind == "settle" and self.image.all_fresh:
-            self.clear_condition(arg)
-        elif kind == "stall":
-            self.alarm(
-                "lane_stalled",
-                f"no progress in state {self.state} for stall_alarm_s",
-                Clears.STATE_LEFT,
-            )
-            self._hold_parked_under_entry()
+    def t_stall(self, timer: TimerId, now: float) -> LaneState | None:
+        self.alarm(
+            "lane_stalled",
+            f"no progress in state {self.lane.state} for stall_alarm_s",
+            Clears.STATE_LEFT,
+        )
+        self._hold_parked_under_entry()
         return None
 
     def _hold_parked_under_entry(self) -> None:
@@ -259,54 +130,48 @@ class Handlers(ManualControl):
         (no gap at the loop, so no second pulse). Either way only an officer can resolve
         it: the lane holds (still red, the arm still open over it) for a release or reject,
         which lets the vehicles ahead and behind leave forwards. No invariant is relaxed."""
-        deck = self.deck
-        if self.state != LaneState.ENTERING or deck is None or deck.hold_reason:
+        deck = self.lane.deck
+        if self.lane.state != LaneState.ENTERING or deck is None or deck.hold_reason:
             return
         if self.image.fresh_presence(Side.ENTRY):
             deck.hold_reason = "vehicle parked under the entry arm"
 
     # ------------------------------------------------------------------ health
     def on_health(self, event: DeviceHealthChanged) -> LaneState | None:
-        timer = f"latch:{event.device}"
+        timer = latch(event.device)
         if not event.healthy:
-            if timer not in self.timers:
+            if timer not in self.lane.timers:
                 self.start_timer(timer, event.now + self.params.latch_s)
             self.event("device_unhealthy", device=event.device.value, reason=event.reason)
-            if self.state in (LaneState.FAULT, LaneState.EMERGENCY, LaneState.DEGRADED):
+            if self.lane.state in (LaneState.FAULT, LaneState.EMERGENCY, LaneState.DEGRADED):
                 return None
-            self.resume_state = self.state
+            self.lane.resume_state = self.lane.state
             return LaneState.DEGRADED
         self.cancel_timer(timer)
         self.event("device_healthy", device=event.device.value)
-        if self.state == LaneState.DEGRADED and self.image.all_fresh:
-            return self.resume_state
+        if self.lane.state == LaneState.DEGRADED and self.image.all_fresh:
+            return self.lane.resume_state
         return None
 
     # ------------------------------------------------------------------ records
     def on_committed(self, event: TransactionCommitted) -> LaneState | None:
-        deck = self.deck
+        deck = self.lane.deck
         if deck is None or deck.transaction_id != event.transaction_id or deck.outcome is None:
             return self._fail_to(event.now, f"S10: unexpected commit of {event.transaction_id}")
         deck.committed = True
         deck.times.setdefault("committed", event.now)
         self.event("transaction_committed", transaction_id=deck.transaction_id)
-        if self.state == LaneState.DEGRADED:
-            self.resume_state = LaneState.RELEASING
+        if self.lane.state == LaneState.DEGRADED:
+            self.lane.resume_state = LaneState.RELEASING
             return None
-        if self.state != LaneState.COMMITTING:
+        if self.lane.state != LaneState.COMMITTING:
             self.save_context()
             return None
         return LaneState.RELEASING
 
-    def on_commit_failed(self, event: TransactionCommitFailed) -> LaneState | None:
-        return self._fail_to(event.now, f"S10: transaction commit failed: {event.reason}")
-
-    def on_violation(self, event: InvariantViolated) -> LaneState | None:
-        return self._fail_to(event.now, f"monitor {event.invariant}: {event.message}")
-
     def on_capacity(self, event: AdmissionCapacityChanged) -> LaneState | None:
-        if event.admissions_allowed != self.admissions_allowed:
-            self.admissions_allowed = event.admissions_allowed
+        if event.admissions_allowed != self.lane.admissions_allowed:
+            self.lane.admissions_allowed = event.admissions_allowed
             if not event.admissions_allowed:
                 self.alarm(
                     "journal_admission_limit",
@@ -325,25 +190,27 @@ class Handlers(ManualControl):
             return None
         auto_close = [s for s in SIDES if (b := image.barriers.get(s)) is not None and b.auto_close]
         for side in auto_close:
-            if side not in self.auto_close_asked:
-                self.auto_close_asked.add(side)
+            if side not in self.lane.auto_close_asked:
+                self.lane.auto_close_asked.add(side)
                 self.emit(DisableAutoClose(side))
         if auto_close:
             return None
-        self.cancel_timer("boot")
-        self.outputs_written = False  # force the all-red write now that every device has spoken
+        self.cancel_timer(BOOT)
+        self.lane.outputs_written = (
+            False  # force the all-red write now that every device has spoken
+        )
         self.rearm_approach(event.now, at_boot=True)  # a truck already at the stop line
         return self.boot_target(self.reconcile(event.now))
 
     def reconcile(self, now: float) -> LaneState:
         """Restart: resume from the journaled context where the sensors agree, else HOLD."""
-        if self.latched_fault is not None:
-            self.fault_reason = self.latched_fault
+        if self.lane.latched_fault is not None:
+            self.lane.fault_reason = self.lane.latched_fault
             return LaneState.FAULT
-        deck, empty = self.deck, self.image.deck_empty()
+        deck, empty = self.lane.deck, self.image.deck_empty()
         if deck is not None and deck.committed:
             if empty:
-                self.deck = None
+                self.lane.deck = None
                 self.event("vehicle_departed", transaction_id=deck.transaction_id)
                 self.save_context()
                 return LaneState.CLEARING
@@ -352,9 +219,8 @@ class Handlers(ManualControl):
             deck.hold_reason = "restart: vehicle context not committed"
             return LaneState.HOLD
         if not empty:
-            self.deck = DeckVehicle.unknown(self.new_id(), now, "restart: unknown vehicle on deck")
+            self.lane.deck = DeckVehicle.unknown(
+                self.new_id(), now, "restart: unknown vehicle on deck"
+            )
             return LaneState.HOLD
         return LaneState.CLEARING
-
-
-_IDENTIFYING = (ApproachStage.WAITING_TAG, ApproachStage.REQUESTED, ApproachStage.GRANTED)

@@ -27,35 +27,35 @@ class Modes(Operator, Crossings):
     # ------------------------------------------------------------------ persistence
     def restore_mode(self, mode: Mode) -> None:
         """The journaled mode, before boot: the mode the lane was left in."""
-        self.mode = self.persisted_mode = mode
-        self.draining = mode == Mode.CLOSED
+        self.lane.mode = self.lane.persisted_mode = mode
+        self.lane.draining = mode == Mode.CLOSED
 
     def boot_target(self, reconciled: LaneState) -> LaneState:
         """Where boot goes: an emergency declared before the restart goes on (its arms
         stay open for the evacuation); then a latched fault; then a journaled maintenance
         (the deck context is reconciled first: leaving it holds a vehicle found on it)."""
-        if self.mode == Mode.EMERGENCY:
+        if self.lane.mode == Mode.EMERGENCY:
             self.drop_approach()
             what = "emergency declared before the restart goes on: end it with mode auto"
             self.alarm("emergency", what, Clears.EMERGENCY_RESET)
             return LaneState.EMERGENCY
-        if reconciled == LaneState.FAULT or self.mode == Mode.AUTO:
+        if reconciled == LaneState.FAULT or self.lane.mode == Mode.AUTO:
             return reconciled
         self.drop_approach()  # maintenance and closed identify nobody
-        return LaneState.MAINTENANCE if self.mode == Mode.MAINTENANCE else reconciled
+        return LaneState.MAINTENANCE if self.lane.mode == Mode.MAINTENANCE else reconciled
 
     def watch_mode(self) -> None:
         """Journal the operator's mode when it changed (as PersistFault does a fault)."""
-        if self.mode != self.persisted_mode:
-            self.persisted_mode = self.mode
-            self.emit(PersistMode(self.mode))
+        if self.lane.mode != self.lane.persisted_mode:
+            self.lane.persisted_mode = self.lane.mode
+            self.emit(PersistMode(self.lane.mode))
 
     @property
     def pending_mode(self) -> Mode | None:
         """The mode that takes effect once the lane has finished its vehicle, if any."""
-        if self.pending_maintenance:
+        if self.lane.pending_maintenance:
             return Mode.MAINTENANCE
-        if self.draining and self.state not in (S.CLOSED, S.MAINTENANCE):
+        if self.lane.draining and self.lane.state not in (S.CLOSED, S.MAINTENANCE):
             return Mode.CLOSED
         return None
 
@@ -65,7 +65,7 @@ class Modes(Operator, Crossings):
         self._hand_over(cmd)
         target = super().op_mode_auto(cmd)
         if self._allowed(cmd) is None:
-            self.mode, self.pending_maintenance = Mode.AUTO, False
+            self.lane.mode, self.lane.pending_maintenance = Mode.AUTO, False
             if cancelled is not None:
                 self.event("mode_pending_cancelled", mode=cancelled.value, by=cmd.actor)
         return target
@@ -74,8 +74,8 @@ class Modes(Operator, Crossings):
         self._hand_over(cmd)
         target = super().op_mode_closed(cmd)
         if self._allowed(cmd) is None:
-            self.mode, self.pending_maintenance = Mode.CLOSED, False
-            if S.CLOSED not in (target, self.state):  # draining first (from maintenance too)
+            self.lane.mode, self.lane.pending_maintenance = Mode.CLOSED, False
+            if S.CLOSED not in (target, self.lane.state):  # draining first (from maintenance too)
                 self._pending(Mode.CLOSED, cmd)
         return target
 
@@ -83,7 +83,7 @@ class Modes(Operator, Crossings):
         """`mode maintenance` with a vehicle in process: after it has left."""
         if not self._gate(cmd):
             return None
-        self.draining = self.pending_maintenance = True  # admit no more meanwhile
+        self.lane.draining = self.lane.pending_maintenance = True  # admit no more meanwhile
         self.drop_approach()
         self._pending(Mode.MAINTENANCE, cmd)
         return None
@@ -91,35 +91,47 @@ class Modes(Operator, Crossings):
     def op_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
         target = super().op_emergency(cmd)
         if self._allowed(cmd) is None:  # never deferred; it cancels what was pending
-            self.mode, self.pending_maintenance, self.draining = Mode.EMERGENCY, False, False
+            self.lane.mode, self.lane.pending_maintenance, self.lane.draining = (
+                Mode.EMERGENCY,
+                False,
+                False,
+            )
         return target
 
     def op_end_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
         target = super().op_end_emergency(cmd)
         if self._allowed(cmd) is None:
-            self.mode, self.pending_maintenance, self.draining = Mode.AUTO, False, False
+            self.lane.mode, self.lane.pending_maintenance, self.lane.draining = (
+                Mode.AUTO,
+                False,
+                False,
+            )
         return target
 
     def op_reset(self, cmd: OperatorCommanded) -> LaneState | None:
         target = super().op_reset(cmd)
-        if target not in (None, S.MAINTENANCE) and self.mode == Mode.MAINTENANCE:
-            self.mode = Mode.AUTO  # the reset resumed the workflow: the journaled mode follows
+        if target not in (None, S.MAINTENANCE) and self.lane.mode == Mode.MAINTENANCE:
+            self.lane.mode = Mode.AUTO  # the reset resumed the workflow: the journaled mode follows
         return target
 
     def _hand_over(self, cmd: OperatorCommanded) -> None:
         """Leaving maintenance with its vehicle on the deck: the lane holds it."""
-        if self.state == S.MAINTENANCE and self._allowed(cmd) is None:
+        if self.lane.state == S.MAINTENANCE and self._allowed(cmd) is None:
             self.hand_over_crossing()
 
     def _pending(self, mode: Mode, cmd: OperatorCommanded) -> None:
-        vehicle = self.deck is not None
+        vehicle = self.lane.deck is not None
         when = "after the current vehicle" if vehicle else "once the lane is closed up"
         self.event("mode_pending", mode=mode.value, message=f"{mode.value} {when}", by=cmd.actor)
 
     def enter_maintenance(self, now: float) -> None:
-        self.mode, self.pending_maintenance, self.draining = Mode.MAINTENANCE, False, False
+        self.lane.mode, self.lane.pending_maintenance, self.lane.draining = (
+            Mode.MAINTENANCE,
+            False,
+            False,
+        )
 
     def g_mode_due(self, now: float) -> LaneState | None:
         """A pending maintenance on a lane with no vehicle in process (it resumed idle or
         closed from a data loss): now."""
-        return S.MAINTENANCE if self.pending_maintenance else None
+        return S.MAINTENANCE if self.lane.pending_maintenance else None

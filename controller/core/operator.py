@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from controller.core.alarms import Clears
 from controller.core.base import APPROACH_DROPPED
+from controller.core.clearance import Clearance
 from controller.core.commands import (
     ClearAlarm,
     Command,
@@ -19,7 +20,9 @@ from controller.core.commands import (
     SetLights,
 )
 from controller.core.events import OperatorCommanded
+from controller.core.faults import Faults
 from controller.core.manual import ManualControl
+from controller.core.timer_ids import CLEARANCE
 from controller.core.types import (
     SIDES,
     ApproachStage,
@@ -43,7 +46,7 @@ MOTION_OF = {
 }
 
 
-class Operator(ManualControl):
+class Operator(ManualControl, Clearance, Faults):
     def _allowed(self, cmd: OperatorCommanded) -> str | None:
         if not cmd.authenticated:
             return "not authenticated"
@@ -55,7 +58,7 @@ class Operator(ManualControl):
 
     def _audit(self, cmd: OperatorCommanded, refused: str | None = None, noop: str = "") -> None:
         data: dict[str, object] = {"action": cmd.action.value, "actor": cmd.actor}
-        data.update(role=cmd.role.value, reason=cmd.reason, state=self.state.value)
+        data.update(role=cmd.role.value, reason=cmd.reason, state=self.lane.state.value)
         if cmd.side is not None:
             data["side"] = cmd.side.value
         if cmd.tag is not None:
@@ -74,40 +77,42 @@ class Operator(ManualControl):
         return refused is None
 
     def refuse(self, cmd: OperatorCommanded) -> LaneState | None:
-        self._audit(cmd, self._allowed(cmd) or f"not allowed in state {self.state.value}")
+        self._audit(cmd, self._allowed(cmd) or f"not allowed in state {self.lane.state.value}")
         return None
 
     # ------------------------------------------------------------------ modes
     def op_mode_auto(self, cmd: OperatorCommanded) -> LaneState | None:
         if not self._gate(cmd):
             return None
-        self.draining = False
-        if self.state not in APPROACH_DROPPED:  # closing dropped it; the truck stayed
+        self.lane.draining = False
+        if self.lane.state not in APPROACH_DROPPED:  # closing dropped it; the truck stayed
             self.rearm_approach(cmd.now, again=True)
-        if self.state == LaneState.CLOSED:
+        if self.lane.state == LaneState.CLOSED:
             return LaneState.IDLE
-        if self.state == LaneState.MAINTENANCE:
+        if self.lane.state == LaneState.MAINTENANCE:
             return self._leave_maintenance(cmd.now)
         return None
 
     def op_mode_closed(self, cmd: OperatorCommanded) -> LaneState | None:
         if not self._gate(cmd):
             return None
-        self.draining = True
+        self.lane.draining = True
         self.drop_approach()
-        if self.state == LaneState.IDLE:
+        if self.lane.state == LaneState.IDLE:
             return LaneState.CLOSED
-        if self.state == LaneState.MAINTENANCE:
+        if self.lane.state == LaneState.MAINTENANCE:
             return self._leave_maintenance(cmd.now)
         return None
 
     def _leave_maintenance(self, now: float) -> LaneState:
         """Back to the workflow: a deck left carrying something (a truck that drove on
         in maintenance) is an unknown vehicle for an officer, never a lane to clear."""
-        self.manual_lights = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
-        if self.deck is None and not self.image.deck_empty():
-            self.deck = DeckVehicle.unknown(self.new_id(), now, "vehicle on deck after maintenance")
-        return LaneState.HOLD if self.deck is not None else LaneState.CLEARING
+        self.lane.manual_lights = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
+        if self.lane.deck is None and not self.image.deck_empty():
+            self.lane.deck = DeckVehicle.unknown(
+                self.new_id(), now, "vehicle on deck after maintenance"
+            )
+        return LaneState.HOLD if self.lane.deck is not None else LaneState.CLEARING
 
     def op_mode_maintenance(self, cmd: OperatorCommanded) -> LaneState | None:
         if not self._gate(cmd):
@@ -127,7 +132,7 @@ class Operator(ManualControl):
     def op_end_emergency(self, cmd: OperatorCommanded) -> LaneState | None:
         if not self._gate(cmd):
             return None
-        self.fault_reason = "emergency ended: an authenticated reset is required"
+        self.lane.fault_reason = "emergency ended: an authenticated reset is required"
         return LaneState.FAULT
 
     # ------------------------------------------------------------------ manual control
@@ -154,16 +159,16 @@ class Operator(ManualControl):
         if cmd.side is None:
             self._audit(cmd, "side missing")
             return None
-        wanted = dict(self.manual_lights)
+        wanted = dict(self.lane.manual_lights)
         aspect = wanted[cmd.side] = Aspect.GREEN if cmd.action == A.LIGHT_GREEN else Aspect.RED
-        shown = self.lights[SIDES.index(cmd.side)]
+        shown = self.lane.lights[SIDES.index(cmd.side)]
         if shown == aspect and self._noop(cmd, f"{cmd.side} light already {aspect}"):
             return None
         if aspect == Aspect.GREEN and self.close_pending(cmd.side):
             self._audit(cmd, f"{cmd.side} barrier is about to close")
             return None
         if self._manual(cmd, SetLights(wanted[Side.ENTRY], wanted[Side.EXIT])):
-            self.manual_lights = wanted  # written by the output stage, re-judged every step
+            self.lane.manual_lights = wanted  # written by the output stage, re-judged every step
         return None
 
     def _manual(self, cmd: OperatorCommanded, command: Command) -> bool:
@@ -176,7 +181,7 @@ class Operator(ManualControl):
 
     # ------------------------------------------------------------------ officers
     def op_release(self, cmd: OperatorCommanded) -> LaneState | None:
-        deck = self.deck
+        deck = self.lane.deck
         if not self._gate(cmd) or deck is None:
             return None
         if deck.committed:
@@ -185,7 +190,7 @@ class Operator(ManualControl):
         return self.commit(deck, outcome, cmd.reason or "released by officer", cmd.now)
 
     def op_reject(self, cmd: OperatorCommanded) -> LaneState | None:
-        deck = self.deck
+        deck = self.lane.deck
         if not self._gate(cmd) or deck is None:
             return None
         if deck.committed:  # a committed record is never rewritten: the vehicle is released
@@ -195,7 +200,7 @@ class Operator(ManualControl):
         return self.commit(deck, Outcome.REJECTED, cmd.reason or "rejected by officer", cmd.now)
 
     def op_identify(self, cmd: OperatorCommanded) -> LaneState | None:
-        approach, tag = self.approach, cmd.tag
+        approach, tag = self.lane.approach, cmd.tag
         if not self._gate(cmd):
             return None
         if approach is None or not tag or approach.stage not in _REIDENTIFIABLE:
@@ -203,10 +208,10 @@ class Operator(ManualControl):
                 "operator_refused", action=cmd.action.value, refused="no vehicle to identify"
             )
             return None
-        if self.deck is not None and self.deck.tag == tag:
+        if self.lane.deck is not None and self.lane.deck.tag == tag:
             self.event("operator_refused", action=cmd.action.value, refused="tag is on the deck")
             return None
-        self.cancel_timer("clearance")
+        self.cancel_timer(CLEARANCE)
         self.request_clearance(approach, tag, cmd.now, f"officer:{cmd.actor}")
         return None
 
@@ -219,17 +224,19 @@ class Operator(ManualControl):
         if field := self._field_failed():
             self.event("reset_refused", why=field)
             return None
-        self.latched_fault, self.fault_reason = None, ""
+        self.lane.latched_fault, self.lane.fault_reason = None, ""
         self.emit(PersistFault(None))
         self.emit(ClearAlarm("lane_fault"))
         for side in SIDES:
-            self.commanded[side] = None  # re-command from what the devices now report
-        if self.faulted_in == LaneState.MAINTENANCE:
+            self.lane.commanded[side] = None  # re-command from what the devices now report
+        if self.lane.faulted_in == LaneState.MAINTENANCE:
             return self._back_to_maintenance()
-        if self.deck is None and not self.image.deck_empty():
-            self.deck = DeckVehicle.unknown(self.new_id(), cmd.now, "unknown vehicle on deck")
-        if self.deck is not None:
-            self.deck.hold_reason = self.deck.hold_reason or "reset with a vehicle on the deck"
+        if self.lane.deck is None and not self.image.deck_empty():
+            self.lane.deck = DeckVehicle.unknown(self.new_id(), cmd.now, "unknown vehicle on deck")
+        if self.lane.deck is not None:
+            self.lane.deck.hold_reason = (
+                self.lane.deck.hold_reason or "reset with a vehicle on the deck"
+            )
             return LaneState.HOLD
         return LaneState.CLEARING
 
@@ -237,7 +244,7 @@ class Operator(ManualControl):
         """The fault arose in maintenance: the technician's lane comes back as the
         technician left it, safe: every light red (manual greens were withdrawn at the
         fault) and nothing commanded (MAINTENANCE moves nothing by itself)."""
-        self.manual_lights = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
+        self.lane.manual_lights = {Side.ENTRY: Aspect.RED, Side.EXIT: Aspect.RED}
         return LaneState.MAINTENANCE
 
     def _field_failed(self) -> str:

@@ -11,28 +11,25 @@ or a restart re-issues exactly what it still needs, and nothing else.
 from __future__ import annotations
 
 from controller.core.alarms import Clears
-from controller.core.base import LaneBase
-from controller.core.commands import SetInventory, ZeroScale
+from controller.core.commands import SetInventory
+from controller.core.departure import Departure
 from controller.core.invariants import (
     ENTRY_GREEN_STATES,
     EXIT_GREEN_STATES,
     s1_close,
     s2_green,
     s3_entry_open,
-    s4_capture,
     s12_zero,
-    zero_allowed,
 )
+from controller.core.timer_ids import CLEARANCE, POSITION
 from controller.core.types import (
     SIDES,
     ApproachStage,
     Aspect,
-    Decision,
     Device,
     LaneState,
     Motion,
     MoveReason,
-    Outcome,
     Side,
     Signal,
 )
@@ -40,134 +37,53 @@ from controller.core.vehicles import DeckVehicle
 
 S = LaneState
 NO_OPINION = frozenset({S.BOOTING, S.FAULT, S.DEGRADED, S.MAINTENANCE})
-GONE_UNSEEN_S = 20.0  # a released truck clears the deck and the exit arm in about 10 s
 STOPPED_UNDER_ARM_S = 15.0  # a 16.5 m truck clears an arm loop in about 6.5 s at 10 km/h
 UNDER_ENTRY = frozenset({S.ENTERING, S.WEIGHING})
 UNDER_EXIT = frozenset({S.LEAVING})
 
 
-class Workflow(LaneBase):
+class Workflow(Departure):
     # ------------------------------------------------------------------ guards
     def g_intruder(self, now: float) -> LaneState | None:
         kg = self.image.weight_kg
-        if self.deck is None and kg is not None and kg >= self.params.on_deck_kg:
-            self.deck = DeckVehicle.unknown(self.new_id(), now, "vehicle on deck, not admitted")
-            self.alarm("deck_intrusion", self.deck.hold_reason, Clears.VEHICLE_GONE)
+        if self.lane.deck is None and kg is not None and kg >= self.params.on_deck_kg:
+            self.lane.deck = DeckVehicle.unknown(
+                self.new_id(), now, "vehicle on deck, not admitted"
+            )
+            self.alarm("deck_intrusion", self.lane.deck.hold_reason, Clears.VEHICLE_GONE)
             return S.HOLD
         return None
 
     def g_admit(self, now: float) -> LaneState | None:
-        approach = self.approach
+        approach = self.lane.approach
         if approach is None or approach.stage != ApproachStage.GRANTED:
             return None
-        if not self.admissions_allowed or self.draining or not self.image.all_fresh:
+        if not self.lane.admissions_allowed or self.lane.draining or not self.image.all_fresh:
             return None
         if s3_entry_open(self) or s12_zero(self, now) or not self.image.fully_closed(Side.ENTRY):
             return None
-        self.deck = DeckVehicle.admitted(approach, self.new_id())
-        self.approach = None
-        self.cancel_timer("clearance")
+        self.lane.deck = DeckVehicle.admitted(approach, self.new_id())
+        self.lane.approach = None
+        self.cancel_timer(CLEARANCE)
         self.emit(SetInventory(active=False))
-        self.event("vehicle_admitted", tag=self.deck.tag, transaction_id=self.deck.transaction_id)
+        self.event(
+            "vehicle_admitted", tag=self.lane.deck.tag, transaction_id=self.lane.deck.transaction_id
+        )
         return S.ADMITTING
 
     def g_held(self, now: float) -> LaneState | None:
-        return S.HOLD if self.deck is not None and self.deck.hold_reason else None
+        return S.HOLD if self.lane.deck is not None and self.lane.deck.hold_reason else None
 
     def g_entry_open(self, now: float) -> LaneState | None:
-        deck = self.deck
+        deck = self.lane.deck
         reached = deck is not None and deck.reached_entry
         return S.ENTERING if reached or self.image.fully_open(Side.ENTRY) else None
 
     def g_entry_passed(self, now: float) -> LaneState | None:
-        deck = self.deck
+        deck = self.lane.deck
         if deck is None or not deck.reached_entry or s1_close(self, Side.ENTRY, now):
             return None
         return S.WEIGHING
-
-    def g_weigh(self, now: float) -> LaneState | None:
-        deck, weight = self.deck, self.image.weight
-        if deck is None or weight is None or not self.image.fully_closed(Side.ENTRY):
-            return None
-        if s4_capture(self, now) is not None:
-            return None
-        deck.gross_kg, deck.raw_frame = round(weight.weight_kg), weight.raw
-        deck.times.setdefault("weighed", now)
-        self.cancel_timer("position")
-        self.event("weight_captured", transaction_id=deck.transaction_id, gross_kg=deck.gross_kg)
-        deck.hold_reason = self._weighing_hold(deck)
-        if deck.hold_reason:
-            return S.HOLD
-        return self.commit(deck, Outcome.CLEARED, "weighed within tolerance", now)
-
-    def _weighing_hold(self, deck: DeckVehicle) -> str:
-        gross = deck.gross_kg or 0
-        if deck.decision == Decision.INSPECT:
-            return "inspect"
-        if gross > self.params.max_gross_kg:
-            return f"over max_gross_kg: {gross} kg"
-        tolerance = deck.tolerance_kg if deck.tolerance_kg is not None else self.params.tolerance_kg
-        declared = deck.declared_gross_kg
-        if declared is not None and abs(gross - declared) > tolerance:
-            return f"weight out of tolerance: {gross} kg vs declared {declared} kg"
-        return ""
-
-    def g_exit_open(self, now: float) -> LaneState | None:
-        deck = self.deck
-        reached = deck is not None and deck.reached_exit
-        return S.LEAVING if reached or self.image.fully_open(Side.EXIT) else None
-
-    def g_left_backwards(self, now: float) -> LaneState | None:
-        """The decided vehicle reversed off the deck and out through the entry: nobody is
-        left to release, so the exit stays shut and the lane closes up."""
-        deck = self.deck
-        if deck is None or not deck.reversed_off or deck.reached_exit:
-            return None
-        if not self.image.deck_empty():
-            return None
-        self._let_go(deck, direction="entry")
-        return S.CLEARING
-
-    def g_vehicle_left(self, now: float) -> LaneState | None:
-        deck, image = self.deck, self.image
-        if deck is not None and not deck.reached_exit and self._gone_unseen(deck, now):
-            # an incident over when it is seen: listed until an officer acknowledges it
-            self.alarm("departure_not_seen", "the released vehicle is no longer in the lane")
-            self._let_go(deck, seen=False)
-            if self.approach is not None:  # its tag is unbound now: read it afresh (it may
-                self.emit(SetInventory(active=True))  # be the truck at the stop line)
-            return S.CLEARING
-        if deck is None or not deck.reached_exit or s1_close(self, Side.EXIT, now):
-            return None
-        if image.deck_empty():
-            self._let_go(deck)
-            return S.CLEARING
-        kg = image.weight_kg or 0.0
-        if image.beams_clear and kg < self.params.on_deck_kg:
-            return None  # the scale is still settling towards empty
-        self.event("vehicle_departed", transaction_id=deck.transaction_id)
-        self.deck = DeckVehicle.unknown(self.new_id(), now, "second vehicle on the deck at exit")
-        self.alarm("tailgating", self.deck.hold_reason, Clears.VEHICLE_GONE)
-        return S.HOLD
-
-    def _let_go(self, deck: DeckVehicle, **detail: object) -> None:
-        """The deck vehicle has left the lane (the detail says how): forget it, durably."""
-        self.event("vehicle_departed", transaction_id=deck.transaction_id, **detail)
-        self.deck = None
-        self.save_context()
-
-    def _gone_unseen(self, deck: DeckVehicle, now: float) -> bool:
-        """The released vehicle left without passing the exit arm's sensors (it was gone
-        before a restart recorded it on the deck, or left while they were silent): the
-        deck empty and nothing at either arm, on fresh data, for GONE_UNSEEN_S."""
-        image = self.image
-        fresh = image.presence_data_fresh(Side.ENTRY) and image.presence_data_fresh(Side.EXIT)
-        empty = fresh and image.deck_empty() and not any(image.presence(s) for s in SIDES)
-        if not empty:
-            deck.empty_since = None
-            return False
-        deck.empty_since = deck.empty_since if deck.empty_since is not None else now
-        return now - deck.empty_since >= GONE_UNSEEN_S
 
     def g_closed_up(self, now: float) -> LaneState | None:
         image = self.image
@@ -175,17 +91,14 @@ class Workflow(LaneBase):
             return None
         if s12_zero(self, now) is not None:
             return None
-        if self.pending_maintenance:  # asked for while the vehicle was in process
+        if self.lane.pending_maintenance:  # asked for while the vehicle was in process
             return S.MAINTENANCE
-        return S.CLOSED if self.draining else S.IDLE
+        return S.CLOSED if self.lane.draining else S.IDLE
 
     # ------------------------------------------------------------------ entry actions
-    def enter_weighing(self, now: float) -> None:
-        self.start_timer("position", now + self.params.position_timeout_s)
-
     def enter_hold(self, now: float) -> None:
-        self.cancel_timer("position")
-        reason = self.deck.hold_reason if self.deck is not None else "hold"
+        self.cancel_timer(POSITION)
+        reason = self.lane.deck.hold_reason if self.lane.deck is not None else "hold"
         self.alarm("lane_held", reason)  # a condition: cleared when the lane leaves holding
 
     def enter_degraded(self, now: float) -> None:
@@ -196,14 +109,14 @@ class Workflow(LaneBase):
     def watch_driver(self, now: float) -> None:
         """Detect and alarm what a driver does wrong that holds the lane up (DESIGN 10):
         stopping under an arm, stopping with the truck not fully on the deck, reversing off
-        the deck (see also handlers: presence rising at the entry from the deck side)."""
-        deck, image = self.deck, self.image
+        the deck (departure.py recognises it)."""
+        deck, image = self.lane.deck, self.image
         if deck is None:
             return
         self._watch_deck_side(deck)
         self._infer_entry_passage(deck, now)
         for side, states in ((Side.ENTRY, UNDER_ENTRY), (Side.EXIT, UNDER_EXIT)):
-            watched = self.working_state in states or self.state == S.FAULT
+            watched = self.working_state in states or self.lane.state == S.FAULT
             if watched and self._stood_under(side, now):
                 self._driver_alarm(
                     deck,
@@ -212,7 +125,7 @@ class Workflow(LaneBase):
                     f"{image.present_for(side, now):.0f}s",
                     Clears.ENTRY_CLEAR if side == Side.ENTRY else Clears.EXIT_CLEAR,
                 )
-        if self.state == S.WEIGHING and not image.beams_clear and image.weight_stable(now):
+        if self.lane.state == S.WEIGHING and not image.beams_clear and image.weight_stable(now):
             self._driver_alarm(
                 deck,
                 "vehicle_not_fully_on_deck",
@@ -243,59 +156,14 @@ class Workflow(LaneBase):
             deck.times.setdefault("entry_arm", now)
             self.event("entry_passage_inferred", by="beam_in" if beam else "scale")
 
-    def _watch_deck_side(self, deck: DeckVehicle) -> None:
-        """Note when the deck vehicle is on the scale, over beam_in, and fully on the deck;
-        a deck empty after it was on it, the exit closed all along, means it left backwards
-        (when the rising edge at the entry arm was missed, e.g. while the I/O module was
-        silent, even all the time it was on the deck, or never came: the scale was silent
-        while it drove on and it backed off before standing clear of the arm)."""
-        image = self.image
-        if not image.fully_closed(Side.EXIT):
-            deck.exit_opened = True  # from here on it may have left forwards
-        kg = image.weight_kg or 0.0
-        if image.fresh(Device.SCALE) and kg >= self.params.on_deck_kg:
-            deck.on_scale = True
-        if deck.reached_entry and image.fresh(Device.IO) and image.signal(Signal.BEAM_IN):
-            deck.over_beam_in = True
-        if not image.fresh_io_and_scale:
-            return
-        if image.beams_clear and not image.presence(Side.ENTRY) and kg >= self.params.on_deck_kg:
-            deck.on_deck = True
-        elif not deck.exit_opened and image.deck_empty() and self._was_on_deck(deck):
-            self.reversed_off_deck(deck)
-
-    def _was_on_deck(self, deck: DeckVehicle) -> bool:
-        """The scale carried it, or (while the scale was silent) it blocked beam_in and
-        has since gone back past the entry arm too: a front that only poked over beam_in
-        and stands under the arm is not yet off the deck backwards."""
-        gone_back = deck.over_beam_in and not self.image.presence(Side.ENTRY)
-        return deck.on_scale or gone_back
-
     def _driver_alarm(self, deck: DeckVehicle, code: str, message: str, clears: Clears) -> None:
         if code not in deck.alarmed:
             deck.alarmed.add(code)
             self.alarm(code, message, clears)
 
-    # ------------------------------------------------------------------ auto-zero
-    def auto_zero(self, now: float) -> None:
-        kg = self.image.weight_kg
-        if kg is None or abs(kg) <= self.params.zero_band_kg or now < self.zero_retry_at:
-            return
-        if zero_allowed(self, now) is None:
-            self.emit(ZeroScale())
-            self.zero_retry_at = now + 2 * self.params.stable_window_s + 1.0
-            self.event("scale_zeroed", reading_kg=kg)
-        elif self._zero_out_of_range(now, kg) and "scale_zero_out_of_range" not in self.standing:
-            self.alarm("scale_zero_out_of_range", f"empty deck reads {kg} kg", Clears.SCALE_ZEROED)
-
-    def _zero_out_of_range(self, now: float, kg: float) -> bool:
-        image = self.image
-        stable_empty = self.deck is None and image.beams_clear and image.weight_stable(now)
-        return stable_empty and abs(kg) > self.params.zero_capture_kg
-
     # ------------------------------------------------------------------ levels
     def desired_motion(self, side: Side) -> tuple[Motion, MoveReason] | None:
-        state, deck = self.state, self.deck
+        state, deck = self.lane.state, self.lane.deck
         if state == S.EMERGENCY:
             return Motion.OPEN, MoveReason.EVACUATE
         if state in NO_OPINION:
@@ -310,7 +178,7 @@ class Workflow(LaneBase):
             # vehicle: a tailgater under the entry arm must be able to leave forwards
             officer = deck is not None and bool(deck.hold_reason)
             behind_open_entry = not self.image.fully_closed(Side.ENTRY)
-            if behind_open_entry and not officer and self.commanded[side] != Motion.OPEN:
+            if behind_open_entry and not officer and self.lane.commanded[side] != Motion.OPEN:
                 return None
             return Motion.OPEN, MoveReason.RELEASE
         return Motion.CLOSE, MoveReason.SECURE
@@ -318,27 +186,30 @@ class Workflow(LaneBase):
     def desired_lights(self, halting: frozenset[Side] = frozenset()) -> tuple[Aspect, Aspect]:
         """What each head shows: green only where the state wants it, S2 allows it, and
         its barrier is not being sent to close or stop in this very step (`halting`)."""
-        if self.state == S.MAINTENANCE:
-            wanted = (self.manual_lights[Side.ENTRY], self.manual_lights[Side.EXIT])
+        if self.lane.state == S.MAINTENANCE:
+            wanted = (self.lane.manual_lights[Side.ENTRY], self.lane.manual_lights[Side.EXIT])
         else:
-            deck = self.deck
-            entry = self.state in ENTRY_GREEN_STATES and not _reached(deck, Side.ENTRY)
-            exit_ = self.state in EXIT_GREEN_STATES and not _reached(deck, Side.EXIT)
+            deck = self.lane.deck
+            entry = self.lane.state in ENTRY_GREEN_STATES and not _reached(deck, Side.ENTRY)
+            exit_ = self.lane.state in EXIT_GREEN_STATES and not _reached(deck, Side.EXIT)
             wanted = (Aspect.GREEN if entry else Aspect.RED, Aspect.GREEN if exit_ else Aspect.RED)
-        return tuple(  # type: ignore[return-value]
+        entry_shown, exit_shown = (
             Aspect.GREEN
             if a == Aspect.GREEN and s not in halting and s2_green(self, s) is None
             else Aspect.RED
             for s, a in zip(SIDES, wanted, strict=True)
         )
+        return entry_shown, exit_shown
 
     def desired_signs(self, now: float) -> tuple[bool, bool]:
-        deck, image = self.deck, self.image
+        deck, image = self.lane.deck, self.image
         reposition = deck is not None and (
             deck.hold_reason == "position_timeout"
-            or (self.state == S.WEIGHING and not image.beams_clear and image.weight_stable(now))
+            or (
+                self.lane.state == S.WEIGHING and not image.beams_clear and image.weight_stable(now)
+            )
         )
-        approach = self.approach
+        approach = self.lane.approach
         reverse = approach is not None and approach.stage == ApproachStage.DENIED
         return reposition, reverse
 

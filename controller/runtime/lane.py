@@ -50,6 +50,7 @@ from controller.core.events import (
 )
 from controller.core.invariants import check_lane
 from controller.core.lane import LaneCore
+from controller.core.timer_ids import TimerId
 from controller.core.types import Device, LaneState, Side
 from controller.core.vehicles import DeckVehicle
 from controller.errors import DeviceError, GateError
@@ -145,7 +146,7 @@ class LaneRuntime:
         finally:
             self.timers.cancel_all()
 
-    def _timer_expired(self, timer_id: str, at: float) -> None:
+    def _timer_expired(self, timer_id: TimerId, at: float) -> None:
         self.feed(TimerExpired(at, timer_id))
 
     async def exchange(self, device: Device, call: Awaitable[T]) -> T | None:

@@ -216,7 +216,8 @@ class LaneMachine(RuleBasedStateMachine):
     def fire_timer(self, data: st.DataObject) -> None:
         if not self.core.timers:
             return
-        timer_id = data.draw(st.sampled_from(sorted(self.core.timers)))
+        # ordered as the ids read, so a seeded campaign draws what it always drew
+        timer_id = data.draw(st.sampled_from(sorted(self.core.timers, key=str)))
         self.now = max(self.now, self.core.timers[timer_id])
         self.feed(TimerExpired(self.now, timer_id))
 

@@ -5,9 +5,10 @@ and no way to acknowledge either."""
 from __future__ import annotations
 
 from controller.core.commands import ClearAlarm, PublishEvent
+from controller.core.departure import GONE_UNSEEN_S
 from controller.core.events import OperatorCommanded
 from controller.core.types import LaneState, OperatorAction, Role
-from controller.core.workflow import GONE_UNSEEN_S, STOPPED_UNDER_ARM_S
+from controller.core.workflow import STOPPED_UNDER_ARM_S
 from simulation.scripted import ScriptedLane
 from tests.core.test_gone_unseen import released
 from tests.core.test_steps import booted, events, state

@@ -89,7 +89,7 @@ def test_an_idle_lane_identifies_a_truck_that_arrived_while_another_was_on_the_l
     it as the next moved up): no arrival edge, and the lane sat idle with a queue."""
     lane = booted()
     lane.set_inputs(approach_loop=True)
-    lane.core.approach = None  # dropped when the vehicle it was for went; the loop stayed on
+    lane.core.lane.approach = None  # dropped when the vehicle it was for went; the loop stayed on
     out = lane.feed(TagsRead(lane.now, ()))  # any step of the idle lane
     assert lane.core.state == LaneState.IDLE
     assert approaching(lane.core)

@@ -17,6 +17,7 @@ from controller.core.events import (
     WeightReported,
 )
 from controller.core.lane import LaneCore
+from controller.core.timer_ids import BOOT
 from controller.core.types import (
     Aspect,
     BarrierState,
@@ -83,7 +84,7 @@ def test_a_device_that_never_reports_faults_the_boot() -> None:
     core = LaneCore()
     core.start(0.0)
     core.handle(InputsChanged(0.1, ALL_QUIET))
-    core.handle(TimerExpired(core.params.boot_timeout_s, "boot"))
+    core.handle(TimerExpired(core.params.boot_timeout_s, BOOT))
     assert state(core) == LaneState.FAULT
     assert core.latched_fault is not None
     assert "S9" in core.latched_fault

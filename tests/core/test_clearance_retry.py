@@ -7,12 +7,13 @@ from __future__ import annotations
 from controller.core.commands import ClearAlarm, RaiseAlarm, RequestClearance
 from controller.core.events import ClearanceDecided, InputsChanged, TimerExpired
 from controller.core.lane import LaneCore
+from controller.core.timer_ids import CLEARANCE, CLEARANCE_RETRY, TimerId
 from controller.core.types import ApproachStage, Decision
 from tests.core.test_approach_rearm import idle_with_a_truck_identified
 from tests.core.test_boot_open_arms import QUIET as AT_STOP_LINE
 
 
-def expire(core: LaneCore, timer_id: str) -> list[object]:
+def expire(core: LaneCore, timer_id: TimerId) -> list[object]:
     return list(core.handle(TimerExpired(core.timers[timer_id], timer_id)))
 
 
@@ -24,11 +25,11 @@ def test_a_timed_out_request_is_asked_again_until_answered() -> None:
     core = idle_with_a_truck_identified()
     assert core.approach is not None
     first = core.approach.request_id
-    out = expire(core, "clearance")
+    out = expire(core, CLEARANCE)
     stages = [core.approach.stage]
-    out += expire(core, "clearance_retry")
-    out += expire(core, "clearance")
-    out += expire(core, "clearance_retry")
+    out += expire(core, CLEARANCE_RETRY)
+    out += expire(core, CLEARANCE)
+    out += expire(core, CLEARANCE_RETRY)
     retries = requested(out)
     assert len(retries) == 2
     assert first not in retries
@@ -45,8 +46,8 @@ def test_a_timed_out_request_is_asked_again_until_answered() -> None:
 
 def test_a_vehicle_gone_before_the_retry_is_not_asked_for() -> None:
     core = idle_with_a_truck_identified()
-    expire(core, "clearance")
+    expire(core, CLEARANCE)
     gone = core.handle(InputsChanged(20.0, {**AT_STOP_LINE, "approach_loop": False}))
     assert core.approach is None  # it reversed away: the approach loop cleared
     assert ClearAlarm("clearance_timeout") in gone
-    assert requested(expire(core, "clearance_retry")) == []
+    assert requested(expire(core, CLEARANCE_RETRY)) == []

@@ -11,6 +11,7 @@ from controller.core.base import ALARM_SETTLE_S
 from controller.core.commands import ClearAlarm, RaiseAlarm
 from controller.core.events import DeviceHealthChanged, TimerExpired
 from controller.core.lane import LaneCore
+from controller.core.timer_ids import TimerKind
 from controller.core.types import Device, LaneState, OperatorAction
 from tests.core.test_boot_open_arms import QUIET, booted_with_open_arms
 from tests.core.test_committed_hold import held_committed_vehicle, officer
@@ -29,7 +30,7 @@ def fire_due_timers(core: LaneCore, now: float) -> list[object]:
     left alone)."""
     out: list[object] = []
     for timer_id, deadline in sorted(core.timers.items(), key=lambda t: t[1]):
-        if deadline <= now and timer_id.startswith("settle:"):
+        if deadline <= now and timer_id.kind == TimerKind.SETTLE:
             out += core.handle(TimerExpired(deadline, timer_id))
     return out
 

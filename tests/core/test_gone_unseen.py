@@ -6,8 +6,8 @@ simulated day ended with six of eight lanes waiting in LEAVING for hours."""
 
 from __future__ import annotations
 
+from controller.core.departure import GONE_UNSEEN_S
 from controller.core.types import Aspect, LaneState
-from controller.core.workflow import GONE_UNSEEN_S
 from simulation.scripted import ScriptedLane, Truck
 from tests.core.test_steps import booted, events, state
 

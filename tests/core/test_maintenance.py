@@ -13,6 +13,7 @@ from controller.core.events import (
     OperatorCommanded,
     TimerExpired,
 )
+from controller.core.timer_ids import TimerKind, at
 from controller.core.types import (
     Aspect,
     BarrierState,
@@ -163,11 +164,11 @@ def test_a_manual_stop_ends_the_stroke_s8_was_timing() -> None:
     lane.run_for(1.0)  # mid-stroke
     assert lane.core.image.barrier_state(Side.ENTRY) == BarrierState.OPENING
     technician(lane, A.BARRIER_STOP, Side.ENTRY)
-    assert "stroke:entry" not in lane.core.timers
-    assert "stop:entry" in lane.core.timers  # the stop itself must be confirmed
+    assert at(TimerKind.STROKE, Side.ENTRY) not in lane.core.timers
+    assert at(TimerKind.STOP, Side.ENTRY) in lane.core.timers  # the stop itself must be confirmed
     lane.run_for(12.0)
     assert lane.core.image.barrier_state(Side.ENTRY) == BarrierState.STOPPED
-    assert "stop:entry" not in lane.core.timers
+    assert at(TimerKind.STOP, Side.ENTRY) not in lane.core.timers
     assert state(lane) == LaneState.MAINTENANCE
 
 
@@ -177,9 +178,9 @@ def test_a_barrier_that_ignores_a_manual_stop_faults() -> None:
     technician(lane, A.BARRIER_OPEN, Side.ENTRY)
     lane.run_for(1.0)
     technician(lane, A.BARRIER_STOP, Side.ENTRY)
-    deadline = lane.core.timers["stop:entry"]
+    deadline = lane.core.timers[at(TimerKind.STOP, Side.ENTRY)]
     lane.core.handle(BarrierReported(deadline - 0.1, Side.ENTRY, BarrierState.OPENING, 60))
-    lane.core.handle(TimerExpired(deadline, "stop:entry"))
+    lane.core.handle(TimerExpired(deadline, at(TimerKind.STOP, Side.ENTRY)))
     assert state(lane) == LaneState.FAULT
     assert lane.core.latched_fault == "S8: entry barrier did not stop in time"
 

@@ -19,6 +19,7 @@ from controller.core.events import (
     TagsRead,
     TimerExpired,
 )
+from controller.core.timer_ids import CLEARANCE
 from controller.core.types import (
     Aspect,
     Decision,
@@ -345,5 +346,5 @@ def test_a_reading_beyond_zero_capture_alarms_and_blocks_admission() -> None:
 def test_stale_timer_expiries_are_ignored() -> None:
     lane = booted()
     before = state(lane)
-    lane.feed(TimerExpired(lane.now, "clearance"))
+    lane.feed(TimerExpired(lane.now, CLEARANCE))
     assert state(lane) == before

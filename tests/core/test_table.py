@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import re
+from collections.abc import Callable, Sequence
+from typing import get_type_hints
 
 import pytest
 
@@ -23,7 +27,8 @@ from controller.core.events import (
     WeightReported,
 )
 from controller.core.lane import LaneCore
-from controller.core.table import TABLE
+from controller.core.table import ENTRY, EXPIRY, GUARDS, TABLE, UNEXPECTED, WAKE_ONLY
+from controller.core.timer_ids import STALL, TimerKind
 from controller.core.types import (
     SIDES,
     Aspect,
@@ -51,7 +56,7 @@ def sample_event(kind: EventKind) -> Event:
         EventKind.WEIGHT: WeightReported(NOW, 0.0, motion=False),
         EventKind.TAGS: TagsRead(NOW, ("E2000A",)),
         EventKind.DECISION: ClearanceDecided(NOW, "req-1", Decision.GRANT),
-        EventKind.TIMER: TimerExpired(NOW, "stall"),
+        EventKind.TIMER: TimerExpired(NOW, STALL),
         EventKind.HEALTH: DeviceHealthChanged(NOW, Device.SCALE, healthy=True),
         EventKind.COMMITTED: TransactionCommitted(NOW, "tx-unknown"),
         EventKind.COMMIT_FAILED: TransactionCommitFailed(NOW, "tx-unknown", "disk full"),
@@ -73,7 +78,7 @@ def lane_in(state: LaneState) -> LaneCore:
         core.handle(BarrierReported(0.0, side, BarrierState.CLOSED, 0))
     core.handle(WeightReported(0.0, 0.0, motion=False))
     core.handle(DeviceHealthChanged(0.0, Device.RFID, healthy=True))
-    core.state = state
+    core.lane.state = state
     return core
 
 
@@ -100,8 +105,6 @@ def test_every_pair_is_listed_or_fails_closed(state: LaneState, kind: EventKind)
 
 
 def _guard_targets(state: LaneState, reached: frozenset[LaneState]) -> set[LaneState]:
-    from controller.core.table import GUARDS
-
     found: set[LaneState] = set()
     for origin in reached:
         for guard in GUARDS.get(origin, ()):
@@ -118,15 +121,45 @@ def test_table_lists_failure_for_impossible_records() -> None:
     assert "transaction_committed" in core.latched_fault
 
 
-def test_every_handler_and_guard_exists() -> None:
-    core = LaneCore()
-    for transition in TABLE.values():
-        assert callable(getattr(core, transition.handler))
-    from controller.core.table import GUARDS
+def _references() -> Sequence[Callable[..., object]]:
+    guards = [guard.check for guards in GUARDS.values() for guard in guards]
+    return [*(t.handler for t in TABLE.values()), *guards, *ENTRY.values(), *EXPIRY.values()]
 
-    for guards in GUARDS.values():
-        for guard in guards:
-            assert callable(getattr(core, guard.check))
+
+def test_every_pair_is_listed_or_deliberately_unexpected() -> None:
+    listed = set(TABLE)
+    assert not listed & UNEXPECTED
+    assert listed | UNEXPECTED == set(PAIRS)
+
+
+def test_every_reference_is_the_method_the_core_resolves() -> None:
+    # a reference to an overridden method (Operator.op_mode_auto under Modes's) would
+    # skip the override: the table must hold what LaneCore itself would call
+    for function in _references():
+        assert getattr(LaneCore, function.__name__) is function, function.__qualname__
+
+
+def test_no_handler_guard_or_entry_action_is_dead() -> None:
+    pattern = re.compile(r"(on|op|g|enter|t)_\w+|ignore|refuse")
+    defined = {name for name in dir(LaneCore) if pattern.fullmatch(name)}
+    assert defined == {function.__name__ for function in _references()}
+
+
+def test_each_handler_takes_the_event_of_its_kind() -> None:
+    for (state, kind), transition in TABLE.items():
+        event_parameter = list(inspect.signature(transition.handler).parameters)[1]
+        accepted = get_type_hints(transition.handler)[event_parameter]
+        assert isinstance(sample_event(kind), accepted), (state, kind, transition.name)
+
+
+def test_every_timer_kind_has_its_expiry_or_only_wakes_a_step() -> None:
+    assert not set(EXPIRY) & WAKE_ONLY
+    assert set(EXPIRY) | WAKE_ONLY == set(TimerKind)
+
+
+def test_each_entry_action_is_its_states() -> None:
+    for state, action in ENTRY.items():
+        assert action.__name__ == f"enter_{state.value}"
 
 
 def test_state_diagram_is_fresh() -> None:
