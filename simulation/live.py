@@ -173,7 +173,7 @@ def _view(demo: DemoLane) -> Table:
         ),
         ("queue", str(world.queue_length if world else 0)),
         ("transactions", str(len(demo.journal.transactions))),
-        ("alarms", ", ".join(dict(snap.get("alarms", {})).keys()) or "-"),  # type: ignore[call-overload]
+        ("alarms", _alarm_names(snap.get("alarms"))),
     ]
     for name, value in rows:
         table.add_row(name, value)
@@ -209,3 +209,7 @@ def _summary(demo: DemoLane, console: Console) -> None:
         f"vehicles through: {through}; denied and reversed out: {turned}; "
         f"controller-caused safety incidents: {len(caused)}"
     )
+
+
+def _alarm_names(alarms: object) -> str:
+    return ", ".join(alarms) if isinstance(alarms, dict) and alarms else "-"

@@ -19,7 +19,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import typer
 
@@ -100,8 +100,8 @@ def request(
             raise ClientError(f"socket {path}: {error.strerror or error}") from None
 
 
-def _first(stream: object) -> dict[str, object]:
-    line = stream.readline()  # type: ignore[attr-defined]
+def _first(stream: BinaryIO) -> dict[str, object]:
+    line = stream.readline()
     if not line:
         raise ClientError("the controller closed the connection without an answer")
     try:

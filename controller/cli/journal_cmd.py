@@ -16,9 +16,7 @@ from typing import NoReturn, TextIO
 
 import typer
 
-from controller.config.load import load_config
-from controller.config.models import GatewayConfig
-from controller.errors import ConfigError
+from controller.cli.loading import load_or_exit
 from controller.journal.codec import normalized_ts
 from controller.journal.export import export_jsonl
 from controller.journal.sqlite import JournalError
@@ -53,7 +51,7 @@ def export(
 ) -> None:
     """Write the journal's events and transactions as JSON Lines, oldest first."""
     del as_json  # the export is machine output already
-    gateway = _config(config)
+    gateway = load_or_exit(config)
     since = None if since is None else _since(since)
     if lane is not None and lane not in {lane_.id for lane_ in gateway.lanes}:
         known = ", ".join(lane_.id for lane_ in gateway.lanes)
@@ -66,15 +64,6 @@ def export(
     except OSError as error:
         _fail(f"--out {out}: cannot write ({error.strerror or error})")
     print(f"exported {count} record(s) from {gateway.journal}", file=sys.stderr)
-
-
-def _config(path: Path) -> GatewayConfig:
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        for line in str(error).splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        raise typer.Exit(2) from None
 
 
 def _since(text: str) -> str:

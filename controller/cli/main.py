@@ -346,19 +346,9 @@ def audit(
 
 
 def _load(path: Path, *, files: bool = False) -> GatewayConfig:
-    """The config, or exit 2 with its errors; `files`: the files it names must exist."""
-    from controller.config.load import check_files, load_config
-    from controller.errors import ConfigError
+    from controller.cli.loading import load_or_exit
 
-    try:
-        config = load_config(path)
-        if files:
-            check_files(config)
-        return config
-    except ConfigError as error:
-        for line in str(error).splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        raise typer.Exit(2) from None
+    return load_or_exit(path, files=files)
 
 
 from controller.cli.journal_cmd import journal_app  # noqa: E402 - the sub-apps follow the commands

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket as stdlib_socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -19,7 +20,14 @@ def console_app(settings: ConsoleConfig, socket: Path) -> ASGIApp:
     return create_app(socket, Users(settings.users_file), settings.session_minutes)
 
 
-def server_options(settings: ConsoleConfig) -> dict[str, object]:
+class ServerOptions(TypedDict):
+    host: str
+    port: int
+    ssl_certfile: str | None
+    ssl_keyfile: str | None
+
+
+def server_options(settings: ConsoleConfig) -> ServerOptions:
     host, port = host_and_port(settings.listen)
     return {
         "host": host,
@@ -39,12 +47,12 @@ def serve(
         log_level="warning",
         proxy_headers=False,
         server_header=False,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
-    family = stdlib_socket.AF_INET6 if ":" in str(options["host"]) else stdlib_socket.AF_INET
+    family = stdlib_socket.AF_INET6 if ":" in options["host"] else stdlib_socket.AF_INET
     listener = stdlib_socket.socket(family, stdlib_socket.SOCK_STREAM)
     listener.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_REUSEADDR, 1)
-    listener.bind((str(options["host"]), int(str(options["port"]))))
+    listener.bind((options["host"], options["port"]))
     listener.listen(128)
     started(f"{'https' if settings.tls else 'http'}://{settings.listen}/")
     uvicorn.Server(config).run(sockets=[listener])

@@ -65,13 +65,13 @@ class LaneCore(Handlers, Modes, Acknowledge, Workflow, Crossings, Weighing):
         self,
         params: LaneParams | None = None,
         *,
-        new_id: Callable[[], str] = _uuid,
+        new_id: Callable[[], str] | None = None,  # None: random UUIDs
         interlock: Interlock | None = None,
         deck: DeckContext | None = None,
         latched_fault: str | None = None,
         mode: Mode = Mode.AUTO,
     ) -> None:
-        super().__init__(params or LaneParams(), new_id, interlock or Interlock())
+        super().__init__(params or LaneParams(), new_id or _uuid, interlock or Interlock())
         self.lane.deck = None if deck is None else DeckVehicle.restored(deck)
         self.lane.latched_fault = latched_fault
         self.restore_mode(mode)

@@ -45,7 +45,6 @@ class DeckVehicle:
     reversed_off: bool = False  # left the deck backwards, towards the entry (a driver alarm)
     reached_exit: bool = False
     empty_since: float | None = None  # LEAVING: the lane empty around it since (not saved)
-    left_exit: bool = False
     gross_kg: int | None = None
     raw_frame: bytes = b""
     outcome: Outcome | None = None

@@ -121,13 +121,8 @@ class LaneRuntime:
         context = await self.journal.load_context(lane)
         fault = await self.journal.load_fault(lane)
         mode = await self.journal.load_mode(lane)
-        kwargs = {} if self.new_id is None else {"new_id": self.new_id}
         self.core = LaneCore(
-            self.setup.params,
-            deck=context,
-            latched_fault=fault,
-            mode=mode,
-            **kwargs,  # type: ignore[arg-type]
+            self.setup.params, deck=context, latched_fault=fault, mode=mode, new_id=self.new_id
         )
         self.timers = TimerService(self._timer_expired)
         self.io = IoLoop(self)

@@ -87,19 +87,6 @@ class RfidDriver:
             raise DeviceProtocolError(self.name, f"reader info status {reply.status:#04x}")
         return reply.data
 
-    async def set_scan_time(self, tenths_of_s: int) -> None:
-        await self._expect_ok(RfidCommand.SCAN_TIME, bytes([tenths_of_s]))
-
-    async def set_work_mode(self, mode: bytes) -> None:
-        await self._expect_ok(RfidCommand.WORK_MODE, mode)
-
-    async def _expect_ok(self, command: int, data: bytes) -> None:
-        reply = (await self._request(command, data))[-1]
-        if reply.status != RfidStatus.OK:
-            raise DeviceProtocolError(
-                self.name, f"command {command:#04x} refused: status {reply.status:#04x}"
-            )
-
     async def read_pushed(self) -> bytes:
         """Scan mode: the next EPC the reader pushes."""
         while not self.pushed:
