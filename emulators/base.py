@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 class Model(Protocol):
@@ -44,3 +45,26 @@ async def run_models(models: Sequence[Model], clock: EmulatedClock, period_s: fl
         for model in models:
             model.advance(now - last)
         last = now
+
+
+class StartStopServer:
+    """`async with server:` for a server with `start()` and `close()` (the Modbus TCP
+    server, the RS-485 bus on a pty)."""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

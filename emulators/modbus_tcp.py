@@ -31,12 +31,11 @@ import contextlib
 import random
 import struct
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self, cast
+from typing import cast
 
 from devices.modbus.rtu import encode_exception_pdu
 from devices.transport.base import ModbusResponder
-from emulators.base import EmulatedClock, Model, run_models
+from emulators.base import EmulatedClock, Model, StartStopServer, run_models
 from emulators.faults import FaultBook, FaultSpec
 from emulators.modbus_wire import Outbox, WireFaults, WirePlan, WireStats, answer
 
@@ -45,7 +44,7 @@ SPLIT_GAP_S = 0.02
 _SPOILED_PROTOCOL = 0xFFFF
 
 
-class ModbusTcpServer:
+class ModbusTcpServer(StartStopServer):
     def __init__(
         self,
         responder: ModbusResponder,
@@ -108,18 +107,6 @@ class ModbusTcpServer:
             self.drop_connections()
             await self._server.wait_closed()
             self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def drop_connections(self) -> None:
         for connection in list(self.connections):

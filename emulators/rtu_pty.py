@@ -30,8 +30,6 @@ import tty
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from controller.errors import DeviceBroken, DeviceProtocolError
 from devices.modbus.rtu import (
@@ -42,7 +40,7 @@ from devices.modbus.rtu import (
     request_frame_length,
 )
 from devices.transport.base import ModbusResponder
-from emulators.base import EmulatedClock, Model, run_models
+from emulators.base import EmulatedClock, Model, StartStopServer, run_models
 from emulators.faults import FaultBook, FaultSpec
 from emulators.modbus_wire import Outbox, WireFaults, WirePlan, WireStats, answer
 
@@ -77,7 +75,7 @@ class LineModel:
         return self.reply_after_s(request_chars, reply_chars) + self.t35
 
 
-class RtuPtyBus:
+class RtuPtyBus(StartStopServer):
     def __init__(
         self,
         path: str | Path,
@@ -166,18 +164,6 @@ class RtuPtyBus:
             for fd in self._fds:
                 os.close(fd)
             self._fds = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # ------------------------------------------------------------ receiving
     def _on_readable(self) -> None:

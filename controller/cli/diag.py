@@ -28,6 +28,7 @@ from controller.cli.diag_probe import PROTOCOLS, probe
 from controller.cli.diag_serial import open_port, query_rfid, serial_url, sniff, watch_scale
 from controller.config.load import load_config
 from controller.errors import ConfigError, DeviceError
+from devices.transport.base import table_reader
 from devices.transport.serial import SerialStream
 from devices.transport.url import ModbusTcpUrl
 
@@ -119,7 +120,7 @@ async def _read(
     link = mb.open_link(mb.modbus_url(url), timeout_s)
     frames = mb.Frames()
     try:
-        values = await frames.count(mb.reader(link.unit(unit), table)(address, count))
+        values = await frames.count(table_reader(link.unit(unit), table)(address, count))
     except DeviceError as error:
         return _device_failed(link.name, unit, frames, error, as_json)
     finally:

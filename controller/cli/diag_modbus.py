@@ -11,7 +11,7 @@ exception response, bad reply).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -83,16 +83,6 @@ def check_range(table: str, address: int, count: int, limits: dict[str, int]) ->
         raise UsageError(f"--count: {count} is not in 1..{limits[table]} for {table}")
     if not address >= 0 or address + count > 0x10000:
         raise UsageError(f"--address: {address}..{address + count - 1} is outside 0..65535")
-
-
-def reader(unit: PymodbusUnit, table: str) -> Callable[[int, int], Awaitable[Sequence[int]]]:
-    reads: dict[str, Callable[[int, int], Awaitable[Sequence[int]]]] = {
-        "coils": unit.read_coils,
-        "discrete": unit.read_discrete_inputs,
-        "holding": unit.read_holding_registers,
-        "input": unit.read_input_registers,
-    }
-    return reads[table]
 
 
 def parse_values(table: str, texts: Sequence[str]) -> list[int]:

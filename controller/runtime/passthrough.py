@@ -15,7 +15,7 @@ judge `gatectl barrier/light`; any other write is refused with what may be writt
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -26,7 +26,7 @@ from controller.maintenance.server import Caller, Operation
 from controller.runtime.lane import LaneRuntime
 from devices.barrier.codec import BarrierCoil
 from devices.bounded import Bounded
-from devices.transport.base import ModbusUnit
+from devices.transport.base import ModbusUnit, table_reader
 
 A = OperatorAction
 BARRIER_COMMANDS = {
@@ -93,7 +93,7 @@ async def read(lane: LaneRuntime, request: DiagRequest) -> dict[str, object]:
     answer: dict[str, object] = {"action": "diag_read", "device": request.device}
     answer.update(table=request.table, address=request.address, unit_name=unit.name)
     try:
-        values = await bounded(_reader(unit, request.table)(request.address, request.count))
+        values = await bounded(table_reader(unit, request.table)(request.address, request.count))
     except DeviceError as error:
         lane.device_failed(device, str(error))
         return answer | {"accepted": False, "kind": "device", "refused": str(error)}
@@ -106,16 +106,6 @@ def device_unit(lane: LaneRuntime, device: str) -> ModbusUnit | None:
     setup = lane.setup
     driver: object = setup.io if device == "io" else setup.barriers[SIDE_OF[device]]
     return cast(ModbusUnit | None, getattr(driver, "unit", None))
-
-
-def _reader(unit: ModbusUnit, table: str) -> Callable[[int, int], Awaitable[Sequence[int]]]:
-    reads: dict[str, Callable[[int, int], Awaitable[Sequence[int]]]] = {
-        "coils": unit.read_coils,
-        "discrete": unit.read_discrete_inputs,
-        "holding": unit.read_holding_registers,
-        "input": unit.read_input_registers,
-    }
-    return reads[table]
 
 
 def map_write(

@@ -17,7 +17,7 @@ directly (no bytes), and `MemoryHub` is where in-memory endpoints are registered
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Protocol
@@ -82,6 +82,17 @@ class ModbusUnit(Protocol):
     async def write_coils(self, address: int, values: Sequence[bool]) -> None: ...
     async def write_register(self, address: int, value: int) -> None: ...
     async def write_registers(self, address: int, values: Sequence[int]) -> None: ...
+
+
+def table_reader(unit: ModbusUnit, table: str) -> Callable[[int, int], Awaitable[Sequence[int]]]:
+    """The read of one Modbus table (coils, discrete, holding, input) on `unit`."""
+    reads: dict[str, Callable[[int, int], Awaitable[Sequence[int]]]] = {
+        "coils": unit.read_coils,
+        "discrete": unit.read_discrete_inputs,
+        "holding": unit.read_holding_registers,
+        "input": unit.read_input_registers,
+    }
+    return reads[table]
 
 
 class ByteStream(Protocol):
