@@ -25,6 +25,8 @@ def _request(lane: str, kind: str, form: dict[str, str]) -> dict[str, object] | 
         return {"op": "reset", "lane": lane, "reason": reason}
     if kind == "mode":
         return {"op": "mode", "lane": lane, "mode": form.get("mode", ""), "reason": reason}
+    if kind == "ack":
+        return {"op": "ack", "lane": lane, "alarm": form.get("alarm", ""), "reason": reason}
     return None
 
 
@@ -40,6 +42,8 @@ async def act(request: Request) -> Response:
     if query is None:
         return PlainTextResponse(f"no action {kind!r}", status_code=404)
     what = f"{lane}: {query.get('action') or query.get('mode') or kind}"
+    if kind == "ack":
+        what = f"{lane}: ack {query['alarm']}"
     try:
         answer = await console_of(request).gateway.ask(person(session), query)
     except GatewayUnreachable as error:

@@ -57,7 +57,28 @@ async def lane(request: Request) -> Response:
     listed = events if isinstance(events, list) else []
     mine = [e for e in listed if isinstance(e, dict) and e.get("lane") == lane_id]
     rows = [(e.get("type", ""), _detail(e)) for e in reversed(mine[-HISTORY:])]
-    return render(request, "lane.html", session=session, answer=answer, lane=lane_id, rows=rows)
+    alarms = _standing(await _ask(request, session, {"op": "status"}), lane_id)
+    return render(
+        request, "lane.html", session=session, answer=answer, lane=lane_id, rows=rows, alarms=alarms
+    )
+
+
+def _standing(status: Answer, lane_id: str) -> list[tuple[str, str, bool]]:
+    """The lane's standing alarms: (name, text, acknowledged), as status shows them."""
+    lanes = status.data.get("lanes")
+    for lane in lanes if isinstance(lanes, list) else []:
+        if isinstance(lane, dict) and lane.get("lane") == lane_id:
+            alarms = lane.get("alarms")
+            return (
+                [_alarm(name, a) for name, a in alarms.items()] if isinstance(alarms, dict) else []
+            )
+    return []
+
+
+def _alarm(name: str, alarm: object) -> tuple[str, str, bool]:
+    if isinstance(alarm, dict):
+        return name, str(alarm.get("text", "")), bool(alarm.get("acknowledged"))
+    return name, str(alarm), False
 
 
 def _detail(event: dict[str, object]) -> str:

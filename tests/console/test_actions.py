@@ -145,3 +145,31 @@ def test_an_officer_identifies_the_vehicle_at_the_approach(rig: Rig) -> None:
     operation, caller = rig.gateway.operated[0]
     assert (operation.action.value, operation.tag) == ("identify", "E28011000000000000000007")
     assert caller.user == "alice via console"
+
+
+TAILGATING = {"text": "a second vehicle followed onto the deck", "acknowledged": False}
+
+
+def test_an_officer_acknowledges_a_standing_alarm_from_the_lane_page(rig: Rig) -> None:
+    rig.served.gateway.lanes[0]["alarms"] = {"tailgating": TAILGATING}
+    with rig.client() as client:
+        sign_in(client, "alice")
+        page = html.unescape(client.get("/lanes/L01").text)
+        assert "a second vehicle followed onto the deck" in page
+        assert 'name="alarm" value="tailgating"' in page
+        form = {"alarm": "tailgating", "reason": "driver spoken to", "back": "/lanes/L01"}
+        answered = _post(client, "/lanes/L01/ack", form)
+    assert "L01: ack tailgating: accepted" in answered
+    operation, caller = rig.served.gateway.operated[0]
+    assert (operation.action.value, operation.args) == ("ack", {"alarm": "tailgating"})
+    assert (operation.reason, caller.user) == ("driver spoken to", "alice via console")
+
+
+def test_a_viewer_sees_the_alarms_but_cannot_acknowledge(rig: Rig) -> None:
+    rig.served.gateway.lanes[0]["alarms"] = {"tailgating": TAILGATING}
+    with rig.client() as client:
+        sign_in(client, "victor")
+        page = html.unescape(client.get("/lanes/L01").text)
+    assert "a second vehicle followed onto the deck" in page
+    assert 'value="tailgating"' not in page
+    assert rig.served.gateway.operated == []
