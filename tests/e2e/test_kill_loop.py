@@ -49,7 +49,11 @@ async def latched_fault_survives_a_kill(lane: MqttLane) -> None:
         async def latched() -> bool:
             return bool((await lane_status(lane))["latched_fault"])
 
+        async def journaled() -> bool:  # the latch is durable once written (S10), not before
+            return latched_in_journal(lane) is not None
+
         await poll(latched, timeout=30)
+        await poll(journaled, timeout=10)
         controller.kill()
         await controller.wait()
     async with lane.run(), officer_on_duty(lane):
