@@ -8,14 +8,12 @@ import asyncio
 import json
 import re
 import signal
-import socket
 import sys
 from pathlib import Path
 
-import yaml
-
 from controller.cli.emulate import Emulation, _client
 from controller.config.load import load_config
+from tests.e2e.test_emulate_and_run import free_port, lane_config
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs/devices.md"
@@ -73,29 +71,10 @@ def test_a_bad_request_is_refused_naming_the_field() -> None:
     assert unknown == {"ok": False, "error": "lane: no lane 'L09'"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _config(tmp: Path) -> Path:
-    document = yaml.safe_load((ROOT / "deploy/examples/emulated-lane.yaml").read_text())
-    document.update(journal=str(tmp / "journal.db"), socket=str(tmp / "run" / "gatectl.sock"))
-    lane = document["lanes"][0]
-    lane["io"]["url"] = f"modbus-tcp://127.0.0.1:{_free_port()}"
-    for device in ("entry_barrier", "exit_barrier"):
-        lane[device]["url"] = f"modbus-rtu://{tmp}/rs485?baud=38400"
-    lane["scale"]["url"] = f"serial://{tmp}/scale?baud=9600"
-    lane["rfid"]["url"] = f"serial://{tmp}/rfid?baud=57600"
-    path = tmp / "lane.yaml"
-    path.write_text(yaml.safe_dump(document))
-    return path
-
-
 async def test_the_control_socket_follows_the_config(tmp_path: Path) -> None:
+    config = lane_config(tmp_path, free_port())
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "controller.cli.main", "emulate", "--config", str(_config(tmp_path)),
+        sys.executable, "-m", "controller.cli.main", "emulate", "--config", str(config),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -103,7 +82,9 @@ async def test_the_control_socket_follows_the_config(tmp_path: Path) -> None:
         async with asyncio.timeout(30):
             while not (line := (await proc.stdout.readline()).decode()).startswith("control "):
                 assert line, "emulate ended before it served its control socket"
-        assert line.split(" ", 1)[1].strip() == str(tmp_path / "run" / "emulate.sock")
+        assert line.split(" ", 1)[1].strip() == str(
+            tmp_path / "emulate.sock"
+        )  # beside gatectl.sock
     finally:
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(10):
