@@ -62,8 +62,12 @@ class SetInventory:
 
 @dataclass(frozen=True, slots=True)
 class RequestClearance:
+    """Ask about the vehicle by its tag, with the plate read for it when there is one;
+    by its plate alone (`tag` None) when it carries no tag."""
+
     request_id: str
-    tag: str
+    tag: str | None
+    plate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,19 @@ class StartTimer:
 @dataclass(frozen=True, slots=True)
 class CancelTimer:
     timer_id: TimerId
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCheck:
+    """How the vehicle was identified and what the camera said (crosscheck.py): `method`
+    is `tag+plate`, `tag+plate_lookalike`, `tag_only:<evidence>`, `plate+officer`,
+    `officer` or `tag` (no camera on the lane)."""
+
+    method: str
+    plate: str | None = None  # the best read attributed to the vehicle
+    confidence: float | None = None
+    snapshot_sha256: str | None = None
+    expected_plate: str | None = None  # what the clearance named
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +107,7 @@ class TransactionRecord:
     declared_gross_kg: int | None
     reason: str
     stage_times: tuple[tuple[str, float], ...]
+    identity: IdentityCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +134,7 @@ class DeckContext:
     outcome: Outcome | None
     hold_reason: str
     stage_times: tuple[tuple[str, float], ...]
+    identity: IdentityCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,21 @@ class TagsRead:
 
 
 @dataclass(frozen=True, slots=True)
+class PlateReported:
+    """One camera read (devices/camera, authenticated and deduplicated), its snapshot
+    stored by the runtime under `snapshot_sha256` (hex)."""
+
+    now: float
+    side: Side
+    camera: str
+    event_id: str
+    plate: str
+    country: str
+    confidence: float
+    snapshot_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class ClearanceDecided:
     """A decision the bridge has already authenticated (S6); the core matches the request."""
 
@@ -67,6 +82,7 @@ class ClearanceDecided:
     decision: Decision
     declared_gross_kg: int | None = None
     tolerance_kg: int | None = None
+    plate: str | None = None  # the plate the central system expects for the tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +150,7 @@ Event = (
     | BarrierReported
     | WeightReported
     | TagsRead
+    | PlateReported
     | ClearanceDecided
     | TimerExpired
     | DeviceHealthChanged
@@ -149,6 +166,7 @@ _KIND_OF: dict[type, EventKind] = {
     BarrierReported: EventKind.BARRIER,
     WeightReported: EventKind.WEIGHT,
     TagsRead: EventKind.TAGS,
+    PlateReported: EventKind.PLATE,
     ClearanceDecided: EventKind.DECISION,
     TimerExpired: EventKind.TIMER,
     DeviceHealthChanged: EventKind.HEALTH,

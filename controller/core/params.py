@@ -12,6 +12,16 @@ from controller.core.types import Device
 
 
 @dataclass(frozen=True, slots=True)
+class CameraParams:
+    """The cross-check of the tag against the entry camera's plate read (crosscheck.py)."""
+
+    min_confidence: float = 0.8  # a read below this is not evidence either way
+    plate_wait_s: float = 3.0  # after the approach, how long a missing read is waited for
+    early_read_s: float = 30.0  # a read this long before the approach is still its truck's
+    missing_alarm_after: int = 3  # vehicles in a row without a read: the camera is suspect
+
+
+@dataclass(frozen=True, slots=True)
 class LaneParams:
     lane_id: str = "L01"
     # timing (DESIGN section 8, converted to seconds)
@@ -35,3 +45,4 @@ class LaneParams:
     max_gross_kg: float = 60000
     devices: tuple[Device, ...] = tuple(Device)
     red_lamp_sensed: bool = False
+    camera: CameraParams | None = None  # None: no camera, identification by tag alone

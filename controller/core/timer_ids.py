@@ -18,6 +18,7 @@ class TimerKind(StrEnum):
     BOOT = "boot"  # S9: every device must have reported by then
     CLEARANCE = "clearance"  # the clearance decision is due
     CLEARANCE_RETRY = "clearance_retry"  # ask again after a timeout
+    PLATE_WAIT = "plate_wait"  # the approach vehicle's plate read is due
     POSITION = "position"  # the vehicle has not stood still on the deck
     STALL = "stall"  # no progress in a working state
     SETTLE = "settle"  # data_stale: every device fresh long enough to clear it
@@ -65,6 +66,7 @@ class TimerId:
 BOOT = TimerId(TimerKind.BOOT)
 CLEARANCE = TimerId(TimerKind.CLEARANCE)
 CLEARANCE_RETRY = TimerId(TimerKind.CLEARANCE_RETRY)
+PLATE_WAIT = TimerId(TimerKind.PLATE_WAIT)
 POSITION = TimerId(TimerKind.POSITION)
 STALL = TimerId(TimerKind.STALL)
 SETTLE_DATA_STALE = TimerId(TimerKind.SETTLE)

@@ -125,6 +125,8 @@ class OperatorAction(StrEnum):
     IDENTIFY = "identify"
     RESET = "reset"
     ACK = "ack"
+    CONFIRM = "confirm"  # an officer vouches for the approach vehicle's identity
+    REFUSE = "refuse"  # an officer turns the approach vehicle away
 
 
 class ApproachStage(StrEnum):
@@ -134,6 +136,8 @@ class ApproachStage(StrEnum):
     DENIED = "denied"
     AMBIGUOUS = "ambiguous"
     TIMED_OUT = "timed_out"
+    MISMATCH = "identity_mismatch"  # tag and plate disagree: held for an officer
+    CONFIRMING = "awaiting_confirmation"  # cleared by its plate alone: an officer confirms
 
 
 class LaneState(StrEnum):
@@ -161,6 +165,7 @@ class EventKind(StrEnum):
     BARRIER = "barrier_reported"
     WEIGHT = "weight_reported"
     TAGS = "tags_read"
+    PLATE = "plate_reported"
     DECISION = "clearance_decided"
     TIMER = "timer_expired"
     HEALTH = "device_health_changed"
@@ -182,6 +187,28 @@ class EventKind(StrEnum):
     OP_IDENTIFY = "op_identify"
     OP_RESET = "op_reset"
     OP_ACK = "op_ack"
+    OP_CONFIRM = "op_confirm"
+    OP_REFUSE = "op_refuse"
 
 
 OPERATOR_KINDS = frozenset(k for k in EventKind if k.value.startswith("op_"))
+
+
+class PlateEvidence(StrEnum):
+    """What the camera says about the approach vehicle, against the plate its clearance
+    names (crosscheck.py judges it; table.CROSS_CHECK says what follows)."""
+
+    AGREES = "agrees"  # a confident read of the expected plate
+    LOOKALIKE = "lookalike"  # a confident read equal to it once look-alikes are folded
+    DISAGREES = "disagrees"  # a confident read of another plate
+    UNSURE = "unsure"  # the best read is below the lane's min_confidence
+    MISSED = "missed"  # no read within plate_wait_s of the approach
+    UNNAMED = "unnamed"  # the clearance names no plate to compare with
+    PENDING = "pending"  # no read yet, still inside plate_wait_s
+
+
+class Verdict(StrEnum):
+    PROCEED = "proceed"  # cross-checked: admit
+    MARKED = "marked"  # admit on the tag alone; the transaction says why
+    HOLD = "hold"  # identity mismatch: held at the approach for an officer
+    WAIT = "wait"  # the plate may still come

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from controller.core.commands import DeckContext, TransactionRecord
+from controller.core.commands import DeckContext, IdentityCheck, TransactionRecord
 from controller.core.types import Decision, LaneState, Outcome
 
 
@@ -72,6 +72,7 @@ def record_from(text: str) -> TransactionRecord:
         declared_gross_kg=d["declared_gross_kg"],
         reason=d["reason"],
         stage_times=tuple((str(k), float(v)) for k, v in d["stage_times"]),
+        identity=_identity(d.get("identity")),
     )
 
 
@@ -91,4 +92,10 @@ def context_from(text: str) -> DeckContext:
         outcome=_enum(Outcome, d["outcome"]),
         hold_reason=d["hold_reason"],
         stage_times=tuple((str(k), float(v)) for k, v in d["stage_times"]),
+        identity=_identity(d.get("identity")),
     )
+
+
+def _identity(d: Any) -> IdentityCheck | None:
+    """A record journaled before the camera came has no identity check: None."""
+    return None if d is None else IdentityCheck(**d)

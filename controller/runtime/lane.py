@@ -235,7 +235,9 @@ class LaneRuntime:
         elif isinstance(command, SetInventory):
             self.rfid.set_active(command.active)
         elif isinstance(command, RequestClearance):
-            self.clearance.request(lane, command.request_id, command.tag, self._decided)
+            self.clearance.request(
+                lane, command.request_id, command.tag, self._decided, plate=command.plate
+            )
         elif isinstance(command, CommitTransaction):
             self._journal(lambda: self._commit(command))
         elif isinstance(command, SaveContext):
@@ -327,6 +329,7 @@ class LaneRuntime:
                 decision.decision,
                 decision.declared_gross_kg,
                 decision.tolerance_kg,
+                decision.plate,
             )
         )
 

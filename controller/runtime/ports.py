@@ -81,14 +81,23 @@ class VerifiedDecision:
     decision: Decision
     declared_gross_kg: int | None = None
     tolerance_kg: int | None = None
+    plate: str | None = None  # the plate the central system expects for the tag
 
 
 DecisionSink = Callable[[VerifiedDecision], None]
 
 
 class ClearancePort(Protocol):
-    def request(self, lane: str, request_id: str, tag: str, deliver: DecisionSink) -> None:
-        """Ask for clearance; a verified decision comes back through `deliver`, maybe never."""
+    def request(
+        self,
+        lane: str,
+        request_id: str,
+        tag: str | None,
+        deliver: DecisionSink,
+        plate: str | None = None,
+    ) -> None:
+        """Ask for clearance by tag (with the plate read, if any) or by plate alone; a
+        verified decision comes back through `deliver`, maybe never."""
         ...
 
 
