@@ -10,7 +10,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from controller.core.table import GUARDS, TABLE
+from controller.core.table import CROSS_CHECK, GUARDS, TABLE
 from controller.core.types import LaneState
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "lane-states.md"
@@ -43,7 +43,24 @@ def render() -> str:
         label = ", ".join(sorted(labels))
         lines.append(f"    {source.value} --> {target.value}: {label}")
     lines.append("```")
-    return HEADER + "\n".join(lines) + "\n"
+    return HEADER + "\n".join(lines) + "\n" + _cross_check()
+
+
+def _cross_check() -> str:
+    """The approach vehicle's identity: table.CROSS_CHECK as a table (crosscheck.py)."""
+    rows = [
+        "",
+        "## The tag against the plate",
+        "",
+        "With a camera on the lane, a granted approach vehicle is admitted only once",
+        "`table.CROSS_CHECK` allows it (`controller/core/crosscheck.py`; docs/core.md):",
+        "",
+        "| what the camera says | what follows | identity recorded |",
+        "|---|---|---|",
+    ]
+    for evidence, (verdict, method) in CROSS_CHECK.items():
+        rows.append(f"| `{evidence.value}` | {verdict.value} | `{method}` |")
+    return "\n".join(rows) + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -34,6 +34,7 @@ from controller.core.events import (
     ClearanceDecided,
     Event,
     InputsChanged,
+    PlateReported,
     TagsRead,
     TimerExpired,
     TransactionCommitted,
@@ -51,6 +52,14 @@ class Truck:
     gross_kg: int
     decision: Decision = Decision.GRANT
     declared_kg: int | None = None
+    plate: str | None = None  # what a lane camera reads (None: the lane has no camera)
+    papers_plate: str | None = None  # the plate the manifest names for its tag (its own)
+    plate_confidence: float = 0.95
+    tag_answers: bool = True  # False: a dead tag, identified by its plate or by hand
+
+    @property
+    def on_file(self) -> str | None:
+        return self.papers_plate or self.plate
 
 
 @dataclass(slots=True)
@@ -85,6 +94,7 @@ class ScriptedLane:
     _seq: itertools.count[int] = field(default_factory=itertools.count)
     _timers: dict[TimerId, int] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _plates: int = 0
 
     def __post_init__(self) -> None:
         self.core = LaneCore(self.params, new_id=lambda: f"id-{next(self._ids)}")
@@ -191,10 +201,16 @@ class ScriptedLane:
         self.feed(TransactionCommitted(self.now, record.transaction_id))
 
     def _decide(self, request: RequestClearance) -> None:
-        truck = self.manifest.get(request.tag)
+        truck = self._on_file(request)
         decision = truck.decision if truck else Decision.DENY
         declared = truck.declared_kg if truck else None
-        self.feed(ClearanceDecided(self.now, request.request_id, decision, declared))
+        plate = truck.on_file if truck else None
+        self.feed(ClearanceDecided(self.now, request.request_id, decision, declared, plate=plate))
+
+    def _on_file(self, request: RequestClearance) -> Truck | None:
+        if request.tag is not None:
+            return self.manifest.get(request.tag)
+        return next((t for t in self.manifest.values() if t.on_file == request.plate), None)
 
     # ------------------------------------------------------------------ devices
     def _move(self, command: MoveBarrier) -> None:
@@ -244,7 +260,17 @@ class ScriptedLane:
         """A truck pulls up to the stop line; its tag(s) are read once inventory wakes."""
         self.manifest.setdefault(truck.tag, truck)
         self.set_inputs(approach_loop=True)
-        self.at(0.3, lambda: self._read_tags(tags or (truck.tag,)))
+        if truck.tag_answers:
+            self.at(0.3, lambda: self._read_tags(tags or (truck.tag,)))
+        if truck.plate is not None:
+            self.at(0.1, lambda: self.read_plate(truck.plate or "", truck.plate_confidence))
+
+    def read_plate(self, plate: str, confidence: float, side: Side = Side.ENTRY) -> None:
+        """The lane camera at `side` reports a read (its snapshot stands for itself)."""
+        self._plates += 1
+        event_id = f"cam-{self._plates:06d}"
+        sha = f"{self._plates:064x}"
+        self.feed(PlateReported(self.now, side, "cam", event_id, plate, "VN", confidence, sha))
 
     def _read_tags(self, tags: tuple[str, ...]) -> None:
         if self.inventory:

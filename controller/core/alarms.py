@@ -37,6 +37,7 @@ class Clears(StrEnum):
     EXIT_CLEAR = "exit_clear"  # nothing at the exit arm any more
     BEAMS_CLEAR = "beams_clear"  # both deck beams clear, or the vehicle gone
     APPROACH_RESOLVED = "approach_resolved"  # the approach vehicle identified or gone
+    IDENTITY_SETTLED = "identity_settled"  # no longer held for an officer's confirmation
     ADMISSIONS_OPEN = "admissions_open"  # the journal has headroom again
     SCALE_ZEROED = "scale_zeroed"  # the scale reads within zero_band_kg
 
@@ -86,6 +87,12 @@ def _approach_resolved(core: LaneBase, alarm: Alarm) -> bool:
     return approach is None or approach.stage != ApproachStage.AMBIGUOUS
 
 
+def _identity_settled(core: LaneBase, alarm: Alarm) -> bool:
+    approach = core.lane.approach
+    held = (ApproachStage.MISMATCH, ApproachStage.CONFIRMING)
+    return approach is None or approach.stage not in held
+
+
 def _admissions_open(core: LaneBase, alarm: Alarm) -> bool:
     return core.lane.admissions_allowed
 
@@ -114,6 +121,7 @@ _OVER: dict[Clears, Callable[[LaneBase, Alarm], bool]] = {
     Clears.EXIT_CLEAR: _exit_clear,
     Clears.BEAMS_CLEAR: _beams_clear,
     Clears.APPROACH_RESOLVED: _approach_resolved,
+    Clears.IDENTITY_SETTLED: _identity_settled,
     Clears.ADMISSIONS_OPEN: _admissions_open,
     Clears.SCALE_ZEROED: _scale_zeroed,
 }

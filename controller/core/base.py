@@ -30,7 +30,14 @@ from controller.core.image import SensorImage
 from controller.core.interlock import Interlock
 from controller.core.params import LaneParams
 from controller.core.record import LaneRecord
-from controller.core.timer_ids import CLEARANCE, SETTLE_DATA_STALE, STALL, TimerId, TimerKind
+from controller.core.timer_ids import (
+    CLEARANCE,
+    PLATE_WAIT,
+    SETTLE_DATA_STALE,
+    STALL,
+    TimerId,
+    TimerKind,
+)
 from controller.core.types import (
     ApproachStage,
     Aspect,
@@ -50,6 +57,8 @@ class LaneBase:
     entry_actions: ClassVar[Mapping[LaneState, Callable[[Any, float], None]]] = {}
     # what each kind of timer does when it expires (table.EXPIRY, bound by LaneCore)
     expiry_actions: ClassVar[Mapping[TimerKind, TimerExpiry]] = {}
+    # crosscheck.py: a vehicle has arrived at the approach (it takes its plate reads)
+    approach_opened: Callable[[ApproachVehicle, float], None]
 
     def __init__(self, params: LaneParams, new_id: Callable[[], str], interlock: Interlock) -> None:
         self.params = params
@@ -190,6 +199,7 @@ class LaneBase:
         if self.lane.approach is not None:
             self.lane.approach = None
             self.cancel_timer(CLEARANCE)
+            self.cancel_timer(PLATE_WAIT)
             self.emit(SetInventory(active=False))
 
     @property
@@ -209,9 +219,10 @@ class LaneBase:
         just arrived. Without this it would wait unidentified until it drove off."""
         if self.lane.approach is not None or not self.image.approach_occupied:
             return
-        self.lane.approach = ApproachVehicle(started_at=now)
+        self.lane.approach = approach = ApproachVehicle(started_at=now)
         self.emit(SetInventory(active=True))
         self.event("vehicle_approached", **why)
+        self.approach_opened(approach, now)
 
     def commit(self, deck: DeckVehicle, outcome: Outcome, reason: str, now: float) -> LaneState:
         deck.outcome = outcome
@@ -255,7 +266,9 @@ APPROACH_DROPPED = frozenset(
     {LaneState.FAULT, LaneState.MAINTENANCE, LaneState.EMERGENCY, LaneState.CLOSED}
 )
 # alarms for a condition rather than an incident: raised once, cleared when it is over
-CONDITION_ALARMS = frozenset({"data_stale", "lane_held", "clearance_timeout"})
+CONDITION_ALARMS = frozenset(
+    {"data_stale", "lane_held", "clearance_timeout", "plate_reads_missing"}
+)
 ALARM_SETTLE_S = 5.0
 # a held lane stays held through a data loss or a fault and its reset back to HOLD
 HOLDING = frozenset({LaneState.HOLD, LaneState.DEGRADED, LaneState.FAULT})

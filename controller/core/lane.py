@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import ClassVar
 
 from controller.core.acknowledge import Acknowledge
 from controller.core.commands import (
@@ -26,6 +27,8 @@ from controller.core.commands import (
     SetLights,
     StartTimer,
 )
+from controller.core.confirmation import Confirmation
+from controller.core.crosscheck import Rule
 from controller.core.crossings import Crossings
 from controller.core.events import BarrierReported, Event, event_kind
 from controller.core.handlers import Handlers
@@ -33,7 +36,7 @@ from controller.core.interlock import Interlock
 from controller.core.invariants import Violation, s1_close
 from controller.core.modes import Modes
 from controller.core.params import LaneParams
-from controller.core.table import ENTRY, EXPIRY, GUARDS, TABLE
+from controller.core.table import CROSS_CHECK, ENTRY, EXPIRY, GUARDS, TABLE
 from controller.core.timer_ids import BOOT, TimerKind, at
 from controller.core.types import (
     SIDES,
@@ -43,6 +46,7 @@ from controller.core.types import (
     Mode,
     Motion,
     MoveReason,
+    PlateEvidence,
     Side,
 )
 from controller.core.vehicles import DeckVehicle
@@ -57,9 +61,10 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-class LaneCore(Handlers, Modes, Acknowledge, Workflow, Crossings, Weighing):
+class LaneCore(Handlers, Modes, Acknowledge, Confirmation, Workflow, Crossings, Weighing):
     entry_actions = ENTRY
     expiry_actions = EXPIRY
+    cross_check_rules: ClassVar[dict[PlateEvidence, Rule]] = CROSS_CHECK
 
     def __init__(
         self,

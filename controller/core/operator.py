@@ -2,16 +2,15 @@
 
 Every operator command is audited as an event, accepted or refused, with who sent it.
 Roles are checked here as well as at the socket (defence in depth): technicians operate
-devices and modes except emergency; officers release, reject, identify, reset and declare
-emergency. Manual barrier and light commands are judged by the same interlock filter as
-the workflow's (S11), so maintenance cannot bypass S1-S3.
+devices and modes except emergency; officers release, reject, identify, confirm, refuse,
+reset and declare emergency. Manual barrier and light commands are judged by the same
+interlock filter as the workflow's (S11), so maintenance cannot bypass S1-S3.
 """
 
 from __future__ import annotations
 
 from controller.core.alarms import Clears
 from controller.core.base import APPROACH_DROPPED
-from controller.core.clearance import Clearance
 from controller.core.commands import (
     ClearAlarm,
     Command,
@@ -19,6 +18,7 @@ from controller.core.commands import (
     PersistFault,
     SetLights,
 )
+from controller.core.crosscheck import CrossCheck
 from controller.core.events import OperatorCommanded
 from controller.core.faults import Faults
 from controller.core.manual import ManualControl
@@ -38,7 +38,9 @@ from controller.core.types import (
 from controller.core.vehicles import DeckVehicle
 
 A = OperatorAction
-OFFICER_ONLY = frozenset({A.MODE_EMERGENCY, A.RELEASE, A.REJECT, A.IDENTIFY, A.RESET})
+OFFICER_ONLY = frozenset(
+    {A.MODE_EMERGENCY, A.RELEASE, A.REJECT, A.IDENTIFY, A.RESET, A.CONFIRM, A.REFUSE}
+)
 MOTION_OF = {
     A.BARRIER_OPEN: Motion.OPEN,
     A.BARRIER_CLOSE: Motion.CLOSE,
@@ -46,7 +48,7 @@ MOTION_OF = {
 }
 
 
-class Operator(ManualControl, Clearance, Faults):
+class Operator(ManualControl, CrossCheck, Faults):
     def _allowed(self, cmd: OperatorCommanded) -> str | None:
         if not cmd.authenticated:
             return "not authenticated"
@@ -212,6 +214,7 @@ class Operator(ManualControl, Clearance, Faults):
             self.event("operator_refused", action=cmd.action.value, refused="tag is on the deck")
             return None
         self.cancel_timer(CLEARANCE)
+        approach.vouched_by = cmd.actor  # the officer has seen the vehicle: no cross-check
         self.request_clearance(approach, tag, cmd.now, f"officer:{cmd.actor}")
         return None
 
@@ -255,4 +258,10 @@ class Operator(ManualControl, Clearance, Faults):
         return f"red lamp not lit: {', '.join(dark)}" if dark else ""
 
 
-_REIDENTIFIABLE = (ApproachStage.WAITING_TAG, ApproachStage.AMBIGUOUS, ApproachStage.TIMED_OUT)
+_REIDENTIFIABLE = (
+    ApproachStage.WAITING_TAG,
+    ApproachStage.AMBIGUOUS,
+    ApproachStage.TIMED_OUT,
+    ApproachStage.MISMATCH,
+    ApproachStage.CONFIRMING,
+)

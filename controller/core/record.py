@@ -16,7 +16,7 @@ from controller.core.commands import Command
 from controller.core.image import NO_EDGES, PresenceEdges
 from controller.core.timer_ids import TimerId
 from controller.core.types import Aspect, BarrierState, LaneState, Mode, Motion, Side
-from controller.core.vehicles import ApproachVehicle, DeckVehicle
+from controller.core.vehicles import ApproachVehicle, DeckVehicle, PlateSighting
 
 
 @dataclass(slots=True)
@@ -29,6 +29,10 @@ class LaneRecord:
     admissions_allowed: bool = True  # the journal's admission capacity
     zero_retry_at: float = 0.0  # auto-zero waits for the scale to settle again
     auto_close_asked: set[Side] = field(default_factory=set)  # at boot: barriers' auto-close
+    # -------------------------------------------------------------- the entry camera
+    plates: list[PlateSighting] = field(default_factory=list)  # reads no vehicle has taken
+    plate_ids: list[str] = field(default_factory=list)  # the last reads' ids (duplicates)
+    reads_missed: int = 0  # vehicles in a row judged without a read
     # -------------------------------------------------------------- faults
     latched_fault: str | None = None  # journaled: survives a restart until a reset
     fault_reason: str = ""  # why the lane is about to enter FAULT

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from controller.core.acknowledge import Acknowledge
 from controller.core.base import LaneBase
 from controller.core.clearance import Clearance
+from controller.core.confirmation import Confirmation
+from controller.core.crosscheck import CrossCheck, Rule
 from controller.core.departure import Departure
 from controller.core.faults import Faults
 from controller.core.handlers import Handlers
@@ -33,7 +35,7 @@ from controller.core.manual import ManualControl
 from controller.core.modes import Modes
 from controller.core.operator import Operator
 from controller.core.timer_ids import TimerId, TimerKind
-from controller.core.types import OPERATOR_KINDS, EventKind, LaneState
+from controller.core.types import OPERATOR_KINDS, EventKind, LaneState, PlateEvidence, Verdict
 from controller.core.weighing import Weighing
 from controller.core.workflow import Workflow
 
@@ -93,6 +95,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
         table[S.BOOTING, kind] = _t(Handlers.on_boot_report, *BOOT_TARGETS)
     table[S.BOOTING, K.TIMER] = _t(Handlers.on_timer, S.FAULT)
     table[S.BOOTING, K.TAGS] = _t(Handlers.ignore)
+    table[S.BOOTING, K.PLATE] = _t(CrossCheck.on_plate_ignored)
     table[S.BOOTING, K.DECISION] = _t(Handlers.ignore)
     for state in ACTIVE:
         _active(table, state)
@@ -123,10 +126,13 @@ def _active(table: dict[tuple[LaneState, EventKind], Transition], state: LaneSta
     for kind in SENSE:
         table[state, kind] = _t(Handlers.on_sense, S.HOLD, S.FAULT)
     table[state, K.TAGS] = _t(Identification.on_tags)
+    table[state, K.PLATE] = _t(CrossCheck.on_plate)
     table[state, K.DECISION] = _t(Clearance.on_decision)
     table[state, K.TIMER] = _t(Handlers.on_timer, S.HOLD, S.FAULT)
     table[state, K.HEALTH] = _t(Handlers.on_health, S.DEGRADED)
     table[state, K.OP_IDENTIFY] = _t(Operator.op_identify)
+    table[state, K.OP_CONFIRM] = _t(Confirmation.op_confirm)
+    table[state, K.OP_REFUSE] = _t(Confirmation.op_refuse)
     if state in AUTO_DECK:
         table[state, K.OP_MODE_CLOSED] = _t(Modes.op_mode_closed)  # drain: finish, admit no more
         table[state, K.OP_MODE_AUTO] = _t(Modes.op_mode_auto)  # cancels a drain
@@ -136,6 +142,7 @@ def _degraded(table: dict[tuple[LaneState, EventKind], Transition]) -> None:
     for kind in SENSE:
         table[S.DEGRADED, kind] = _t(Handlers.on_sense, S.FAULT)
     table[S.DEGRADED, K.TAGS] = _t(Identification.on_tags)
+    table[S.DEGRADED, K.PLATE] = _t(CrossCheck.on_plate)
     table[S.DEGRADED, K.DECISION] = _t(Clearance.on_decision)
     table[S.DEGRADED, K.TIMER] = _t(Handlers.on_timer, S.FAULT)
     table[S.DEGRADED, K.HEALTH] = _t(Handlers.on_health, *RESUMABLE)
@@ -148,6 +155,7 @@ def _latched(table: dict[tuple[LaneState, EventKind], Transition], state: LaneSt
     for kind in SENSE:
         table[state, kind] = _t(Handlers.on_sense)
     table[state, K.TAGS] = _t(Handlers.ignore)
+    table[state, K.PLATE] = _t(CrossCheck.on_plate_ignored)
     table[state, K.DECISION] = _t(Handlers.ignore)
     table[state, K.TIMER] = _t(Handlers.on_timer)
     table[state, K.HEALTH] = _t(Handlers.on_health)
@@ -160,6 +168,7 @@ def _maintenance(table: dict[tuple[LaneState, EventKind], Transition]) -> None:
     for kind in SENSE:
         table[m, kind] = _t(Handlers.on_sense, S.FAULT)
     table[m, K.TAGS] = _t(Handlers.ignore)
+    table[m, K.PLATE] = _t(CrossCheck.on_plate_ignored)
     table[m, K.DECISION] = _t(Handlers.ignore)
     table[m, K.TIMER] = _t(Handlers.on_timer, S.FAULT)
     table[m, K.HEALTH] = _t(Handlers.on_health, S.DEGRADED)
@@ -228,6 +237,7 @@ EXPIRY: dict[TimerKind, Expiry] = {
     T.BOOT: Faults.t_boot,
     T.CLEARANCE: Clearance.t_clearance,
     T.CLEARANCE_RETRY: Clearance.t_clearance_retry,
+    T.PLATE_WAIT: CrossCheck.t_plate_wait,
     T.POSITION: Weighing.t_position,
     T.STALL: Handlers.t_stall,
     T.SETTLE: LaneBase.t_settle,
@@ -241,3 +251,16 @@ EXPIRY: dict[TimerKind, Expiry] = {
 # timers whose expiry is only a step: the output stage sends the close waiting behind
 # its red, the sensor image sees presence cleared long enough
 WAKE_ONLY = frozenset({T.RED_SETTLE, T.CLEAR_HOLD})
+
+P, V = PlateEvidence, Verdict
+# the tag against the entry camera's plate (crosscheck.py): what follows from what the
+# camera says, and the identity method the transaction records
+CROSS_CHECK: dict[PlateEvidence, Rule] = {
+    P.AGREES: (V.PROCEED, "tag+plate"),
+    P.LOOKALIKE: (V.MARKED, "tag+plate_lookalike"),  # 0/O, 8/B ...: the read, not the truck
+    P.DISAGREES: (V.HOLD, "identity_mismatch"),  # a wrong truck must not reach the deck
+    P.UNSURE: (V.MARKED, "tag_only:plate_unsure"),
+    P.MISSED: (V.MARKED, "tag_only:plate_missed"),
+    P.UNNAMED: (V.MARKED, "tag_only:no_plate_on_file"),
+    P.PENDING: (V.WAIT, "pending"),
+}

@@ -10,8 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from controller.core.commands import DeckContext, TransactionRecord
-from controller.core.types import ApproachStage, Decision, LaneState, Outcome
+from controller.core.commands import DeckContext, IdentityCheck, TransactionRecord
+from controller.core.types import ApproachStage, Decision, LaneState, Outcome, PlateEvidence
+
+
+@dataclass(frozen=True, slots=True)
+class PlateSighting:
+    """One entry-camera read, as the core keeps it (crosscheck.py)."""
+
+    plate: str
+    confidence: float
+    snapshot_sha256: str
+    event_id: str
+    at: float  # the event's `now`
 
 
 @dataclass(slots=True)
@@ -23,7 +34,19 @@ class ApproachVehicle:
     decision: Decision | None = None
     declared_gross_kg: int | None = None
     tolerance_kg: int | None = None
-    identified_by: str = "rfid"
+    identified_by: str = "rfid"  # rfid, plate, or officer:<actor>
+    # ---------------------------------------------------------- the camera (crosscheck.py)
+    reads: list[PlateSighting] = field(default_factory=list)  # attributed to it, oldest first
+    plate_due: bool = False  # plate_wait_s has passed: a missing read is missed
+    asked_plate: str | None = None  # asked about by this plate alone (no tag)
+    expected_plate: str | None = None  # the plate its clearance names
+    vouched_by: str | None = None  # an officer confirmed its identity: no cross-check
+    evidence: PlateEvidence | None = None  # as last judged (journaled when it changes)
+    identity: IdentityCheck | None = None  # the judgement it is admitted with
+
+    def best_read(self) -> PlateSighting | None:
+        """The most confident read (the newest of equals)."""
+        return max(reversed(self.reads), key=lambda r: r.confidence, default=None)
 
 
 @dataclass(slots=True)
@@ -50,6 +73,7 @@ class DeckVehicle:
     outcome: Outcome | None = None
     committed: bool = False
     hold_reason: str = ""
+    identity: IdentityCheck | None = None  # how it was identified (crosscheck.py)
     alarmed: set[str] = field(default_factory=set)  # driver alarms raised once per vehicle
     times: dict[str, float] = field(default_factory=dict)
 
@@ -62,6 +86,7 @@ class DeckVehicle:
             decision=approach.decision,
             declared_gross_kg=approach.declared_gross_kg,
             tolerance_kg=approach.tolerance_kg,
+            identity=approach.identity,
             admitted_with_s3=True,
             times={"approach": approach.started_at},
         )
@@ -87,6 +112,7 @@ class DeckVehicle:
             outcome=ctx.outcome,
             committed=ctx.committed,
             hold_reason=ctx.hold_reason,
+            identity=ctx.identity,
             times=dict(ctx.stage_times),
         )
 
@@ -105,6 +131,7 @@ class DeckVehicle:
             outcome=self.outcome,
             hold_reason=self.hold_reason,
             stage_times=tuple(self.times.items()),
+            identity=self.identity,
         )
 
     def record(self, lane: str, outcome: Outcome, reason: str) -> TransactionRecord:
@@ -120,4 +147,5 @@ class DeckVehicle:
             declared_gross_kg=self.declared_gross_kg,
             reason=reason,
             stage_times=tuple(self.times.items()),
+            identity=self.identity,
         )

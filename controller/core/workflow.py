@@ -21,7 +21,7 @@ from controller.core.invariants import (
     s3_entry_open,
     s12_zero,
 )
-from controller.core.timer_ids import CLEARANCE, POSITION
+from controller.core.timer_ids import CLEARANCE, PLATE_WAIT, POSITION
 from controller.core.types import (
     SIDES,
     ApproachStage,
@@ -58,6 +58,8 @@ class Workflow(Departure):
         approach = self.lane.approach
         if approach is None or approach.stage != ApproachStage.GRANTED:
             return None
+        if self.params.camera is not None and approach.identity is None:
+            return None  # its plate is still due (crosscheck.py)
         if not self.lane.admissions_allowed or self.lane.draining or not self.image.all_fresh:
             return None
         if s3_entry_open(self) or s12_zero(self, now) or not self.image.fully_closed(Side.ENTRY):
@@ -66,6 +68,7 @@ class Workflow(Departure):
         self.lane.approach = None
         self.cancel_timer(CLEARANCE)
         self.emit(SetInventory(active=False))
+        self.cancel_timer(PLATE_WAIT)
         self.event(
             "vehicle_admitted", tag=self.lane.deck.tag, transaction_id=self.lane.deck.transaction_id
         )

@@ -25,6 +25,7 @@ from controller.core.commands import (
     SetLights,
     ZeroScale,
 )
+from controller.core.crosscheck import fold
 from controller.core.events import (
     BarrierReported,
     ClearanceDecided,
@@ -32,6 +33,7 @@ from controller.core.events import (
     Event,
     InputsChanged,
     OperatorCommanded,
+    PlateReported,
     TagsRead,
     TimerExpired,
     TransactionCommitted,
@@ -40,7 +42,7 @@ from controller.core.events import (
 from controller.core.interlock import Interlock
 from controller.core.invariants import LaneView, Violation, check_command, check_lane, s4_capture
 from controller.core.lane import LaneCore
-from controller.core.params import LaneParams
+from controller.core.params import CameraParams, LaneParams
 from controller.core.types import (
     SIDES,
     Aspect,
@@ -58,12 +60,17 @@ from controller.core.types import (
 from tests.core.step_checks import Before, Lamps, judge_step
 from tests.core.trucks import Traffic
 
-PARAMS = LaneParams(latch_s=2.0, clear_hold_s=1.0, stroke_timeout_s=6.0, position_timeout_s=20.0)
+CAMERA = CameraParams(min_confidence=0.8, plate_wait_s=2.0, early_read_s=10.0)
+PARAMS = LaneParams(
+    latch_s=2.0, clear_hold_s=1.0, stroke_timeout_s=6.0, position_timeout_s=20.0, camera=CAMERA
+)
+# the plates on file and read: two trucks', and a look-alike misread of the first
+PLATES = ["29C12345", "51C67890", "29C1Z345"]
 SIGNALS = [s.value for s in Signal if s not in (Signal.ENTRY_RED_OK, Signal.EXIT_RED_OK)]
 A = OperatorAction
 MODES = [A.MODE_AUTO, A.MODE_MAINTENANCE, A.MODE_CLOSED, A.MODE_EMERGENCY]
 MANUAL = [A.BARRIER_OPEN, A.BARRIER_CLOSE, A.BARRIER_STOP, A.LIGHT_RED, A.LIGHT_GREEN]
-OFFICER = [A.RELEASE, A.REJECT, A.IDENTIFY, A.RESET]
+OFFICER = [A.RELEASE, A.REJECT, A.IDENTIFY, A.RESET, A.CONFIRM, A.REFUSE]
 PASSES = "a vehicle passes under the arm"
 # mostly entitled and authenticated, so deep paths are reached; the rest exercises refusals
 ROLES = st.sampled_from([Role.TECHNICIAN, Role.OFFICER, Role.OFFICER, Role.VIEWER])
@@ -104,6 +111,7 @@ class LaneMachine(RuleBasedStateMachine):
         self.pending_commits: list[str] = []
         self.acked: set[str] = set()
         self.zero_requested = False
+        self.reads = 0  # camera event ids issued
         self.traffic = Traffic()
         self.broken: list[str] = []  # what judge_step found, step by step
         self.lamps = Lamps(PARAMS.field_check_s)
@@ -203,10 +211,26 @@ class LaneMachine(RuleBasedStateMachine):
         decision=st.sampled_from(Decision),
         declared=st.sampled_from([None, 24500, 10000]),
         stale=st.booleans(),
+        plate=st.none() | st.sampled_from(PLATES[:2]),
     )
-    def decide(self, decision: Decision, declared: int | None, stale: bool) -> None:
+    def decide(
+        self, decision: Decision, declared: int | None, stale: bool, plate: str | None
+    ) -> None:
         request_id = "id-unknown" if stale or not self.requests else self.requests[-1]
-        self.feed(ClearanceDecided(self.now, request_id, decision, declared))
+        self.feed(ClearanceDecided(self.now, request_id, decision, declared, plate=plate))
+
+    @rule(
+        plate=st.sampled_from(PLATES),
+        confidence=st.sampled_from([0.3, 0.79, 0.8, 0.97]),
+        side=st.sampled_from([Side.ENTRY, Side.ENTRY, Side.EXIT]),
+        resent=st.booleans(),
+    )
+    def camera_reads(self, plate: str, confidence: float, side: Side, resent: bool) -> None:
+        """A read at any moment: early, late, out of order, resent (the same event id)."""
+        if not (resent and self.reads):
+            self.reads += 1
+        event_id = f"cam-{self.reads}"
+        self.feed(PlateReported(self.now, side, "cam", event_id, plate, "VN", confidence, "ab"))
 
     @rule(device=st.sampled_from(Device), healthy=st.booleans())
     def health(self, device: Device, healthy: bool) -> None:
@@ -308,6 +332,43 @@ class LaneMachine(RuleBasedStateMachine):
                 deck = self.core.deck
                 assert deck is not None
                 assert deck.transaction_id in self.acked
+
+    @invariant()
+    def no_truck_admissible_against_its_plate(self) -> None:
+        """A vehicle is admissible (its identity settled) while a confident read
+        contradicts its clearance's plate only on an officer's word (issue 15: a wrong
+        truck must not reach the deck); so is one admitted in this step."""
+        approach = self.core.approach
+        if approach is not None and approach.identity is not None:
+            best = approach.best_read()
+            if best is not None and approach.vouched_by is None:
+                self._agrees_or_vouched(
+                    best.plate, best.confidence, approach.expected_plate, approach.identity.method
+                )
+        admitted = any(
+            isinstance(c, PublishEvent) and c.type == "vehicle_admitted" for c in self.last
+        )
+        deck = self.core.deck
+        if admitted and deck is not None and deck.identity is not None:
+            check = deck.identity
+            self._agrees_or_vouched(
+                check.plate, check.confidence, check.expected_plate, check.method
+            )
+
+    @staticmethod
+    def _agrees_or_vouched(
+        plate: str | None, confidence: float | None, expected: str | None, method: str
+    ) -> None:
+        confident = confidence is not None and confidence >= CAMERA.min_confidence
+        if (
+            confident
+            and plate is not None
+            and expected is not None
+            and fold(plate) != fold(expected)
+        ):
+            assert method in ("officer", "plate+officer"), (
+                f"admissible against its plate: {method=}"
+            )
 
     @invariant()
     def nothing_before_boot(self) -> None:  # S9

@@ -28,7 +28,7 @@ def approaching(core: LaneCore) -> bool:
 
 
 def requests(commands: Sequence[object]) -> list[str]:
-    return [c.tag for c in commands if isinstance(c, RequestClearance)]
+    return [c.tag or "" for c in commands if isinstance(c, RequestClearance)]
 
 
 def inventory_on(commands: Sequence[object]) -> bool:

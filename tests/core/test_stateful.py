@@ -3,15 +3,29 @@ proof that the property test has teeth (a broken interlock is caught)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 import pytest
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from controller.core.commands import Command, MoveBarrier, PublishEvent
+from controller.core.crosscheck import Rule
 from controller.core.interlock import Interlock
 from controller.core.invariants import LaneView, Violation, check_lane
 from controller.core.lane import LaneCore
-from controller.core.types import BarrierState, LaneState, Motion, OperatorAction, Role, Side
+from controller.core.types import (
+    BarrierState,
+    Decision,
+    LaneState,
+    Motion,
+    OperatorAction,
+    PlateEvidence,
+    Role,
+    Side,
+    Verdict,
+)
 from tests.core.machine import LaneMachine
 
 TestLaneCore = LaneMachine.TestCase
@@ -101,3 +115,45 @@ def test_a_manual_stop_does_not_cancel_the_reopen_over_a_vehicle() -> None:
     assert "S1" in str(refused.data["refused"])
     machine.lane_is_safe_after_the_step()
     machine.nothing_unsafe_left_the_core()
+
+
+class AdmitsAgainstThePlate(LaneCore):
+    """A deliberately broken core: a confident read of another plate does not hold."""
+
+    cross_check_rules: ClassVar[dict[PlateEvidence, Rule]] = {
+        **LaneCore.cross_check_rules,
+        PlateEvidence.DISAGREES: (Verdict.PROCEED, "tag+plate"),
+    }
+
+
+@pytest.mark.parametrize("read_first", [True, False])
+def test_the_plate_invariant_catches_a_core_that_admits_against_the_plate(
+    read_first: bool,
+) -> None:
+    """The machine's steps in the order that exposes it (random campaigns reach it
+    seldom: bench.core runs them long); the correct core holds the same steps."""
+    for core, caught in ((AdmitsAgainstThePlate, True), (LaneCore, False)):
+
+        class Machine(LaneMachine):
+            core_under_test = core
+
+        machine = Machine()
+        machine.boot()
+        machine.advance(0.3)
+        steps: list[Callable[[LaneMachine], None]] = [
+            lambda m: m.truck_arrives(24500.0),
+            lambda m: m.read_tags(m.new_tag("E2000A"), None),
+            lambda m: m.decide(Decision.GRANT, None, False, "29C12345"),
+        ]
+        read: list[Callable[[LaneMachine], None]] = [
+            lambda m: m.camera_reads("51C67890", 0.97, Side.ENTRY, False)
+        ]
+        for step in read + steps if read_first else steps + read:
+            step(machine)
+        if caught:
+            with pytest.raises(AssertionError, match="admissible against its plate"):
+                machine.no_truck_admissible_against_its_plate()
+        else:
+            machine.no_truck_admissible_against_its_plate()
+            assert machine.core.approach is not None
+            assert machine.core.approach.stage.value == "identity_mismatch"
