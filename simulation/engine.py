@@ -21,14 +21,16 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rich.progress import Progress
 
 from controller.central import InProcessClearance, in_process_clearance
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
-from controller.core.types import LaneState, OperatorAction, Role
+from controller.core.lane import LaneCore
+from controller.core.params import CameraParams
+from controller.core.types import ApproachStage, LaneState, OperatorAction, Role
 from controller.runtime.build import lane_setup
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import MemoryJournal
@@ -38,7 +40,8 @@ from devices.transport.modbus import ModbusLinks
 from emulators.base import EmulatedClock, Model, run_models
 from emulators.faults import FaultKind, FaultSpec
 from emulators.lane import EmulatedLane
-from emulators.world import Behaviour, Incident
+from emulators.world import Behaviour, Incident, Phase, Truck
+from simulation.camera import IdentityTally, SimCamera, identity_report
 from simulation.emulation import memory_lane, spec_from_config, world_manifest
 from simulation.stats import Histogram, LaneStats
 
@@ -50,7 +53,10 @@ MISBEHAVIOURS = (
     Behaviour.HALF_ON_DECK,
     Behaviour.STOP_UNDER_ARM,
     Behaviour.REVERSE_OFF_DECK,
+    Behaviour.SWAPPED_TAG,  # identity fraud: another truck's tag (simulation/camera.py)
+    Behaviour.DEAD_TAG,  # a tag that never answers: identified by its plate or by hand
 )
+OFFICER_WALK_S = 60.0  # an officer decides a held vehicle this long after it was held
 DETECTING_ALARMS = frozenset(
     {
         "tailgating",
@@ -66,6 +72,11 @@ DETECTING_ALARMS = frozenset(
 # incidents that a hold for another reason would not explain: only their own alarm counts
 DETECTED_BY = {"reversed_off_deck": frozenset({"vehicle_reversed_off_deck"})}
 DETECT_WINDOW_S = 120.0
+# the approach vehicle an officer must decide: held, plate only, or no tag at all (a
+# truck that waits a minute unidentified carries a dead tag and no plate read helped)
+AWAITING_OFFICER = frozenset(
+    {ApproachStage.MISMATCH, ApproachStage.CONFIRMING, ApproachStage.WAITING_TAG}
+)
 # kept per lane for a look at the end; the report folds in what it needs as it comes
 # (full within the first simulated hour, so bench (e) sees a steady state after it)
 KEEP_EVENTS = 500
@@ -81,6 +92,8 @@ class SimLane:
     journal: MemoryJournal
     clearance: InProcessClearance
     stats: LaneStats
+    camera: SimCamera | None = None
+    identity: IdentityTally = field(default_factory=IdentityTally)
     alarms: list[tuple[float, str]] = field(default_factory=list)
     faults_injected: int = 0
     resets: int = 0
@@ -100,6 +113,7 @@ async def build_lane(
     misbehave: float,
     stack: AsyncExitStack,
     physics: list[Model] | None = None,
+    camera: bool = True,
 ) -> SimLane:
     config = memory_lane(f"L{index + 1:02d}")
     journal = MemoryJournal(keep_events=KEEP_EVENTS, keep_transactions=KEEP_TRANSACTIONS)
@@ -122,12 +136,17 @@ async def build_lane(
     )
     await stack.enter_async_context(emulated.serve(hub, physics))
     setup = await lane_setup(config, links=links, hub=hub)
+    cam = None
+    if camera:
+        cam = SimCamera(emulated.world, f"{config.id}-entry", seed + index, SIM_EPOCH_S)
+        setup = replace(setup, params=replace(setup.params, camera=CameraParams()))
     ids = (f"{config.id}-{i}" for i in itertools.count(1))
     runtime = LaneRuntime(
         setup, journal, clearance, new_id=ids.__next__, wall_clock=_virtual_wall_clock
     )
-    lane = SimLane(config.id, emulated, runtime, journal, clearance, stats)
-    runtime.listeners.append(lambda _lane, e: _alarm(lane, e))
+    lane = SimLane(config.id, emulated, runtime, journal, clearance, stats, cam)
+    runtime.listeners.append(lambda _lane, e: _heard(lane, e))
+    journal.on_commit.append(lane.identity.committed)
     return lane
 
 
@@ -160,9 +179,12 @@ def committed_check(journal: MemoryJournal) -> Callable[[str], bool]:
     return check
 
 
-def _alarm(lane: SimLane, event: PublishEvent) -> None:
+def _heard(lane: SimLane, event: PublishEvent) -> None:
     if event.type == "alarm":
         lane.alarms.append((asyncio.get_running_loop().time(), str(event.data.get("code"))))
+    core = lane.runtime.core
+    deck = None if core is None or core.deck is None else core.deck.tag
+    lane.identity.heard(event, deck)
 
 
 async def _traffic(lane: SimLane, misbehave: float, rng: random.Random) -> None:
@@ -170,42 +192,92 @@ async def _traffic(lane: SimLane, misbehave: float, rng: random.Random) -> None:
     while True:
         if world.queue_length < 2:
             bad = rng.random() < misbehave
-            world.spawn(world.make_truck(rng.choice(MISBEHAVIOURS) if bad else Behaviour.OBEY))
+            truck = world.make_truck(rng.choice(MISBEHAVIOURS) if bad else Behaviour.OBEY)
+            if truck.behaviour == Behaviour.SWAPPED_TAG:
+                lane.identity.swapped_tags.add(truck.tag_hex)
+            lane.identity.dead_tags += truck.behaviour == Behaviour.DEAD_TAG
+            world.spawn(truck)
         await asyncio.sleep(1.0)
 
 
 async def officer_on_duty(lane: SimLane) -> None:
-    """On duty: a held vehicle is decided after a minute, a latched fault reset."""
-    held_since: float | None = None
-    loop = asyncio.get_running_loop()
+    """On duty: a held vehicle is decided a minute after it was held (rejected when the
+    officer finds its tag is another truck's, released otherwise), a latched fault reset;
+    a vehicle held at the approach is checked against its papers (confirmed, or refused
+    when its tag is not its own); one standing unidentified is identified by hand."""
+    officer = Officer(lane)
     while True:
         await asyncio.sleep(5.0)
         core = lane.runtime.core
-        if core is None:
-            continue
-        if core.state in (LaneState.HOLD, LaneState.FAULT):
-            held_since = held_since or loop.time()
-            if loop.time() - held_since >= 60:
-                action = (
-                    OperatorAction.RESET
-                    if core.state == LaneState.FAULT
-                    else OperatorAction.RELEASE
-                )
-                lane.runtime.feed(
-                    OperatorCommanded(
-                        loop.time(),
-                        action,
-                        "officer.sim",
-                        Role.OFFICER,
-                        authenticated=True,
-                        reason="simulated officer",
-                    )
-                )
-                lane.resets += action == OperatorAction.RESET
-                lane.releases += action == OperatorAction.RELEASE
-                held_since = None
+        if core is not None:
+            officer.look(core, asyncio.get_running_loop().time())
+
+
+class Officer:
+    """What an officer on duty decides, seeing the truth a real one finds on inspection."""
+
+    def __init__(self, lane: SimLane) -> None:
+        self.lane = lane
+        self.deck_since: float | None = None
+        self.approach_since: float | None = None
+
+    def look(self, core: LaneCore, now: float) -> None:
+        self._deck(core, now)
+        self._approach(core, now)
+
+    def _deck(self, core: LaneCore, now: float) -> None:
+        if core.state not in (LaneState.HOLD, LaneState.FAULT):
+            self.deck_since = None
+            return
+        self.deck_since = self.deck_since or now
+        if now - self.deck_since < OFFICER_WALK_S:
+            return
+        if core.state == LaneState.FAULT:
+            action = OperatorAction.RESET
         else:
-            held_since = None
+            swapped = core.deck is not None and core.deck.tag in self.lane.identity.swapped_tags
+            action = OperatorAction.REJECT if swapped else OperatorAction.RELEASE
+        self._act(action, now)
+        self.lane.resets += action == OperatorAction.RESET
+        self.lane.releases += action == OperatorAction.RELEASE
+        self.deck_since = None
+
+    def _approach(self, core: LaneCore, now: float) -> None:
+        approach = core.approach
+        waiting = approach is not None and approach.stage in AWAITING_OFFICER
+        if approach is None or not waiting:
+            self.approach_since = None
+            return
+        self.approach_since = self.approach_since or now
+        if now - self.approach_since < OFFICER_WALK_S:
+            return
+        self.approach_since = None
+        truck = self._at_the_stop_line()
+        if approach.stage == ApproachStage.WAITING_TAG:
+            if truck is not None:  # its tag read off the papers and typed in
+                self._act(OperatorAction.IDENTIFY, now, tag=truck.tag_hex)
+        elif truck is not None and truck.tag_hex in self.lane.identity.swapped_tags:
+            self._act(OperatorAction.REFUSE, now)
+        else:
+            self._act(OperatorAction.CONFIRM, now)
+
+    def _at_the_stop_line(self) -> Truck | None:
+        world = self.lane.emulated.world
+        waiting = [t for t in world.trucks if t.phase in (Phase.APPROACH, Phase.AT_STOP)]
+        return max(waiting, key=lambda t: t.front, default=None)
+
+    def _act(self, action: OperatorAction, now: float, tag: str | None = None) -> None:
+        self.lane.runtime.feed(
+            OperatorCommanded(
+                now,
+                action,
+                "officer.sim",
+                Role.OFFICER,
+                authenticated=True,
+                tag=tag,
+                reason="simulated officer",
+            )
+        )
 
 
 async def _faults(lane: SimLane, per_hour: float, rng: random.Random) -> None:
@@ -267,6 +339,8 @@ def _report(
             Counter(code for lane in lanes for _, code in lane.alarms).most_common()
         ),
         "driver_incident_kinds": sorted({i.kind for _, i in driver}),
+        **identity_report([lane.identity for lane in lanes], through),
+        "camera": all(lane.camera is not None for lane in lanes),
         "controller_caused_violations": len(caused),
         "controller_caused_detail": sorted({i.kind for i in caused}),
         "speed_x_real_time": round(hours * 3600 / real_s, 1) if real_s else None,
@@ -287,6 +361,7 @@ class SimSpec:
     seed: int = 0
     faults: float = 0.0
     misbehave: float = 0.0
+    camera: bool = True  # an entry camera on every lane, cross-checking the tags
 
     def __post_init__(self) -> None:
         if self.lanes < 1:
@@ -321,7 +396,16 @@ async def run_simulation(
     physics: list[Model] = []  # every lane's models, on one ticker: one timer a step
     async with AsyncExitStack() as stack:
         lanes = [
-            await build_lane(i, seed, hub, links, misbehave=misbehave, stack=stack, physics=physics)
+            await build_lane(
+                i,
+                seed,
+                hub,
+                links,
+                misbehave=misbehave,
+                stack=stack,
+                physics=physics,
+                camera=spec.camera,
+            )
             for i in range(lanes_n)
         ]
         ticker = asyncio.get_running_loop().create_task(
@@ -341,6 +425,8 @@ async def run_simulation(
                     tg.create_task(officer_on_duty(lane)),
                     tg.create_task(_faults(lane, faults, rng)),
                 ]
+                if lane.camera is not None:
+                    workers.append(tg.create_task(lane.camera.run(lane.runtime)))
             end = start + hours * 3600
             # to the end exactly, a minute at a time (the last maybe shorter): a loop on
             # "before the end" ran a minute too many when the clock's sum fell a hair short
