@@ -167,13 +167,16 @@ def simulate(
     html_out: Path | None = typer.Option(
         None, "--html", help="Write the report as a page with charts (inline SVG)."
     ),
+    camera: bool = typer.Option(
+        True, "--camera/--no-camera", help="An entry camera cross-checking tags on every lane."
+    ),
 ) -> None:
     """Many lanes, the full polling stack, virtual time: a report of throughput and safety."""
     from controller.cli.simulate import simulate as run_simulation
 
     console = Console(highlight=False)
     code = run_simulation(
-        lanes, hours, seed, faults, misbehave, json_out, console, html_out=html_out
+        lanes, hours, seed, faults, misbehave, json_out, console, html_out=html_out, camera=camera
     )
     raise typer.Exit(code)
 

@@ -74,9 +74,26 @@ def _sections(r: Mapping[str, object]) -> list[tuple[str, list[tuple[str, str]]]
         ("throughput", _throughput(r)),
         ("timings (median)", _timings(r)),
         ("officers and faults", _officers(r)),
+        ("identity (tag and plate)", _identity(r)),
         ("safety", _safety(r)),
         ("alarms raised (count)", _alarms(r)),
         ("per lane", _lanes(r)),
+    ]
+
+
+def _identity(r: Mapping[str, object]) -> list[tuple[str, str]]:
+    return [
+        ("entry camera", "on every lane" if r["camera"] else "none (tags alone)"),
+        ("swapped tags (another truck's)", _num(r["swapped_tags"])),
+        ("  caught before the deck", _num(r["swapped_caught_before_deck"])),
+        ("  caught by weight", _num(r["swapped_caught_by_weight"])),
+        ("  missed (must be 0)", _num(r["swapped_missed"])),
+        ("dead tags", _num(r["dead_tags"])),
+        ("identified by plate", _num(r["identified_by_plate"])),
+        ("admitted on the tag alone (marked)", _num(r["admitted_on_tag_alone"])),
+        ("held at the approach, truck was right", _num(r["false_identity_holds"])),
+        ("officer holds", _num(r["officer_holds_per_100_vehicles"], " per 100 vehicles", 2)),
+        ("  of them identity holds", _num(r["identity_holds_per_100_vehicles"], " per 100", 2)),
     ]
 
 

@@ -26,11 +26,13 @@ def simulate(
     console: Console,
     progress_to: TextIO | None = None,
     html_out: Path | None = None,
+    *,
+    camera: bool = True,
 ) -> int:
     """Run, print the report (a table), write `json_out`; exit code 1 on a controller-caused
     violation. Progress goes to `progress_to` (stderr) only when it is a terminal."""
     ran: list[SimLane] = []
-    spec = SimSpec(lanes, hours, seed, faults, misbehave)
+    spec = SimSpec(lanes, hours, seed, faults, misbehave, camera)
     with progress_for(progress_to or sys.stderr, hours) as progress:
         report = run(spec, progress, on_done=ran.extend)
     if html_out is not None:  # the page's plots (sim_html.py) from the lanes as they ended

@@ -1,6 +1,8 @@
-"""A truck carrying another vehicle's tag, through the full polling stack: the in-process
-clearance service declares the manifest's weight for the tag, the scale weighs the truck
-as it is, and the lane holds it for an officer instead of clearing it."""
+"""A truck carrying another vehicle's tag, through the full polling stack. Without a
+camera, the in-process clearance service declares the manifest's weight for the tag, the
+scale weighs the truck as it is, and the lane holds it on the deck for an officer; with
+the entry camera, its plate is not the one on file for the tag and it is held at the
+approach before it reaches the deck."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from contextlib import AsyncExitStack
 import pytest
 
 from controller.core.commands import PublishEvent
-from controller.core.types import LaneState
+from controller.core.types import ApproachStage, LaneState
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.base import EmulatedClock, Model, run_models
@@ -23,7 +25,14 @@ async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
     physics: list[Model] = []
     async with AsyncExitStack() as stack:
         lane = await build_lane(
-            0, 5, MemoryHub(), ModbusLinks(), misbehave=0.0, stack=stack, physics=physics
+            0,
+            5,
+            MemoryHub(),
+            ModbusLinks(),
+            misbehave=0.0,
+            stack=stack,
+            physics=physics,
+            camera=False,
         )
         world = lane.emulated.world
         truck = world.spawn(world.make_truck(Behaviour.SWAPPED_TAG))
@@ -56,3 +65,49 @@ async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
     )
     assert not lane.journal.transactions  # nothing committed: an officer decides
     assert "lane_held" in lane.runtime.alarms
+
+
+@pytest.mark.looptime
+async def test_with_the_camera_a_swapped_tag_is_held_before_the_deck() -> None:
+    physics: list[Model] = []
+    async with AsyncExitStack() as stack:
+        lane = await build_lane(
+            0, 5, MemoryHub(), ModbusLinks(), misbehave=0.0, stack=stack, physics=physics
+        )
+        assert lane.camera is not None
+        world = lane.emulated.world
+        truck = world.spawn(world.make_truck(Behaviour.SWAPPED_TAG))
+        lane.identity.swapped_tags.add(truck.tag_hex)
+        held = asyncio.Event()
+        seen: list[str] = []
+
+        def on_event(_lane: str, event: PublishEvent) -> None:
+            seen.append(event.type)
+            if event.type == "alarm" and event.data["code"] == "identity_mismatch":
+                held.set()
+
+        lane.runtime.listeners.append(on_event)
+        async with asyncio.TaskGroup() as tg:
+            tasks = [
+                tg.create_task(run_models(physics, EmulatedClock(), 0.05)),
+                tg.create_task(lane.runtime.run()),
+                tg.create_task(lane.camera.run(lane.runtime)),
+            ]
+            async with asyncio.timeout(120):
+                await held.wait()
+            for task in tasks:
+                task.cancel()
+        lane.clearance.cancel_all()
+    core = lane.runtime.core
+    assert core is not None
+    assert core.approach is not None
+    assert core.approach.stage == ApproachStage.MISMATCH
+    assert core.approach.tag == truck.tag_hex
+    best = core.approach.best_read()
+    assert best is not None
+    assert best.plate == truck.plate  # the camera read the truck as it is
+    assert core.approach.expected_plate == truck.papers_plate != truck.plate
+    assert core.deck is None
+    assert "vehicle_admitted" not in seen
+    assert truck.front < 0  # still before the entry arm
+    assert lane.identity.caught_before_deck == {truck.tag_hex}
