@@ -43,14 +43,14 @@ class SimCamera:
         self.camera_id = camera_id
         self.reads = 0
 
-    async def run(self, runtime: LaneRuntime) -> None:
+    async def run(self, runtime: LaneRuntime, time_scale: float = 1.0) -> None:
         """Look at the world every POLL_S of loop time (the world moves on its own
-        ticker) and feed what the camera reports."""
+        ticker, `time_scale` times faster) and feed what the camera reports."""
         loop = asyncio.get_running_loop()
         last = loop.time()
         while True:
             now = loop.time()
-            self.feed.advance(now - last)
+            self.feed.advance((now - last) * time_scale)
             last = now
             for body in self.interface.events():
                 read = decode_event(self.camera_id, body)  # the listener's own check

@@ -5,6 +5,11 @@ The lane's devices are the real emulators served in memory, the controller is th
 runtime with its drivers and the in-memory transports, and the world sends trucks with a
 saturated queue. On a terminal the view refreshes in place; otherwise it prints plain
 lines as things happen. `--vehicles N` stops after N vehicles and prints a summary.
+
+The lane has an entry camera (simulation/camera.py): the manifest denies every fifth
+truck, and the sixth carries another truck's tag. Its plate is not the one on file for
+that tag, so it is held at the approach (`identity_mismatch`) before it can reach the
+deck; the demo's officer looks at it and refuses it, and it reverses out.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import itertools
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rich.console import Console
 from rich.live import Live
@@ -22,18 +27,27 @@ from rich.table import Table
 
 from controller.central import in_process_clearance
 from controller.core.commands import PublishEvent
-from controller.core.types import ApproachStage
+from controller.core.events import OperatorCommanded
+from controller.core.params import CameraParams
+from controller.core.types import ApproachStage, OperatorAction, Role
 from controller.runtime.build import lane_setup
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import MemoryJournal
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.lane import EmulatedLane
+from emulators.world import Behaviour
+from simulation.camera import SimCamera
 from simulation.emulation import memory_lane, spec_from_config, world_manifest
 
+SWAPPED_TRUCK = 6  # the demo's sixth truck carries another truck's tag
+OFFICER_LOOKS_S = 5.0  # the demo's officer decides a held approach vehicle this much later
 SHOWN_EVENTS = frozenset(
     {
         "vehicle_identified",
+        "identity_checked",
+        "identity_confirmed",
+        "vehicle_refused",
         "clearance_decided",
         "vehicle_admitted",
         "weight_captured",
@@ -70,21 +84,49 @@ async def run_live_demo(vehicles: int, time_scale: float, seed: int, console: Co
         seed=seed,
     )
     interactive = sys.stdout.isatty()
+    camera = SimCamera(emulated.world, "L01-entry", seed, time.time())
     async with emulated.serve(hub):
         setup = await lane_setup(config, links=links, hub=hub)
+        setup = replace(setup, params=replace(setup.params, camera=CameraParams()))
         ids = (f"{seed:04d}-{i:06d}" for i in itertools.count(1))
         runtime = LaneRuntime(setup, demo.journal, clearance, new_id=ids.__next__)
         demo.runtime = runtime
         runtime.listeners.append(lambda lane, e: _log(demo, console, e, plain=not interactive))
-        task = asyncio.create_task(runtime.run(), name="lane:L01")
+        tasks = [
+            asyncio.create_task(runtime.run(), name="lane:L01"),
+            asyncio.create_task(camera.run(runtime, time_scale), name="camera:L01"),
+            asyncio.create_task(_officer(runtime), name="officer:L01"),
+        ]
         try:
             await _traffic(demo, emulated, vehicles, console, interactive)
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             clearance.cancel_all()
     _summary(demo, console)
     return demo
+
+
+async def _officer(runtime: LaneRuntime) -> None:
+    """The demo's officer: a vehicle held at the approach is looked at and, its plate not
+    being the one on file for its tag, refused (it reverses out)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(OFFICER_LOOKS_S)
+        core = runtime.core
+        approach = core.approach if core is not None else None
+        if approach is not None and approach.stage == ApproachStage.MISMATCH:
+            runtime.feed(
+                OperatorCommanded(
+                    loop.time(),
+                    OperatorAction.REFUSE,
+                    "officer.demo",
+                    Role.OFFICER,
+                    authenticated=True,
+                    reason="the plate is not the one on the papers for this tag",
+                )
+            )
 
 
 def _committed(demo: DemoLane) -> Callable[[str], bool]:
@@ -105,8 +147,9 @@ async def _traffic(
     ):
         while world.departed_count + world.turned_away_count < vehicles:
             if world.queue_length < 2 and spawned < vehicles:
-                world.spawn(world.make_truck())
                 spawned += 1
+                swapped = spawned == SWAPPED_TRUCK
+                world.spawn(world.make_truck(Behaviour.SWAPPED_TAG if swapped else Behaviour.OBEY))
             await asyncio.sleep(0.25)
             if interactive:
                 live.update(_view(demo))
@@ -171,6 +214,7 @@ def _view(demo: DemoLane) -> Table:
             "deck",
             f"{shown_kg(snap.get('deck_kg'), band)}  vehicle {snap.get('deck_vehicle') or '-'}",
         ),
+        ("approach", _approach(runtime)),
         ("queue", str(world.queue_length if world else 0)),
         ("transactions", str(len(demo.journal.transactions))),
         ("alarms", _alarm_names(snap.get("alarms"))),
@@ -180,6 +224,17 @@ def _view(demo: DemoLane) -> Table:
     for line in demo.events[-6:]:
         table.add_row("", line)
     return table
+
+
+def _approach(runtime: LaneRuntime | None) -> str:
+    core = runtime.core if runtime is not None else None
+    approach = core.approach if core is not None else None
+    if approach is None:
+        return "-"
+    best = approach.best_read()
+    plate = "-" if best is None else f"{best.plate} ({best.confidence:.2f})"
+    on_file = approach.expected_plate or "-"
+    return f"{approach.stage.value}  tag {approach.tag or '-'}  plate {plate}  on file {on_file}"
 
 
 def _barriers(barriers: object) -> str:
@@ -205,8 +260,10 @@ def _summary(demo: DemoLane, console: Console) -> None:
     caused = world.oracle.by("controller") if world else []
     through = world.departed_count if world else 0
     turned = world.turned_away_count if world else 0
+    refused = sum("vehicle_refused" in line for line in demo.events)
     console.print(
-        f"vehicles through: {through}; denied and reversed out: {turned}; "
+        f"vehicles through: {through}; denied or refused, reversed out: {turned} "
+        f"(held at the approach for identity and refused: {refused}); "
         f"controller-caused safety incidents: {len(caused)}"
     )
 

@@ -52,12 +52,12 @@ GATEWAY_CONFIG = typer.Option(
 @app.command()
 def demo(
     vehicles: int = typer.Option(
-        5,
+        6,
         "--vehicles",
         "-n",
         min=1,
         max=10_000,
-        help="Stop after this many vehicles and print a summary.",
+        help="Stop after this many vehicles (the 6th carries another's tag) and sum up.",
     ),
     time_scale: float = typer.Option(
         4.0,

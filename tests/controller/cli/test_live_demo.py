@@ -1,5 +1,6 @@
 """`gatectl demo` end to end in virtual time: the real runtime, drivers, in-memory
-transports and emulators; every vehicle committed, a denial reversed out, no incident."""
+transports and emulators; every vehicle committed, a denial reversed out, a swapped tag
+held at the approach and refused before it reached the deck, no incident."""
 
 from __future__ import annotations
 
@@ -18,11 +19,15 @@ from simulation.scripted import ScriptedLane, Truck
 @pytest.mark.looptime(start=5000.0)  # a loop clock far from 0, like a gateway's uptime
 async def test_the_demo_runs_vehicles_through_and_reports() -> None:
     out = io.StringIO()
-    demo = await run_live_demo(5, 4.0, 1, Console(file=out, width=120))
+    demo = await run_live_demo(6, 4.0, 1, Console(file=out, width=120))
     assert demo.emulated is not None
     world = demo.emulated.world
     assert len(world.departed) == 4
-    assert len(world.turned_away) == 1  # the manifest denies every 5th truck
+    # the manifest denies every 5th truck; the 6th carries another's tag: held, refused
+    assert [t.ident for t in world.turned_away] == [5, 6]
+    swapped = world.turned_away[1]
+    assert swapped.plate != swapped.papers_plate
+    assert swapped.front < 0  # it never passed the entry arm
     records = list(demo.journal.transactions.values())
     assert [r.outcome for r in records] == [Outcome.CLEARED] * 4
     assert {r.tag for r in records} == {t.tag_hex for t in world.departed}
@@ -32,7 +37,11 @@ async def test_the_demo_runs_vehicles_through_and_reports() -> None:
     # each stamped with the seconds since the demo started (the first at boot, under 5 s)
     first = next(line for line in text.splitlines() if "state_changed" in line)
     assert 0.0 <= float(first.split("s", 1)[0]) < 5.0
-    assert "vehicles through: 4; denied and reversed out: 1" in text
+    assert "vehicles through: 4; denied or refused, reversed out: 2" in text
+    assert "(held at the approach for identity and refused: 1)" in text
+    held = next(line for line in text.splitlines() if "verdict=hold" in line)
+    assert f"tag={swapped.tag_hex}" in held
+    assert f"plate={swapped.plate}" in held
     # the denied truck's reverse-out has its line
     assert "approach_cleared       the truck at the approach reversed out (denied)" in text
 
