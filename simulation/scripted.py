@@ -51,6 +51,7 @@ class Truck:
     gross_kg: int
     decision: Decision = Decision.GRANT
     declared_kg: int | None = None
+    plate: str | None = None  # on its papers: the manifest names it with the decision
 
 
 @dataclass(slots=True)
@@ -191,10 +192,20 @@ class ScriptedLane:
         self.feed(TransactionCommitted(self.now, record.transaction_id))
 
     def _decide(self, request: RequestClearance) -> None:
-        truck = self.manifest.get(request.tag)
+        """As the reference central does: by tag, naming the papers' plate; by plate
+        alone (a dead tag), the truck with that plate, the plate echoed."""
+        truck = self._on_manifest(request)
         decision = truck.decision if truck else Decision.DENY
         declared = truck.declared_kg if truck else None
-        self.feed(ClearanceDecided(self.now, request.request_id, decision, declared))
+        plate = request.plate if request.tag is None else (truck.plate if truck else None)
+        decided = ClearanceDecided(self.now, request.request_id, decision, declared, plate=plate)
+        self.feed(decided)
+
+    def _on_manifest(self, request: RequestClearance) -> Truck | None:
+        if request.tag is not None:
+            return self.manifest.get(request.tag)
+        plated = (t for t in self.manifest.values() if t.plate and t.plate == request.plate)
+        return next(plated, None)
 
     # ------------------------------------------------------------------ devices
     def _move(self, command: MoveBarrier) -> None:
