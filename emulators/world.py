@@ -202,9 +202,12 @@ class World:
         return truck
 
     def _other_plate(self, plate: str) -> str:
-        """Another vehicle's plate, from the plates' own dice (the world's stay as they are)."""
-        other = plate
-        while other == plate:
+        """Another vehicle's plate, from the plates' own dice (the world's stay as they are).
+        A redraw when it is the truck's own: bounded, for dice that always say the same."""
+        other = vietnamese_plate(self.plate_rng)
+        for _ in range(16):
+            if other != plate:
+                break
             other = vietnamese_plate(self.plate_rng)
         return other
 
