@@ -3,11 +3,11 @@
 Theory of operation: a manifest maps tags to a decision, the declared gross and the
 vehicle's plate; unknown tags are denied (DESIGN section 6). A request by plate alone (a
 dead tag, issue 15) is answered from the entry with that plate; an unknown plate is
-denied likewise. Every decision is signed with the service's Ed25519
-key and carries a `seq` strictly increasing per (lane, kind). The counter is persisted
-(written to a temporary file, fsync'd and renamed) *before* the message leaves, so a
-restarted service never reuses a seq that a gateway has already accepted. Times come
-from an injected wall clock, so the demo and simulations sign in virtual time.
+denied likewise. Every decision is signed with the service's Ed25519 key and carries a
+`seq` strictly increasing per (lane, kind). The counter is persisted (written to a
+temporary file, fsync'd and renamed) *before* the message leaves, so a restarted service
+never reuses a seq that a gateway has already accepted. Times come from an injected wall
+clock, so the demo and simulations sign in virtual time.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ import aiomqtt
 from controller.bridge.payloads import (
     ClearanceRequestPayload,
     EventPayload,
+    IdentityPayload,
     Payload,
     StatePayload,
     StatusPayload,
@@ -369,5 +370,7 @@ def transaction_payload(row: OutboxRow, indicator: str = "") -> bytes:
     body["reason"] = record.get("reason") or ""
     identity = record.get("identity")
     if isinstance(identity, dict):  # the journal codec's asdict(IdentityCheck); None before
-        body["identity"] = {k: v for k, v in identity.items() if v is not None}
+        # the contract's fields only: a field the record gains later must not stop the drain
+        known = IdentityPayload.model_fields
+        body["identity"] = {k: v for k, v in identity.items() if k in known and v is not None}
     return dump(TransactionPayload.model_validate(body))
