@@ -1,11 +1,13 @@
 """The reference central clearance service (`gatectl central`, and in-process).
 
-Theory of operation: a manifest maps tags to a decision and the declared gross; unknown
-tags are denied (DESIGN section 6). Every decision is signed with the service's Ed25519
-key and carries a `seq` strictly increasing per (lane, kind). The counter is persisted
-(written to a temporary file, fsync'd and renamed) *before* the message leaves, so a
-restarted service never reuses a seq that a gateway has already accepted. Times come
-from an injected wall clock, so the demo and simulations sign in virtual time.
+Theory of operation: a manifest maps tags to a decision, the declared gross and the
+vehicle's plate; unknown tags are denied (DESIGN section 6). A request by plate alone (a
+dead tag, issue 15) is answered from the entry with that plate; an unknown plate is
+denied likewise. Every decision is signed with the service's Ed25519 key and carries a
+`seq` strictly increasing per (lane, kind). The counter is persisted (written to a
+temporary file, fsync'd and renamed) *before* the message leaves, so a restarted service
+never reuses a seq that a gateway has already accepted. Times come from an injected wall
+clock, so the demo and simulations sign in virtual time.
 """
 
 from __future__ import annotations
@@ -28,13 +30,12 @@ from controller.bridge.payloads import ClearanceRequestPayload, utc_text
 from controller.bridge.reception import AuditSink, EventSink, Reception
 from controller.bridge.signing import Signer
 from controller.bridge.verify import MemorySeqStore, SeqStore, Verifier
-from controller.clearance import ManifestEntry
+from controller.clearance import Lookup, ManifestEntry, manifest_lookup
 from controller.core.types import Decision
 from controller.errors import ConfigError, keeping_cancellation
 from controller.runtime.ports import DecisionSink
 
 log = logging.getLogger(__name__)
-Lookup = Callable[[str], ManifestEntry | None]
 IN_PROCESS_KEY_ID = "central-in-process"
 
 
@@ -114,18 +115,20 @@ class Central:
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, ManifestEntry], **kw: object) -> Central:
-        return cls(lambda tag: manifest.get(tag.upper()), **kw)  # type: ignore[arg-type]
+        return cls(manifest_lookup(manifest), **kw)  # type: ignore[arg-type]
 
-    def decide(self, lane: str, request_id: str, tag: str) -> dict[str, object]:
-        """The signed decision for a clearance request (unknown tags are denied)."""
-        entry = self.lookup(tag)
-        body: dict[str, object] = {
-            "schema": "gatebridge.decision/1",
-            "lane": lane,
-            "tag": tag,
-            "request_id": request_id,
-            "decision": (Decision.DENY if entry is None else entry.decision).value,
-        }
+    def decide(
+        self, lane: str, request_id: str, tag: str | None, plate: str | None = None
+    ) -> dict[str, object]:
+        """The signed decision for a clearance request by tag (naming the entry's plate
+        when it has one: the lane checks it against its camera) or by plate alone (that
+        plate echoed). Unknown tags and unknown plates are denied."""
+        entry = self.lookup(tag, plate)
+        body: dict[str, object] = {"schema": "gatebridge.decision/1", "lane": lane}
+        named = plate if tag is None else (entry.plate if entry is not None else None)
+        body |= {k: v for k, v in (("tag", tag), ("plate", named)) if v is not None}
+        body["request_id"] = request_id
+        body["decision"] = (Decision.DENY if entry is None else entry.decision).value
         if entry is not None and entry.declared_gross_kg is not None:
             body["declared_gross_kg"] = entry.declared_gross_kg
         if entry is not None and entry.tolerance_kg is not None:
@@ -176,7 +179,14 @@ class InProcessClearance:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)  # noqa: S311 - simulated service latency
 
-    def request(self, lane: str, request_id: str, tag: str, deliver: DecisionSink) -> None:
+    def request(
+        self,
+        lane: str,
+        request_id: str,
+        tag: str | None,
+        deliver: DecisionSink,
+        plate: str | None = None,
+    ) -> None:
         self.requests += 1
         self.reception.expect(lane, request_id, deliver)
         latency = self.median_s * self._rng.lognormvariate(0, 0.35) if self.median_s else 0.0
@@ -184,9 +194,9 @@ class InProcessClearance:
         async def answer() -> None:
             await asyncio.sleep(latency)
             if self.sign_off_loop:
-                signed = await asyncio.to_thread(self.central.decide, lane, request_id, tag)
+                signed = await asyncio.to_thread(self.central.decide, lane, request_id, tag, plate)
             else:
-                signed = self.central.decide(lane, request_id, tag)
+                signed = self.central.decide(lane, request_id, tag, plate)
             await self.reception.receive("decision", lane, json.dumps(signed).encode())
 
         task = asyncio.get_running_loop().create_task(answer(), name=f"clearance:{request_id}")
@@ -262,5 +272,5 @@ def _answer(central: Central, topic: str, raw: object) -> tuple[str, bytes] | No
     if len(parts) != 6 or parts[3] != request.lane:
         log.warning("central: request for lane %s on topic %s ignored", request.lane, topic)
         return None
-    decision = central.decide(request.lane, request.request_id, request.tag)
+    decision = central.decide(request.lane, request.request_id, request.tag, request.plate)
     return "/".join([*parts[:4], "clearance", "decision"]), json.dumps(decision).encode()

@@ -48,7 +48,7 @@ class Behaviour(StrEnum):
     TAILGATE = "tailgate"  # follows the truck ahead through the entry, ignoring the light
     STOP_UNDER_ARM = "stop_under_arm"  # stops with its rear under the entry arm for a while
     HALF_ON_DECK = "half_on_deck"  # rear over beam_in until told to move or shown green
-    SWAPPED_TAG = "swapped_tag"  # carries a tag whose manifest weight is not its own
+    SWAPPED_TAG = "swapped_tag"  # carries a tag whose manifest weight and plate are not its own
     REVERSE_OFF_DECK = "reverse_off_deck"  # backs off the deck and out through the entry
     DEAD_TAG = "dead_tag"  # obeys, but its tag never answers the reader: identified by hand
 
@@ -101,6 +101,9 @@ class Truck:
     turned_back: bool = False  # REVERSE_OFF_DECK: has backed off once (then it obeys)
     backing: bool = False  # moved backwards in the last step (the queue behind makes room)
     plate: str = ""  # the number plate a lane camera reads (emulators/camera/)
+    # the plate the manifest has for its tag: `plate`, but for a SWAPPED_TAG truck the
+    # plate of the vehicle whose tag it carries
+    papers_plate: str = ""
 
     @property
     def body(self) -> tuple[float, float]:
@@ -191,10 +194,22 @@ class World:
         tag = bytes.fromhex("E28011") + self._ids.to_bytes(9, "big")
         declared = gross if behaviour != Behaviour.SWAPPED_TAG else gross + 8000
         truck = Truck(self._ids, tag, gross, length, behaviour, declared)
-        truck.plate = vietnamese_plate(self.plate_rng)
+        truck.plate = truck.papers_plate = vietnamese_plate(self.plate_rng)
+        if behaviour == Behaviour.SWAPPED_TAG:
+            truck.papers_plate = self._other_plate(truck.plate)
         if behaviour == Behaviour.REVERSE_OFF_DECK:  # drawn only for it: other dice unchanged
             truck.reverse_after_s = round(self.rng.uniform(*REVERSE_AFTER_S), 1)
         return truck
+
+    def _other_plate(self, plate: str) -> str:
+        """Another vehicle's plate, from the plates' own dice (the world's stay as they are).
+        A redraw when it is the truck's own: bounded, for dice that always say the same."""
+        other = vietnamese_plate(self.plate_rng)
+        for _ in range(16):
+            if other != plate:
+                break
+            other = vietnamese_plate(self.plate_rng)
+        return other
 
     def spawn(self, truck: Truck) -> Truck:
         last = self.trucks[-1] if self.trucks else None

@@ -3,13 +3,11 @@ emulators, and only lazily): specs from config, in-memory lanes, world-backed cl
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from controller.clearance import ManifestEntry
+from controller.clearance import Lookup, ManifestEntry
 from controller.config.models import LaneConfig
 from controller.core.types import Decision
 from emulators.lane import LaneSpec
-from emulators.world import World
+from emulators.world import Truck, World
 
 # The channel map of every in-memory lane (demo, simulation, the runtime tests' harness).
 MEMORY_INPUTS = {
@@ -76,16 +74,27 @@ def memory_lane(lane_id: str, **emulation: float) -> LaneConfig:
     )
 
 
-def world_manifest(world: World, deny_every: int = 0) -> Callable[[str], ManifestEntry | None]:
-    """The central system's view of the trucks the world sends: declared weights from
-    their papers; with `deny_every` N, every N-th truck is denied."""
+def world_manifest(world: World, deny_every: int = 0) -> Lookup:
+    """The central system's view of the trucks the world sends: declared weights and
+    plates from their papers (a swapped tag's papers are another truck's); asked by plate
+    alone (a dead tag), the truck whose papers name it. With `deny_every` N, every N-th
+    truck is denied."""
 
-    def lookup(tag: str) -> ManifestEntry | None:
+    def lookup(tag: str | None, plate: str | None) -> ManifestEntry | None:
         for truck in [*world.trucks, *world.departed]:
-            if truck.tag_hex == tag.upper():
+            if _on_papers(truck, tag, plate):
                 denied = deny_every and truck.ident % deny_every == 0
-                decision = Decision.DENY if denied else Decision.GRANT
-                return ManifestEntry(decision=decision, declared_gross_kg=truck.declared_kg)
+                return ManifestEntry(
+                    decision=Decision.DENY if denied else Decision.GRANT,
+                    declared_gross_kg=truck.declared_kg,
+                    plate=truck.papers_plate or None,
+                )
         return None
 
     return lookup
+
+
+def _on_papers(truck: Truck, tag: str | None, plate: str | None) -> bool:
+    if tag is not None:
+        return truck.tag_hex == tag.upper()
+    return plate is not None and truck.papers_plate == plate

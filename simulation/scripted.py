@@ -201,10 +201,12 @@ class ScriptedLane:
         self.feed(TransactionCommitted(self.now, record.transaction_id))
 
     def _decide(self, request: RequestClearance) -> None:
+        """As the reference central does: by tag, naming the papers' plate; by plate
+        alone (a dead tag), the truck with that plate on file, the plate echoed."""
         truck = self._on_file(request)
         decision = truck.decision if truck else Decision.DENY
         declared = truck.declared_kg if truck else None
-        plate = truck.on_file if truck else None
+        plate = request.plate if request.tag is None else (truck.on_file if truck else None)
         self.feed(ClearanceDecided(self.now, request.request_id, decision, declared, plate=plate))
 
     def _on_file(self, request: RequestClearance) -> Truck | None:

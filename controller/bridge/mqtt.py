@@ -30,6 +30,7 @@ import aiomqtt
 from controller.bridge.payloads import (
     ClearanceRequestPayload,
     EventPayload,
+    IdentityPayload,
     Payload,
     StatePayload,
     StatusPayload,
@@ -171,11 +172,23 @@ class Bridge:
         """New rows may be in the journal: drain now rather than at the next poll."""
         self._wake.set()
 
-    def request(self, lane: str, request_id: str, tag: str, deliver: DecisionSink) -> None:
-        """ClearancePort: publish the request; the decision comes back verified, or never."""
+    def request(
+        self,
+        lane: str,
+        request_id: str,
+        tag: str | None,
+        deliver: DecisionSink,
+        plate: str | None = None,
+    ) -> None:
+        """ClearancePort: publish the request (by tag, with the plate read if any, or by
+        plate alone); the decision comes back verified, or never."""
         self.reception.expect(lane, request_id, deliver)
         payload = ClearanceRequestPayload(
-            lane=lane, request_id=request_id, tag=tag, ts=utc_text(self.wall_clock())
+            lane=lane,
+            request_id=request_id,
+            tag=tag,
+            plate=plate,
+            ts=utc_text(self.wall_clock()),
         )
         self._requests.put_nowait((self.wall_clock(), payload))
 
@@ -355,4 +368,9 @@ def transaction_payload(row: OutboxRow, indicator: str = "") -> bytes:
         if record.get(name) is not None:
             body[name] = record[name]
     body["reason"] = record.get("reason") or ""
+    identity = record.get("identity")
+    if isinstance(identity, dict):  # the journal codec's asdict(IdentityCheck); None before
+        # the contract's fields only: a field the record gains later must not stop the drain
+        known = IdentityPayload.model_fields
+        body["identity"] = {k: v for k, v in identity.items() if k in known and v is not None}
     return dump(TransactionPayload.model_validate(body))

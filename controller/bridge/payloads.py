@@ -9,9 +9,10 @@ a model never decides what was signed. Times are RFC 3339 UTC strings ending in 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from controller.core.types import Decision
 
@@ -32,6 +33,9 @@ UtcTime = Annotated[str, Field(min_length=20, max_length=35), AfterValidator(_ut
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Tag = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[0-9A-Fa-f]+$")]
+# a number plate as the lane camera normalises it (devices/camera/codec.py PLATE)
+PLATE_PATTERN = r"^[A-Z0-9]{4,10}$"
+Plate = Annotated[str, Field(min_length=4, max_length=10, pattern=PLATE_PATTERN)]
 Kg = Annotated[int, Field(ge=0, le=200_000)]
 Seq = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Sig = Annotated[str, Field(min_length=1, max_length=200)]
@@ -69,6 +73,14 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _tag_or_plate(tag: str | None, plate: str | None) -> None:
+    """A vehicle is named by its tag, its plate or both (issue 15: a truck whose tag is
+    dead is asked about by the plate the camera read), never by neither."""
+    if tag is None and plate is None:
+        # a model-level error has no location: the message names the field itself
+        raise PydanticCustomError("identified", "tag: missing, and no plate either")
+
+
 # ---------------------------------------------------------------------- outgoing
 class StatusPayload(Payload):
     schema_: Literal["gatebridge.status/1"] = Field("gatebridge.status/1", alias="schema")
@@ -84,6 +96,16 @@ class EventPayload(Payload):
     ts: UtcTime
     type: Name
     data: dict[str, object]
+
+
+class IdentityPayload(Payload):
+    """How the vehicle was identified (TransactionRecord.identity); absent parts omitted."""
+
+    method: Annotated[str, Field(min_length=1, max_length=64)]
+    plate: Plate | None = None
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    snapshot_sha256: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{64}$")] | None = None
+    expected_plate: Plate | None = None
 
 
 class TransactionPayload(Payload):
@@ -103,16 +125,26 @@ class TransactionPayload(Payload):
     stage_times: dict[str, float] = Field(default_factory=dict)
     # additive (gatebridge.transaction/1): the stages as UTC, beside the monotonic seconds
     stage_walltimes: dict[str, UtcTime] = Field(default_factory=dict)
+    # additive (issue 15): the tag and plate cross-check, on a lane with a camera
+    identity: IdentityPayload | None = None
 
 
 class ClearanceRequestPayload(Payload):
+    """By tag (with the plate read for it, when there is one) or by plate alone."""
+
     schema_: Literal["gatebridge.clearance_request/1"] = Field(
         "gatebridge.clearance_request/1", alias="schema"
     )
     lane: Name
     request_id: Id
-    tag: Tag
+    tag: Tag | None = None  # optional since issue 15 (additive: a tag alone is as before)
+    plate: Plate | None = None
     ts: UtcTime
+
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        _tag_or_plate(self.tag, self.plate)
+        return self
 
 
 class StatePayload(Payload):
@@ -133,12 +165,21 @@ class SignedPayload(Payload):
 
 
 class DecisionPayload(SignedPayload):
+    """`plate` (issue 15, additive): the plate central expects for the tag, or on a
+    request by plate that plate; a decision on a request by plate may name no tag."""
+
     schema_: Literal["gatebridge.decision/1"] = Field(alias="schema")
-    tag: Tag
+    tag: Tag | None = None
+    plate: Plate | None = None
     request_id: Id
     decision: Decision
     declared_gross_kg: Kg | None = None
     tolerance_kg: Kg | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        _tag_or_plate(self.tag, self.plate)
+        return self
 
 
 class CommandPayload(SignedPayload):

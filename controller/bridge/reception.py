@@ -106,6 +106,7 @@ class Reception:
                     payload.decision,
                     payload.declared_gross_kg,
                     payload.tolerance_kg,
+                    payload.plate,
                 )
             )
         elif isinstance(payload, CommandPayload):

@@ -178,8 +178,10 @@ def _model(kind: Kind, obj: Mapping[str, object]) -> SignedPayload:
         payload = MODELS[kind].model_validate(obj, strict=False)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "payload"
-        raise _Refused(Reason.MALFORMED, f"{where}: {first['msg']}") from None
+        where = ".".join(str(p) for p in first["loc"])
+        # a model-level check (tag or plate) has no location; its message names the field
+        detail = f"{where}: {first['msg']}" if where else first["msg"]
+        raise _Refused(Reason.MALFORMED, detail) from None
     if epoch_of(payload.expires_at) <= epoch_of(payload.issued_at):
         raise _Refused(Reason.MALFORMED, "expires_at: not after issued_at")
     return payload

@@ -17,7 +17,7 @@ from pathlib import Path
 from controller.bridge.mqtt import BrokerSettings
 from controller.bridge.signing import Signer, load_private_key, write_key_pair
 from controller.central import Central, FileSeqCounter, serve_central
-from controller.clearance import load_manifest
+from controller.clearance import load_manifest, manifest_lookup
 from controller.errors import ConfigError
 
 KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -43,12 +43,10 @@ def generate_keys(directory: Path, key_id: str) -> tuple[Path, Path]:
 def central_service(
     manifest: Path, signing_key: Path, key_id: str, state: Path | None, validity_s: float
 ) -> Central:
-    entries = load_manifest(manifest)
+    lookup = manifest_lookup(load_manifest(manifest), str(manifest))
     signer = Signer(check_key_id(key_id), load_private_key(signing_key))
     counter = FileSeqCounter(state or signing_key.with_suffix(".seq.json"))
-    return Central(
-        lambda tag: entries.get(tag.upper()), signer, time.time, counter, validity_s=validity_s
-    )
+    return Central(lookup, signer, time.time, counter, validity_s=validity_s)
 
 
 def run_central(central: Central, mqtt_url: str, ca_file: Path | None) -> None:

@@ -28,7 +28,7 @@ from controller.central import (
     InProcessClearance,
     in_process_clearance,
 )
-from controller.clearance import load_manifest
+from controller.clearance import load_manifest, manifest_lookup
 from controller.config.models import GatewayConfig, MqttConfig
 from controller.core.types import Role
 from controller.errors import ConfigError
@@ -112,13 +112,13 @@ async def standalone_clearance(
     manifest_path = config.clearance.manifest
     if manifest_path is None:
         raise ConfigError("clearance", "set mqtt (a central service) or clearance.manifest")
-    manifest = load_manifest(manifest_path)
+    lookup = manifest_lookup(load_manifest(manifest_path), str(manifest_path))
     counter = FileSeqCounter(central_seq_state(config))
     for lane in config.lanes:
         accepted = await journal.last_accepted_seq(lane.id, IN_PROCESS_KEY_ID, "decision")
         counter.at_least(lane.id, "decision", accepted)
     return in_process_clearance(
-        lambda tag: manifest.get(tag.upper()),
+        lookup,
         lanes=[lane.id for lane in config.lanes],
         journal=journal,
         wall_clock=time.time,

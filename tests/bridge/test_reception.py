@@ -12,7 +12,7 @@ from controller.bridge.payloads import CommandPayload
 from controller.bridge.reception import GATEWAY_LANE, Reception
 from controller.bridge.verify import Accepted, Reason, Rejection
 from controller.central import Central, FileSeqCounter, MemorySeqCounter, in_process_clearance
-from controller.clearance import ManifestEntry
+from controller.clearance import ManifestEntry, manifest_lookup
 from controller.core.types import Decision
 from controller.maintenance.audit import AuditLog, verify
 from controller.runtime.ports import MemoryJournal, VerifiedDecision
@@ -164,7 +164,7 @@ async def test_in_process_clearance_answers_after_its_latency_through_the_verifi
     loop = asyncio.get_running_loop()
     clock = Clock()
     clearance = in_process_clearance(
-        manifest.get,
+        manifest_lookup(manifest),
         lanes=["L01"],
         journal=journal,
         wall_clock=lambda: clock.now + loop.time(),

@@ -225,7 +225,7 @@ async def standalone(config: GatewayConfig, tmp: Path) -> object:
     opened = await open_journal(config)
     try:
         built = await standalone_clearance(config, opened, audit_log(config))
-        decision = built.central.lookup("E28011000000000000000001")
+        decision = built.central.lookup("E28011000000000000000001", None)
         return fingerprint((decision, built.reception.verifier.max_skew_s))
     finally:
         await opened.close()

@@ -83,10 +83,19 @@ class Manifest:
     decisions: dict[str, Decision] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def request(self, lane: str, request_id: str, tag: str, deliver: DecisionSink) -> None:
+    def request(
+        self,
+        lane: str,
+        request_id: str,
+        tag: str | None,
+        deliver: DecisionSink,
+        plate: str | None = None,
+    ) -> None:
+        key = tag if tag is not None else plate or ""
+
         async def answer() -> None:
             await asyncio.sleep(self.latency_s)
-            deliver(VerifiedDecision(request_id, self.decisions.get(tag, Decision.GRANT)))
+            deliver(VerifiedDecision(request_id, self.decisions.get(key, Decision.GRANT)))
 
         task = asyncio.get_running_loop().create_task(answer())
         self.tasks.add(task)

@@ -115,7 +115,7 @@ def _central_with_stale_seq() -> InProcessClearance:
     """A gateway that accepted seq 5 from a central that starts again at 1."""
     seqs = MemorySeqStore({("L01", IN_PROCESS_KEY_ID, "decision"): 5})
     made = in_process_clearance(
-        lambda _tag: None,
+        lambda _tag, _plate: None,
         lanes=["L01"],
         journal=MemoryJournal(),
         wall_clock=lambda: 1e9,
