@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.common import RESULTS, machine_info
 from bench.lane.capacity import part_capacity
+from bench.lane.identity import part_identity
 from bench.lane.safe import part_safe
 from bench.lane.scale import part_scale
 from bench.lane.shared import ABANDONED, PartResult, Row, Settings
@@ -26,10 +27,11 @@ PARTS: dict[str, Callable[[Settings], PartResult]] = {
     "scale": part_scale,  # (b) and (d)
     "safe": part_safe,
     "sim": part_sim,
+    "identity": part_identity,  # (f) the camera: two runs at once, counted in vehicles
 }
 
 
-PART_TIMEOUT_S = {"capacity": 3600, "safe": 900, "scale": 1800, "sim": 14400}
+PART_TIMEOUT_S = {"capacity": 3600, "safe": 900, "scale": 1800, "sim": 14400, "identity": 14400}
 
 
 class PartProcess:
@@ -70,6 +72,7 @@ def run_all(settings: Settings) -> dict[str, PartResult]:
             results[name] = PartProcess(name, settings, Path(tmp)).result()
         results["capacity"] = background.result()
         results["sim"] = PartProcess("sim", settings, Path(tmp)).result()
+        results["identity"] = PartProcess("identity", settings, Path(tmp)).result()
     return results
 
 

@@ -91,7 +91,7 @@ def _identity(r: Mapping[str, object]) -> list[tuple[str, str]]:
         ("dead tags", _num(r["dead_tags"])),
         ("identified by plate", _num(r["identified_by_plate"])),
         ("admitted on the tag alone (marked)", _num(r["admitted_on_tag_alone"])),
-        ("held at the approach, truck was right", _num(r["false_identity_holds"])),
+        ("false identity holds", _num(r["false_identity_holds"])),
         ("officer holds", _num(r["officer_holds_per_100_vehicles"], " per 100 vehicles", 2)),
         ("  of them identity holds", _num(r["identity_holds_per_100_vehicles"], " per 100", 2)),
     ]
