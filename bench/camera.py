@@ -47,6 +47,7 @@ READ_TIMEOUT_S = 30.0  # a driver waiting longer for its next read (a child spaw
 
 Body = tuple[str, bytes]  # (event_id, the POST body)
 Keys = dict[str, bytes]  # camera id -> its Bearer secret
+Sent = tuple[dict[str, float], float | None]  # POST times by id; a sender process's CPU s
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class CameraRun:
     latency_p50_ms: float
     latency_p99_ms: float
     cpu_us_per_event: float  # this process's: with the senders in the same loop, theirs too
+    sender_cpu_us_per_event: float | None  # the sender process's, when they have their own
 
 
 def camera_ids(count: int) -> list[str]:
@@ -133,22 +135,28 @@ async def send_all(url: str, keys: Keys, bodies: dict[str, list[Body]]) -> dict[
     return sent
 
 
+async def send_here(url: str, keys: Keys, bodies: dict[str, list[Body]]) -> Sent:
+    return await send_all(url, keys, bodies), None  # their CPU is in this process's
+
+
 def sender_process(url: str, keys: Keys, events: int, out: Connection) -> None:
     """The cameras in a spawned child: they make the same bodies, POST them, and send back
     their POST times (perf_counter is CLOCK_MONOTONIC, one clock for both processes)."""
     bodies = all_bodies(list(keys), events)
-    out.send(asyncio.run(send_all(url, keys, bodies)))
+    cpu = time.process_time()
+    sent = asyncio.run(send_all(url, keys, bodies))
+    out.send((sent, time.process_time() - cpu))
     out.close()
 
 
-async def send_from_child(url: str, keys: Keys, events: int) -> dict[str, float]:
+async def send_from_child(url: str, keys: Keys, events: int) -> Sent:
     context = multiprocessing.get_context("spawn")  # no fork of a process running a loop
     ours, theirs = context.Pipe(duplex=False)
     child = context.Process(target=sender_process, args=(url, keys, events, theirs))
     child.start()
     theirs.close()
     try:
-        sent: dict[str, float] = await asyncio.to_thread(ours.recv)  # EOFError: it died
+        sent: Sent = await asyncio.to_thread(ours.recv)  # EOFError: it died
     finally:
         await asyncio.to_thread(child.join, 30)
     check(child.exitcode == 0, f"the sender process ended with {child.exitcode}")
@@ -169,7 +177,7 @@ async def run_cameras(bodies: dict[str, list[Body]], *, child: bool) -> CameraRu
         async with asyncio.TaskGroup() as tasks:
             for camera_id, mine in bodies.items():
                 tasks.create_task(drain(drivers[camera_id], len(mine), received))
-            sending = send_from_child(url, keys, events) if child else send_all(url, keys, bodies)
+            sending = send_from_child(url, keys, events) if child else send_here(url, keys, bodies)
             sent = tasks.create_task(sending)
         cpu = time.process_time() - cpu
         verify(listener, drivers, bodies, received)
@@ -196,11 +204,12 @@ def verify(
 
 def summary(
     bodies: dict[str, list[Body]],
-    sent: dict[str, float],
+    sending: Sent,
     received: dict[str, float],
     cpu: float,
     senders: str,
 ) -> CameraRun:
+    sent, sender_cpu = sending
     latencies = [received[event_id] - at for event_id, at in sent.items()]
     elapsed = max(received.values()) - min(sent.values())
     return CameraRun(
@@ -213,13 +222,14 @@ def summary(
         latency_p50_ms=percentile_ms(latencies, 0.50),
         latency_p99_ms=percentile_ms(latencies, 0.99),
         cpu_us_per_event=cpu / len(received) * 1e6,
+        sender_cpu_us_per_event=None if sender_cpu is None else sender_cpu / len(sent) * 1e6,
     )
 
 
 def rows_for(run: CameraRun, decode: float) -> list[tuple[str, object, str]]:
     name = f"{run.cameras} camera{'s' if run.cameras > 1 else ''} ({run.senders})"
     cpu = "this process" if run.senders == "process" else "whole process"
-    return [
+    rows: list[tuple[str, object, str]] = [
         (f"{name}: events received / sent", f"{run.received}/{run.sent}", "exactly once"),
         (f"{name}: events/s end to end", run.events_per_s, "report"),
         (f"{name}: ratio to decode only (%)", 100 * run.events_per_s / decode, "report"),
@@ -227,6 +237,9 @@ def rows_for(run: CameraRun, decode: float) -> list[tuple[str, object, str]]:
         (f"{name}: latency p99 (us)", 1000 * run.latency_p99_ms, "report"),
         (f"{name}: CPU per event, {cpu} (us)", run.cpu_us_per_event, "report"),
     ]
+    if run.sender_cpu_us_per_event is not None:
+        rows.append((f"{name}: CPU per event, senders (us)", run.sender_cpu_us_per_event, ""))
+    return rows
 
 
 def bench(events: int, counts: Sequence[int], modes: Sequence[bool]) -> None:

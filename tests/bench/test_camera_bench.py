@@ -33,6 +33,7 @@ def test_the_quick_run_counts_every_event_once(
         assert run["sent"] == run["received"] == 50 * run["cameras"]
         assert run["events_per_s"] > 0
         assert 0 < run["latency_p50_ms"] <= run["latency_p99_ms"]
+        assert (run["sender_cpu_us_per_event"] is None) == (run["senders"] == "same loop")
     assert data["4 cameras (process): events received / sent"] == "200/200"
 
 
