@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bus
 	$(BIN)/python -m bench.lane
 	$(BIN)/python -m bench.bridge
+	$(BIN)/python -m bench.camera
 
 screenshots: $(STAMP) sysdeps
 	GATEBRIDGE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e/test_console_browser.py
