@@ -24,7 +24,7 @@ from controller.core.commands import PublishEvent, TransactionRecord
 from controller.core.events import PlateReported
 from controller.core.types import Outcome, Side
 from controller.runtime.lane import LaneRuntime
-from devices.camera.codec import decode_event
+from devices.camera.codec import InvalidEvent, decode_event
 from emulators.camera.interface import CameraInterface
 from emulators.camera.model import CameraFeed, CameraModel, zone_for
 from emulators.world import World
@@ -42,6 +42,11 @@ class SimCamera:
         self.interface = CameraInterface(self.model, camera_id, epoch)
         self.camera_id = camera_id
         self.reads = 0
+        self.rejected = 0  # bodies the listener would answer 400 (tests inject them)
+        self.injected: list[bytes] = []  # bodies to deliver besides the camera's own
+        self.delivered: list[bytes] = []  # the last bodies delivered (tests replay them)
+        self.held: list[bytes] = []  # bodies held back while the network is slow
+        self.held_until = 0.0  # loop time: then the held bodies arrive, newest first
 
     async def run(self, runtime: LaneRuntime, time_scale: float = 1.0) -> None:
         """Look at the world every POLL_S of loop time (the world moves on its own
@@ -52,22 +57,40 @@ class SimCamera:
             now = loop.time()
             self.feed.advance((now - last) * time_scale)
             last = now
-            for body in self.interface.events():
-                read = decode_event(self.camera_id, body)  # the listener's own check
-                runtime.feed(
-                    PlateReported(
-                        runtime.now(),
-                        Side.ENTRY,
-                        read.camera,
-                        read.event_id,
-                        read.plate,
-                        read.country,
-                        read.confidence,
-                        hashlib.sha256(read.snapshot_jpeg).hexdigest(),
-                    )
-                )
-                self.reads += 1
+            for body in self._due(now):
+                self._deliver(runtime, body)
             await asyncio.sleep(POLL_S)
+
+    def _due(self, now: float) -> list[bytes]:
+        bodies = self.interface.events() + self.injected
+        self.injected = []
+        if now < self.held_until:
+            self.held += bodies
+            return []
+        late, self.held = self.held[::-1], []  # out of order, as a congested link may
+        return late + bodies
+
+    def _deliver(self, runtime: LaneRuntime, body: bytes) -> None:
+        try:
+            read = decode_event(self.camera_id, body)  # the listener's own check
+        except InvalidEvent:
+            self.rejected += 1  # the listener's 400: the core never sees it
+            return
+        self.delivered = [*self.delivered[-15:], body]
+        sha = hashlib.sha256(read.snapshot_jpeg).hexdigest()
+        runtime.feed(
+            PlateReported(
+                runtime.now(),
+                Side.ENTRY,
+                read.camera,
+                read.event_id,
+                read.plate,
+                read.country,
+                read.confidence,
+                sha,
+            )
+        )
+        self.reads += 1
 
 
 @dataclass

@@ -1,20 +1,24 @@
 """The full lane against its emulated world, driven by hypothesis in virtual time.
 
 Theory of operation: one example is one lane as `gatectl simulate` builds it (the real
-runtime, drivers and in-memory transports against the emulated devices and world, with an
-officer on duty; simulate's own setup functions), in a looptime event loop of its own.
-The rules play the outside world: trucks arrive with any behaviour (misbehaving drivers
-included), wire faults are injected into the emulators' fault books (silence, garbage,
-corrupted checksums, late replies, for a while or with a probability), the clearing
-officer acts, and virtual time passes by random amounts. After every step the world's
-oracle, which trusts only what the devices physically did, must hold the controller
-blameless, and the runtime must be alive and its own safety monitors quiet. At teardown
-every driver-caused incident must have been detected: alarmed on the lane around its time.
+runtime, drivers and in-memory transports against the emulated devices and world, with
+an officer on duty; simulate's own setup functions), in a looptime event loop of its
+own. The rules play the outside world: trucks arrive with any behaviour (misbehaving
+drivers, swapped and dead tags included), the entry camera's events come late, resent,
+out of order, as garbage or as stray reads of plates nobody carries, wire faults are
+injected into the emulators' fault books (silence, garbage, corrupted checksums, late
+replies, for a while or with a probability), the clearing officer acts, and virtual time
+passes by random amounts. After every step the world's oracle, which trusts only what
+the devices physically did, must hold the controller blameless, no swapped tag may have
+gone through unchecked, and the runtime must be alive and its own safety monitors quiet.
+At teardown every driver-caused incident must have been detected: alarmed on the lane
+around its time.
 
-A real-time watchdog turns a livelock (virtual time that stops advancing while tasks keep
-running) into a failure: SIGALRM stops the loop and the step raises `WatchdogExpired`, a
-BaseException, so neither the code under test nor hypothesis's shrinker swallows it (a
-livelocking example fails at once, with its steps, instead of being shrunk for minutes).
+A real-time watchdog turns a livelock (virtual time that stops advancing while tasks
+keep running) into a failure: SIGALRM stops the loop and the step raises
+`WatchdogExpired`, a BaseException, so neither the code under test nor hypothesis's
+shrinker swallows it (a livelocking example fails at once, with its steps, instead of
+being shrunk for minutes).
 
 The example count and step count follow the hypothesis profile (tests/conftest.py): `ci`
 keeps this within about half a minute; `long` goes big.
@@ -27,6 +31,7 @@ import contextlib
 import signal
 from collections.abc import Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -39,13 +44,21 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
 from controller.core.types import LaneState, OperatorAction, Role
+from devices.camera.codec import PlateRead, encode_event
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
+from emulators.camera.snapshot import render_plate
 from emulators.faults import FaultKind, FaultSpec, Trigger
 from emulators.world import Behaviour
 from simulation.engine import SimLane, build_lane, detected_by_alarm, officer_on_duty
 
 T = TypeVar("T")
+CAMERA_GARBAGE = st.one_of(
+    st.binary(max_size=64),
+    st.sampled_from([b"", b"{}", b"[1]", b'{"camera": "L01-entry"}', b"\xff\xd8\xff"]),
+)
+STRAY_AT = datetime(2027, 1, 15, tzinfo=UTC)
+STRAY_JPEG = render_plate("STRAY")
 WATCHDOG_S = 20.0  # real seconds one step may take; a step is at most a few virtual minutes
 DRAIN_S = 180.0  # virtual seconds at teardown for pending alarms (stopped-under-arm: 15 s)
 BOOT_S = 5.0
@@ -119,6 +132,7 @@ class WorldMachine(RuleBasedStateMachine):
         self.traffic: list[Behaviour] = []  # who comes next, one truck a second while the
         # queue is short (simulate's traffic, but drawn by hypothesis)
         self.steps: list[str] = []  # what was done, for the watchdog's report
+        self.strays = 0
         self.settled = True  # False while a step runs: teardown only checks after clean steps
         self.expired = False
 
@@ -145,10 +159,12 @@ class WorldMachine(RuleBasedStateMachine):
         )
         self.lane = lane
         loop = asyncio.get_running_loop()
+        assert lane.camera is not None
         self.tasks = [
             loop.create_task(lane.runtime.run(), name="runtime"),
             loop.create_task(officer_on_duty(lane), name="officer"),
             loop.create_task(self._traffic(), name="traffic"),
+            loop.create_task(lane.camera.run(lane.runtime), name="camera"),
         ]
         await asyncio.sleep(BOOT_S)
 
@@ -156,8 +172,14 @@ class WorldMachine(RuleBasedStateMachine):
         world = self.sim.emulated.world
         while True:
             if self.traffic and world.queue_length < 2:
-                world.spawn(world.make_truck(self.traffic.pop(0)))
+                self._spawn(self.traffic.pop(0))
             await asyncio.sleep(1.0)
+
+    def _spawn(self, behaviour: Behaviour) -> None:
+        world = self.sim.emulated.world
+        truck = world.spawn(world.make_truck(behaviour))
+        if behaviour == Behaviour.SWAPPED_TAG:  # the tally follows it (missed must stay 0)
+            self.sim.identity.swapped_tags.add(truck.tag_hex)
 
     async def _stop(self) -> None:
         for task in self.tasks:
@@ -184,8 +206,7 @@ class WorldMachine(RuleBasedStateMachine):
     def arrival(self, behaviour: Behaviour, dt: float) -> None:
         """A truck joins the queue now, besides the traffic."""
         self.settled = False
-        world = self.sim.emulated.world
-        world.spawn(world.make_truck(behaviour))
+        self._spawn(behaviour)
         self.steps.append(f"arrival({behaviour.value})")
         self.then(dt)
 
@@ -223,6 +244,55 @@ class WorldMachine(RuleBasedStateMachine):
         emulated.wire[wire].inject(spec, emulated.clock.now())
         self.steps.append(f"fault({wire}, {spec.kind.value}, {spec.duration_s}s)")
 
+    @rule(body=CAMERA_GARBAGE, dt=THEN)
+    def camera_garbage(self, body: bytes, dt: float) -> None:
+        """A body the listener refuses (400): it must change nothing."""
+        self.settled = False
+        camera = self.sim.camera
+        assert camera is not None
+        camera.injected.append(body)
+        self.steps.append(f"camera_garbage({body[:20]!r})")
+        self.then(dt)
+
+    @rule(which=st.sampled_from([0, -1]), dt=THEN)
+    def camera_resends(self, which: int, dt: float) -> None:
+        """A camera resends an event it sent before (the same id), maybe long after."""
+        self.settled = False
+        camera = self.sim.camera
+        assert camera is not None
+        if camera.delivered:
+            camera.injected.append(camera.delivered[which])
+            self.steps.append(f"camera_resends({which})")
+        self.then(dt)
+
+    @rule(
+        plate=st.sampled_from(["29C12345", "51D99999"]),
+        confidence=st.sampled_from([0.5, 0.95]),
+        dt=THEN,
+    )
+    def camera_stray_read(self, plate: str, confidence: float, dt: float) -> None:
+        """A read of a plate no truck in the lane carries (a car passing, a misread)."""
+        self.settled = False
+        camera = self.sim.camera
+        assert camera is not None
+        self.strays += 1
+        read = PlateRead(
+            camera.camera_id, f"stray-{self.strays}", plate, "VN", confidence, STRAY_AT, STRAY_JPEG
+        )
+        camera.injected.append(encode_event(read))
+        self.steps.append(f"camera_stray_read({plate}, {confidence})")
+        self.then(dt)
+
+    @rule(hold_s=st.sampled_from([1.0, 5.0, 30.0]), dt=THEN)
+    def camera_link_congested(self, hold_s: float, dt: float) -> None:
+        """Reads arrive `hold_s` late, and out of order."""
+        self.settled = False
+        camera = self.sim.camera
+        assert camera is not None
+        camera.held_until = self.now() + hold_s
+        self.steps.append(f"camera_link_congested({hold_s}s)")
+        self.then(dt)
+
     @rule(action=st.sampled_from([OperatorAction.RELEASE, OperatorAction.REJECT]), dt=THEN)
     def officer_decides(self, action: OperatorAction, dt: float) -> None:
         """An officer decides a held vehicle now (the one on duty does after a minute)."""
@@ -246,6 +316,8 @@ class WorldMachine(RuleBasedStateMachine):
         assert not caused, f"controller-caused incidents: {caused}; steps: {self.steps}"
         monitor = sim.runtime.alarms.get("monitor")
         assert monitor is None, f"the runtime's safety monitor tripped: {monitor}"
+        missed = sim.identity.missed
+        assert missed == 0, f"a swapped tag went through unchecked; steps: {self.steps}"
         for task in self.tasks:
             if task.done() and not task.cancelled() and task.exception() is not None:
                 raise AssertionError(f"task {task.get_name()} died") from task.exception()
