@@ -47,6 +47,10 @@ class Approach:
         """Held at the approach for an officer to confirm or refuse."""
         return self.stage in DECIDABLE
 
+    def hidden(self, action: str) -> dict[str, str]:
+        """A confirm/refuse form's hidden fields: the action, and the vehicle it is for."""
+        return {"action": action} | ({"request_id": self.request_id} if self.request_id else {})
+
 
 def lanes(status: dict[str, Any]) -> list[dict[str, Any]]:
     return [lane for lane in status.get("lanes", []) if isinstance(lane, dict)]
