@@ -38,9 +38,12 @@ class Approach:
 
     @property
     def key(self) -> str:
-        """The card's identity on the live page: a new vehicle, or one that now waits to
-        be confirmed rather than identified, is a new card (with its own forms)."""
-        return f"{self.lane}:{'decide' if self.decidable else 'identify'}:{self.request_id}"
+        """The card's identity on the live page: a vehicle that now waits to be confirmed
+        rather than identified, or another vehicle to confirm, is a new card with its own
+        forms (an identify card is kept while the officer types into it)."""
+        return (
+            f"{self.lane}:decide:{self.request_id}" if self.decidable else f"{self.lane}:identify"
+        )
 
     @property
     def decidable(self) -> bool:

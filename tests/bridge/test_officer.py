@@ -47,8 +47,9 @@ class ApproachLane:
         return [PublishEvent("operator_command", {"action": event.action.value})]
 
 
-def payload(keys: Keys, command: str, **over: object) -> CommandPayload:
-    return CommandPayload.model_validate(keys.command(command, **over))
+def payload(keys: Keys, command: str, target: str = "", reason: str = "test") -> CommandPayload:
+    message = keys.command(command, target=target, args={"reason": reason})
+    return CommandPayload.model_validate(message)
 
 
 @pytest.mark.parametrize("command", ["confirm", "refuse"])
@@ -79,7 +80,7 @@ def test_a_command_naming_the_approach_vehicle_reaches_its_core(
 ) -> None:
     lane = ApproachLane()
     gateway = Gateway([cast(LaneRuntime, lane)])
-    signed = payload(Keys(), command, target="req-0007", args={"reason": "plate seen on camera"})
+    signed = payload(Keys(), command, "req-0007", "plate seen on camera")
     assert officer_command(gateway, signed)["accepted"] is True
     [event] = lane.fed
     assert (event.action, event.role, event.reason) == (
