@@ -313,8 +313,8 @@ def identify(
 REQUEST_ID = typer.Option(
     None,
     "--request-id",
-    help="The clearance request_id of the vehicle you checked: refused if the vehicle at "
-    "the approach is another one by then.",
+    help="The clearance request of the vehicle you checked (gatectl status shows it): "
+    "refused if the vehicle at the approach is another one by then.",
     callback=request_id_text,
     show_default=False,
 )
