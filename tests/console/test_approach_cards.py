@@ -139,3 +139,13 @@ def test_the_live_card_is_keyed_by_the_vehicle_and_what_it_asks(rig: Rig) -> Non
     assert card["id"] == "L01:decide:req-0007"
     assert 'data-card="L01:decide:req-0007"' in card["html"]
     assert status["lanes"]["L01"]["approach"] == "identity_mismatch"
+
+
+def test_the_evidence_is_escaped(rig: Rig) -> None:
+    rig.gateway.lanes[0]["approach"] = {**MISMATCH, "plate": "<b>29C</b>", "request_id": '"x'}
+    with rig.client() as client:
+        sign_in(client, "alice")
+        raw = client.get("/queue").text
+    assert "<b>29C</b>" not in raw
+    assert "&lt;b&gt;29C&lt;/b&gt;" in raw
+    assert 'value=""x"' not in raw
