@@ -184,7 +184,7 @@ class DecisionPayload(SignedPayload):
 
 class CommandPayload(SignedPayload):
     schema_: Literal["gatebridge.command/1"] = Field(alias="schema")
-    command: Literal["release", "reject", "reset", "mode"]
+    command: Literal["release", "reject", "reset", "mode", "confirm", "refuse"]
     target: Annotated[str, Field(max_length=128)] = ""
     args: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict)
 

@@ -17,6 +17,7 @@ import typer
 
 LANE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 TAG = re.compile(r"^[0-9A-Fa-f]{2,64}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 def lane_id(value: str) -> str:
@@ -28,6 +29,12 @@ def lane_id(value: str) -> str:
 def reason_text(value: str) -> str:
     if not 3 <= len(value.strip()) <= 500:
         raise typer.BadParameter("a reason is 3 to 500 characters")
+    return value
+
+
+def request_id_text(value: str | None) -> str | None:
+    if value is not None and not REQUEST_ID.match(value):
+        raise typer.BadParameter("a request id is 1-128 letters, digits, '_', '.', ':' or '-'")
     return value
 
 

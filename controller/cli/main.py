@@ -25,6 +25,7 @@ from controller.cli.args import (
     SideArg,
     lane_id,
     reason_text,
+    request_id_text,
     tag_hex,
 )
 from controller.cli.client import ask, socket_for
@@ -309,6 +310,49 @@ def identify(
 ) -> None:
     """Identify the vehicle at the approach by hand (officer, audited)."""
     payload = {"op": "identify", "lane": lane, "tag": tag, "reason": reason}
+    ask(socket_for(socket, config), payload, render_operation)
+
+
+REQUEST_ID = typer.Option(
+    None,
+    "--request-id",
+    help="The clearance request of the vehicle you checked (gatectl status shows it): "
+    "refused if the vehicle at the approach is another one by then.",
+    callback=request_id_text,
+    show_default=False,
+)
+
+
+def _approach(lane: str, action: str, reason: str, request_id: str | None) -> dict[str, object]:
+    payload: dict[str, object] = {"op": "approach", "lane": lane, "action": action}
+    payload["reason"] = reason
+    return payload if request_id is None else payload | {"request_id": request_id}
+
+
+@app.command()
+def confirm(
+    lane: str = LANE,
+    reason: str = REASON,
+    request_id: str | None = REQUEST_ID,
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
+) -> None:
+    """Vouch for the identity of the vehicle held at the approach (identity mismatch, or
+    cleared by its plate alone): it may be admitted (officer, audited)."""
+    payload = _approach(lane, "confirm", reason, request_id)
+    ask(socket_for(socket, config), payload, render_operation)
+
+
+@app.command()
+def refuse(
+    lane: str = LANE,
+    reason: str = REASON,
+    request_id: str | None = REQUEST_ID,
+    socket: Path | None = SOCKET,
+    config: Path | None = CONFIG,
+) -> None:
+    """Turn the vehicle held at the approach away: it is not admitted (officer, audited)."""
+    payload = _approach(lane, "refuse", reason, request_id)
     ask(socket_for(socket, config), payload, render_operation)
 
 

@@ -18,6 +18,8 @@ from rich.console import Group
 from rich.markup import escape
 from rich.text import Text
 
+from controller.cli.views import approach_part
+
 DEVICE_LABELS = {
     "io": "io",
     "entry_barrier": "entry",
@@ -137,7 +139,7 @@ def _lane_lines(
         + (f"  [b red]FAULT {_e(fault)}[/b red]" if fault else "")
         + f"  vehicle {_e(lane.get('deck_vehicle') or '-')}",
         "  " + "  ".join(_device(name, info, now) for name, info in _devices(lane)),
-        "  approach " + _e(lane.get("approach") or "-") + _hold(lane),
+        "  approach " + _e(approach_part(lane).get("stage") or "-") + _hold(lane),
         "  last " + (" | ".join(_transaction(t) for t in reversed(list(book.values()))) or "-"),
         "",
     ]

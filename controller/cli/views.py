@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 IDENTITY = ("lane", "type", "seq", "event_id", "ts")
+DECIDABLE = ("identity_mismatch", "awaiting_confirmation")  # gatectl confirm / refuse
+EVIDENCE = ("tag", "plate", "plate_confidence", "expected_plate", "snapshot_sha256", "request_id")
 
 
 def _console() -> Console:
@@ -56,6 +58,30 @@ def render_status(data: dict[str, object]) -> None:
     console.print(table)
     for lane in lanes:
         _render_devices(console, lane)
+        _render_approach(console, lane)
+
+
+def approach_part(lane: Mapping[str, object]) -> Mapping[str, object]:
+    """The lane's approach vehicle (`stage`, `tag`, the plate evidence), whether status
+    carries it as a part of its own or as flat `approach_*` keys; missing keys stay so."""
+    part = lane.get("approach")
+    if isinstance(part, Mapping):
+        return part
+    return {"stage": part, **{key: lane.get(f"approach_{key}") for key in EVIDENCE}}
+
+
+def _render_approach(console: Console, lane: Mapping[str, object]) -> None:
+    """A vehicle held at the approach for `gatectl confirm|refuse`: what the officer checks."""
+    part = approach_part(lane)
+    if part.get("stage") not in DECIDABLE:
+        return
+    confidence = part.get("plate_confidence")
+    read = f" ({confidence:.2f})" if isinstance(confidence, int | float) else ""
+    console.print(
+        f"{lane.get('lane')} approach {part['stage']}: tag {words(part.get('tag'))}, "
+        f"plate {words(part.get('plate'))}{read}, expected {words(part.get('expected_plate'))}, "
+        f"request {words(part.get('request_id'))}, snapshot {words(part.get('snapshot_sha256'))}"
+    )
 
 
 def _render_devices(console: Console, lane: dict[str, object]) -> None:

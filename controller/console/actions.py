@@ -21,6 +21,8 @@ def _request(lane: str, kind: str, form: dict[str, str]) -> dict[str, object] | 
     if kind == "identify":
         tag = form.get("tag", "").strip()
         return {"op": "identify", "lane": lane, "tag": tag, "reason": reason}
+    if kind == "approach":
+        return _approach(lane, form, reason)
     if kind == "reset":
         return {"op": "reset", "lane": lane, "reason": reason}
     if kind == "mode":
@@ -28,6 +30,15 @@ def _request(lane: str, kind: str, form: dict[str, str]) -> dict[str, object] | 
     if kind == "ack":
         return {"op": "ack", "lane": lane, "alarm": form.get("alarm", ""), "reason": reason}
     return None
+
+
+def _approach(lane: str, form: dict[str, str], reason: str) -> dict[str, object]:
+    """confirm/refuse, naming the clearance request the card showed (when it showed one),
+    so the lane refuses it if another vehicle has taken the approach since."""
+    query: dict[str, object] = {"op": "approach", "lane": lane, "action": form.get("action", "")}
+    query["reason"] = reason
+    request_id = form.get("request_id", "").strip()
+    return query | {"request_id": request_id} if request_id else query
 
 
 async def act(request: Request) -> Response:

@@ -87,7 +87,7 @@ async def _status(console: Console, session: Session) -> dict[str, object]:
             for h in held
         ],
         "approaches": [
-            {"id": a.lane, "html": str(cards.approach_card(a, session))}  # type: ignore[attr-defined]
+            {"id": a.key, "html": str(cards.approach_card(a, session))}  # type: ignore[attr-defined]
             for a in views.approaches(answer.data)
         ],
     }

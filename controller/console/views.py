@@ -8,6 +8,8 @@ from typing import Any
 
 DEVICES = ("io", "entry_barrier", "exit_barrier", "scale", "rfid")
 IDENTIFIABLE = ("waiting_tag", "ambiguous", "timed_out")  # core/operator.py _REIDENTIFIABLE
+DECIDABLE = ("identity_mismatch", "awaiting_confirmation")  # an officer confirms or refuses
+EVIDENCE = ("plate", "plate_confidence", "expected_plate", "snapshot_sha256", "request_id")
 NONE = "-"
 
 
@@ -28,6 +30,29 @@ class Approach:
     lane: str
     stage: str
     tag: str
+    plate: str = NONE
+    confidence: str = NONE
+    expected_plate: str = NONE
+    snapshot_sha256: str = ""
+    request_id: str = ""  # the clearance request: a confirm/refuse names it
+
+    @property
+    def key(self) -> str:
+        """The card's identity on the live page: a vehicle that now waits to be confirmed
+        rather than identified, or another vehicle to confirm, is a new card with its own
+        forms (an identify card is kept while the officer types into it)."""
+        return (
+            f"{self.lane}:decide:{self.request_id}" if self.decidable else f"{self.lane}:identify"
+        )
+
+    @property
+    def decidable(self) -> bool:
+        """Held at the approach for an officer to confirm or refuse."""
+        return self.stage in DECIDABLE
+
+    def hidden(self, action: str) -> dict[str, str]:
+        """A confirm/refuse form's hidden fields: the action, and the vehicle it is for."""
+        return {"action": action} | ({"request_id": self.request_id} if self.request_id else {})
 
 
 def lanes(status: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,7 +71,7 @@ def lane_fields(snap: dict[str, Any]) -> dict[str, str]:
         "barrier_exit": str(barriers.get("exit", NONE)),
         "deck_kg": _kg(snap.get("deck_kg")),
         "deck_vehicle": str(snap.get("deck_vehicle") or NONE),
-        "approach": str(snap.get("approach") or NONE),
+        "approach": str(approach_of(snap).get("stage") or NONE),
         "hold_reason": str(snap.get("hold_reason") or NONE),
         "alarms": "; ".join(f"{code}: {text}" for code, text in alarms.items()) or "none",
         "latched_fault": str(snap.get("latched_fault") or "none"),
@@ -83,13 +108,40 @@ def _held(snap: dict[str, Any], waited_s: float) -> Held:
     )
 
 
+def approach_of(snap: dict[str, Any]) -> dict[str, Any]:
+    """The lane's approach vehicle as one mapping (`stage`, `tag`, the plate evidence),
+    whether the status carries it as a part of its own or as flat `approach_*` keys;
+    a key the controller does not send is missing, never an error."""
+    part = snap.get("approach")
+    if isinstance(part, dict):
+        return part
+    flat = {key: snap.get(f"approach_{key}") for key in ("tag", *EVIDENCE)}
+    return {"stage": part, **flat}
+
+
 def approaches(status: dict[str, Any]) -> list[Approach]:
-    """Vehicles at an approach that an officer may identify by hand."""
-    return [
-        Approach(str(s["lane"]), str(s["approach"]), str(s.get("approach_tag") or "none read"))
-        for s in lanes(status)
-        if s.get("approach") in IDENTIFIABLE
-    ]
+    """Vehicles at an approach that wait for an officer: to be identified by hand, or
+    (identity mismatch, cleared by the plate alone) to be confirmed or refused."""
+    found = []
+    for snap in lanes(status):
+        part = approach_of(snap)
+        if part.get("stage") in IDENTIFIABLE + DECIDABLE:
+            found.append(_approach(str(snap["lane"]), part))
+    return found
+
+
+def _approach(lane: str, part: dict[str, Any]) -> Approach:
+    confidence = part.get("plate_confidence")
+    return Approach(
+        lane=lane,
+        stage=str(part["stage"]),
+        tag=str(part.get("tag") or "none read"),
+        plate=str(part.get("plate") or "none read"),
+        confidence=f"{confidence:.2f}" if isinstance(confidence, int | float) else NONE,
+        expected_plate=str(part.get("expected_plate") or "none named"),
+        snapshot_sha256=str(part.get("snapshot_sha256") or ""),
+        request_id=str(part.get("request_id") or ""),
+    )
 
 
 def duration(seconds: float) -> str:

@@ -14,6 +14,7 @@ LaneId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9
 Reason = Annotated[str, Field(min_length=3, max_length=500)]
 AlarmCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 Tag = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[0-9A-Fa-f]+$")]
+RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class OnBehalf(BaseModel):
@@ -83,6 +84,19 @@ class IdentifyRequest(_Request):
     reason: Reason
 
 
+class ApproachRequest(_Request):
+    """An officer's decision on the vehicle held at the approach (identity_mismatch or
+    awaiting_confirmation): confirm the identity its clearance names, or refuse it.
+    `request_id`, when given, is the clearance request the officer checked: the lane
+    refuses the command if the vehicle at the approach is another one by then."""
+
+    op: Literal["approach"]
+    lane: LaneId
+    action: Literal["confirm", "refuse"]
+    reason: Reason
+    request_id: RequestId | None = None
+
+
 class ResetRequest(_Request):
     op: Literal["reset"]
     lane: LaneId
@@ -145,6 +159,7 @@ Request = Annotated[
     | LightRequest
     | HoldRequest
     | IdentifyRequest
+    | ApproachRequest
     | ResetRequest
     | AckRequest
     | AuditRequest

@@ -3,15 +3,16 @@
 Theory of operation: a unix socket (mode 0660, group = the viewer group) takes JSON-line
 requests. The caller is identified by SO_PEERCRED (pid, uid, gid) and given the highest
 role whose unix group they belong to (root counts as officer). Viewers read; technicians
-operate devices and modes except emergency; officers release, reject, identify, reset and
-declare emergency. Every operating command, accepted or refused, is written to the
-hash-chained audit log with its time and outcome (accepted, refused with the reason, or
-no-op); the line is fsync'd once the core has decided and before the server yields to
-the event loop, so before any device or journal I/O the command causes. A
-request that is itself wrong (a bad field, an unknown lane) is a usage error, answered with
-kind `usage` and not audited: nothing was commanded. The lane core checks roles again and
-its interlocks decide (S11). A peer in the console group may name the person it acts for
-(`on_behalf`, delegation.py); anyone else naming someone is refused.
+operate devices and modes except emergency; officers release, reject, identify, confirm or
+refuse the vehicle at the approach, reset and declare emergency. Every operating command,
+accepted or refused, is written to the hash-chained audit log with its time and outcome
+(accepted, refused with the reason, or no-op); the line is fsync'd once the core has
+decided and before the server yields to the event loop, so before any device or journal
+I/O the command causes. A request that is itself wrong (a bad field, an unknown lane) is a
+usage error, answered with kind `usage` and not audited: nothing was commanded. The lane
+core checks roles again and its interlocks decide (S11). A peer in the console group may
+name the person it acts for (`on_behalf`, delegation.py); anyone else naming someone is
+refused.
 
 The socket is never taken from a live owner: before binding, an existing socket file is
 probed by connecting to it; only a stale one (connection refused: nobody listens) is
@@ -41,6 +42,7 @@ from controller.maintenance.delegation import delegated
 from controller.maintenance.diag_answer import answer_diag
 from controller.maintenance.protocol import (
     AckRequest,
+    ApproachRequest,
     AuditRequest,
     BarrierRequest,
     DiagRequest,
@@ -80,7 +82,8 @@ class Operation:
     side: Side | None = None
     tag: str | None = None
     reason: str = ""
-    args: Mapping[str, str] = field(default_factory=dict)  # ack: {"alarm": code}
+    # ack: {"alarm": code}; confirm/refuse: {"request_id": the approach vehicle's}, optional
+    args: Mapping[str, str] = field(default_factory=dict)
 
 
 class GatewayControl(Protocol):
@@ -295,11 +298,20 @@ def to_operation(request: Request) -> Operation:
         return Operation(request.lane, a(request.action), reason=request.reason)
     if isinstance(request, IdentifyRequest):
         return Operation(request.lane, a.IDENTIFY, tag=request.tag.upper(), reason=request.reason)
+    if isinstance(request, ApproachRequest):
+        return approach_operation(request)
     if isinstance(request, ResetRequest):
         return Operation(request.lane, a.RESET, reason=request.reason)
     if isinstance(request, AckRequest):
         return Operation(request.lane, a.ACK, reason=request.reason, args={"alarm": request.alarm})
     raise TypeError(f"not an operation: {request!r}")
+
+
+def approach_operation(request: ApproachRequest) -> Operation:
+    """confirm/refuse the approach vehicle; the request_id it names rides in `args`, so the
+    audit line says which vehicle the officer checked and the gateway refuses another."""
+    args = {} if request.request_id is None else {"request_id": request.request_id}
+    return Operation(request.lane, OperatorAction(request.action), reason=request.reason, args=args)
 
 
 async def _send(writer: asyncio.StreamWriter, response: Response) -> None:

@@ -5,8 +5,10 @@ the maintenance server. SIGTERM/SIGINT cancel the group; each lane's I/O loop wr
 all-red on its way out, so a stopped controller leaves every light red. Operator requests
 from the socket become `OperatorCommanded` events in the named lane; the lane core's
 answer (accepted, a no-op, or refused with the reason) goes back to the caller; a lane
-this gateway does not have is a usage error. `gatectl events` shows each event once
-journaled, with the seq, event_id and ts the journal gave it.
+this gateway does not have is a usage error. A confirm or refuse that names the approach
+vehicle's clearance request is refused here when another vehicle stands there by now.
+`gatectl events` shows each event once journaled, with the seq, event_id and ts the
+journal gave it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
+from controller.core.types import OperatorAction
 from controller.maintenance.protocol import DiagRequest
 from controller.maintenance.server import Caller, MaintenanceServer, Operation
 from controller.runtime import passthrough
@@ -31,6 +34,7 @@ from controller.runtime.lane import LaneRuntime
 from controller.runtime.ports import JournaledEvent
 
 RECENT = 1000
+ON_THE_APPROACH = frozenset({OperatorAction.CONFIRM, OperatorAction.REFUSE})
 STOP_DEADLINE_S = 8.0
 STOP_OVERDUE_EXIT = 70  # EX_SOFTWARE: the stop did not finish by itself
 log = logging.getLogger(__name__)
@@ -94,6 +98,8 @@ class Gateway:
             return self._no_lane(op.lane)
         if caller.role is None:
             return {"accepted": False, "refused": "no role"}
+        if other := another_vehicle(lane, op):
+            return {"accepted": False, "refused": other}
         event = OperatorCommanded(
             lane.now(),
             op.action,
@@ -149,6 +155,19 @@ class Gateway:
         for queue in self._followers:
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(record)
+
+
+def another_vehicle(lane: LaneRuntime, op: Operation) -> str:
+    """Why a confirm/refuse naming a clearance request (`args.request_id`) must not act:
+    the vehicle at the approach is another one by now, or none. The officer vouched for
+    the one they checked, never for whichever truck has taken its place."""
+    wanted = op.args.get("request_id")
+    if op.action not in ON_THE_APPROACH or wanted is None:
+        return ""
+    approach = None if lane.core is None else lane.core.approach
+    if approach is None or approach.request_id != wanted:
+        return f"request_id: {wanted!r} is not the vehicle at the approach"
+    return ""
 
 
 def _cancel(task: asyncio.Task[object] | None) -> None:

@@ -15,7 +15,7 @@ from controller.core.types import Role
 from controller.maintenance.audit import AuditLog
 from controller.maintenance.server import Caller, MaintenanceServer, Operation
 
-OFFICER_ONLY = {"release", "reject", "identify", "reset", "mode_emergency"}
+OFFICER_ONLY = {"release", "reject", "identify", "confirm", "refuse", "reset", "mode_emergency"}
 ROLES = {Role.VIEWER: "nobody-v", Role.TECHNICIAN: "nobody-t", Role.OFFICER: "nobody-o"}
 
 

@@ -39,7 +39,7 @@ def test_the_stream_carries_events_and_status_until_the_session_ends(rig: Rig) -
     assert status["lanes"]["L01"]["device_scale"] == "STALE: timeout"
     assert [card["id"] for card in status["held"]] == ["tx-0001"]
     assert 'action="/lanes/L01/hold"' in status["held"][0]["html"]
-    assert [card["id"] for card in status["approaches"]] == ["L01"]
+    assert [card["id"] for card in status["approaches"]] == ["L01:identify"]
 
 
 def test_a_viewers_stream_renders_cards_without_actions(rig: Rig) -> None:

@@ -50,7 +50,9 @@ function showStatus(status) {
   live.dataset.value = "up";
   setFields(status.lanes || {});
   syncCards(document.getElementById("held"), status.held || [], "data-held");
-  syncCards(document.getElementById("approaches"), status.approaches || [], "data-approach");
+  // an approach card is keyed by its vehicle and what it asks of the officer, so a new
+  // vehicle (or one now to confirm) replaces the card and its forms, never keeps them
+  syncCards(document.getElementById("approaches"), status.approaches || [], "data-card");
   const empty = document.getElementById("held-empty");
   if (empty) empty.hidden = (status.held || []).length > 0;
   const noApproach = document.getElementById("approaches-empty");

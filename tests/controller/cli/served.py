@@ -53,6 +53,7 @@ class AnsweringLane:
     setup: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(lane_id="L01"))
     journaled: list[object] = field(default_factory=list)
     listeners: list[object] = field(default_factory=list)
+    core: None = None  # no vehicle at the approach: a confirm naming one is refused
 
     def now(self) -> float:
         return 0.0

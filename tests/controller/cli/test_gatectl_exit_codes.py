@@ -59,6 +59,8 @@ OK_COMMANDS = [
     ["light", "L01", "exit", "red"],
     ["hold", "L01", "release", "--reason", "manifest amended"],
     ["identify", "L01", "e2000001", "--reason", "tag unreadable"],
+    ["confirm", "L01", "--reason", "plate checked by hand"],
+    ["refuse", "L01", "--reason", "plate does not match"],
     ["reset", "L01", "--reason", "after repair"],
 ]
 USAGE_COMMANDS = [
@@ -71,6 +73,10 @@ USAGE_COMMANDS = [
     ["hold", "L01", "release"],
     ["hold", "L01", "release", "--reason", "x"],
     ["identify", "L01", "not-hex", "--reason", "tag unreadable"],
+    ["confirm", "L01"],
+    ["refuse", "L01", "--reason", "no"],
+    ["confirm", "L 01", "--reason", "plate checked"],
+    ["confirm", "L01", "--reason", "plate checked", "--request-id", "req 1"],
     ["reset", "L01"],
     ["events", "--last", "-1"],
 ]
@@ -284,3 +290,34 @@ def test_following_a_controller_that_stops_exits_3(served: Served) -> None:
         next(stream)
     assert gone.value.code == 3
     assert "closed the connection" in str(gone.value)
+
+
+@pytest.mark.parametrize("action", ["confirm", "refuse"])
+def test_confirm_and_refuse_send_the_approach_request(
+    action: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(
+        "controller.cli.main.ask", lambda _sock, payload, _view: sent.append(payload)
+    )
+    sock = str(tmp_path / "s.sock")
+    gatectl(action, "L01", "--reason", "plate checked", "--socket", sock)
+    gatectl(action, "L01", "-r", "plate checked", "--request-id", "req-7", "--socket", sock)
+    base = {"op": "approach", "lane": "L01", "action": action, "reason": "plate checked"}
+    assert sent == [base, {**base, "request_id": "req-7"}]
+
+
+def test_confirm_is_audited_and_another_vehicle_is_refused(served: Served) -> None:
+    code, out, _ = gatectl("confirm", "L01", "-r", "plate checked", "-s", str(served.socket))
+    assert (code, out) == (0, "accepted; lane state now idle\n")
+    entry = audited(served)[-1]
+    assert (entry["action"], entry["reason"], entry["outcome"]) == (
+        "confirm",
+        "plate checked",
+        "accepted",
+    )
+    args = ("refuse", "L01", "-r", "plate wrong", "--request-id", "req-7")
+    code, _, err = gatectl(*args, "-s", str(served.socket))
+    assert code == 1
+    assert err == "refused: request_id: 'req-7' is not the vehicle at the approach\n"
+    assert audited(served)[-1]["request_id"] == "req-7"
