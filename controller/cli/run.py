@@ -242,7 +242,7 @@ async def keep_snapshots(store: SnapshotStore) -> None:
         try:
             pruned = await store.prune()
         except SnapshotError as error:
-            log.error("snapshots: retention failed: %s", error)
+            log.warning("snapshots: retention failed: %s", error)
         else:
             if pruned:
                 log.info("snapshots: %d pruned", pruned)

@@ -156,4 +156,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
         os.fsync(directory)  # the rename itself durable
     finally:
         os.close(directory)
-
