@@ -27,12 +27,14 @@ from controller.journal.snapshots import SnapshotError, SnapshotStore, snapshot_
 from controller.runtime.build import camera_drivers, listening
 from controller.runtime.camera import CameraLoop
 from controller.runtime.lane import LaneRuntime
+from controller.runtime.metrics import GatewayMetrics
 from devices.camera.codec import PlateRead, encode_event
 from devices.camera.driver import CameraDriver
 from devices.camera.listener import CameraAuth, CameraListener, ListenerSettings
 from emulators.camera.interface import EventPoster
 from emulators.camera.snapshot import render_plate
 from tests.controller.runtime.harness import EmulatedLane
+from tests.controller.runtime.test_metrics import scraped, value
 from tests.controller.test_config_walk import base_config
 
 SECRET = b"entry-secret-0123456789"
@@ -286,3 +288,32 @@ class PlatesAside(LaneRuntime):
 async def recorder_until_booted(lane: EmulatedLane) -> None:
     async with asyncio.timeout(WAIT_S):
         await lane.runtime.booted.wait()
+
+
+async def test_the_camera_figures_in_the_metrics(tmp_path: Path) -> None:
+    lane = EmulatedLane()
+    source = listener()
+    setup = dataclasses.replace(
+        lane.runtime.setup, cameras={Side.ENTRY: CameraDriver(source, "L01-entry")}
+    )
+    runtime = LaneRuntime(setup, lane.journal, lane.runtime.clearance, snapshots=BrokenStore())
+    metrics = GatewayMetrics([runtime])
+    recorder = Recorder()
+    camera = runtime.cameras[Side.ENTRY]
+    camera.host = recorder
+    source.accepted["L01-entry"] += 3  # as the listener counts what it took
+    source.rejected["auth"] += 2
+    for event_id in ("e1", "e1", "e2"):
+        source.queues["L01-entry"].put(read(event_id))
+    task = await running(camera)
+    try:
+        await recorder.until(2)
+    finally:
+        await stop(task)
+    samples = await scraped(metrics)
+    reads = "gatebridge_camera_reads_total"
+    assert value(samples, reads, lane="L01", camera="L01-entry", outcome="accepted") == 3
+    assert value(samples, reads, lane="L01", camera="L01-entry", outcome="duplicate") == 1
+    assert value(samples, "gatebridge_camera_rejected_total", lane="L01", reason="auth") == 2
+    failures = "gatebridge_snapshot_write_failures_total"
+    assert value(samples, failures, lane="L01", camera="L01-entry") == 2
