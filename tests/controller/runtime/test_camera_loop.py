@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from controller.config.models import GatewayConfig
 from controller.core.commands import Command
 from controller.core.events import Event, PlateReported
 from controller.core.types import Side
-from controller.errors import ConfigError
+from controller.errors import ConfigError, DeviceBroken
 from controller.journal.snapshots import SnapshotError, SnapshotStore, snapshot_hash
 from controller.runtime.build import camera_drivers, listening
 from controller.runtime.camera import CameraLoop
@@ -317,3 +318,26 @@ async def test_the_camera_figures_in_the_metrics(tmp_path: Path) -> None:
     assert value(samples, "gatebridge_camera_rejected_total", lane="L01", reason="auth") == 2
     failures = "gatebridge_snapshot_write_failures_total"
     assert value(samples, failures, lane="L01", camera="L01-entry") == 2
+
+
+async def test_an_address_in_use_is_an_error_before_any_lane_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        listeners, _ = camera_drivers(camera_config(tmp_path, listen=f"127.0.0.1:{port}").lanes[0])
+        setup = dataclasses.replace(EmulatedLane().runtime.setup, listeners=listeners)
+        with pytest.raises(DeviceBroken, match=f"cannot listen on 127.0.0.1:{port}"):
+            async with listening([setup]):
+                pytest.fail("the block ran without its listener")
+
+
+async def test_the_listeners_are_closed_after_the_block(tmp_path: Path) -> None:
+    listeners, _ = camera_drivers(camera_config(tmp_path).lanes[0])
+    setup = dataclasses.replace(EmulatedLane().runtime.setup, listeners=listeners)
+    async with listening([setup]):
+        port = listeners[0].port  # type: ignore[attr-defined]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", port)
