@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from controller.cli.run import snapshot_store
 from controller.config.lane import lane_params
+from controller.config.load import load_config
 from controller.config.models import GatewayConfig
 from controller.core.params import CameraParams
 from tests.controller.test_config_walk import base_config
@@ -97,3 +99,12 @@ async def test_snapshots_default_beside_the_journal(tmp_path: Path) -> None:
         assert store.limits.max_age_s == 90 * 86_400
     finally:
         await store.close()
+
+
+def test_a_relative_snapshots_dir_is_the_config_file_s(tmp_path: Path) -> None:
+    tree = base_config(tmp_path) | {"snapshots": {"dir": "pictures", "max_mb": 100}}
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(tree))
+    config = load_config(path)
+    assert config.snapshots.dir == tmp_path / "pictures"
+    assert config.snapshots.max_mb == 100
