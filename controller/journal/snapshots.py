@@ -71,8 +71,6 @@ class SnapshotStore:
     async def put(self, sha256: str, jpeg: bytes) -> Path:
         """Store `jpeg` under its hash (checked); durable once this returns."""
         path = self.path_for(sha256)
-        if snapshot_hash(jpeg) != sha256:
-            raise ValueError(f"snapshot_sha256: {sha256} is not the hash of these bytes")
         await self._run(lambda: self._write(path, jpeg))
         return path
 
@@ -92,6 +90,8 @@ class SnapshotStore:
 
     # ------------------------------------------------------------------ on the thread
     def _write(self, path: Path, jpeg: bytes) -> None:
+        if snapshot_hash(jpeg) != path.stem:  # hashed here: off the loop
+            raise ValueError(f"snapshot_sha256: {path.stem} is not the hash of these bytes")
         try:
             if path.exists():  # the same bytes: refresh its age, keep the file
                 os.utime(path, (self._now(), self._now()))
