@@ -3,7 +3,9 @@ FILE, emulators or hardware. Lanes run in one process; the journal is SQLite; th
 maintenance socket serves gatectl's lane commands. Clearance comes over MQTT when `mqtt:`
 is configured (the bridge, verified against `clearance.verify_keys`), else from
 `clearance.manifest` through the in-process central service; decisions take the same
-signed, verified path either way (S6).
+signed, verified path either way (S6). Lanes with a `camera:` section get their camera
+listener bound before any lane starts (an address in use ends `run` with its error) and
+their snapshots stored under `snapshots.dir`, pruned with the journal's period.
 
 One controller per gateway and per device endpoint: `run` takes their locks
 (runtime/locks.py) before it opens anything, and claims the maintenance socket before a
