@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from devices.transport.base import MemoryHub, ModbusResponder
@@ -22,6 +23,8 @@ from devices.transport.url import MemoryUrl, ModbusRtuUrl, ModbusTcpUrl, SerialU
 from emulators.barrier.interface import BarrierBusInterface
 from emulators.barrier.model import BarrierModel
 from emulators.base import EmulatedClock, Model, run_models
+from emulators.camera.interface import CameraInterface, EventPoster, EventPusher
+from emulators.camera.model import CameraFeed, CameraModel, zone_for
 from emulators.faults import FaultBook
 from emulators.geometry import Geometry, Physics
 from emulators.io.interface import IoInterface
@@ -36,6 +39,19 @@ from emulators.scale.interface import ScaleInterface
 from emulators.scale.model import ScaleModel
 from emulators.serial_port import SerialDevice, SerialMemoryServer, SerialPtyServer
 from emulators.world import World
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSpec:
+    """One lane camera as the emulator plays it: its side and id, the gateway listener's
+    URL its events go to (`http://HOST:PORT/PATH`), and its Bearer secret (None: the
+    gateway allows it by its source address)."""
+
+    side: str  # entry | exit
+    camera_id: str
+    url: str
+    secret: bytes | None = None
+    country: str = "VN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +83,7 @@ class LaneSpec:
     scale_frame_hz: float = 10.0
     clearance_median_s: float = 3.0
     rtu_turnaround_s: float = 0.002
+    cameras: tuple[CameraSpec, ...] = ()
 
 
 class EmulatedLane:
@@ -121,6 +138,14 @@ class EmulatedLane:
         self.scale_port = ScaleInterface(
             self.scale, protocol, frame_period_s=1 / spec.scale_frame_hz
         )
+        self.cameras = {
+            camera.camera_id: CameraModel(
+                zone=zone_for(camera.side, self.world.geo), seed=seed + 2 + index
+            )
+            for index, camera in enumerate(spec.cameras)
+        }
+        self._feeds = [CameraFeed(model, self.world) for model in self.cameras.values()]
+        self.pushers: dict[str, EventPusher] = {}  # while served
         self.clock: EmulatedClock | None = None
         # wire faults per endpoint (the devices' own physical faults live in their models)
         self.wire = {name: FaultBook(seed) for name in ("io", "rs485", "scale", "rfid")}
@@ -134,15 +159,19 @@ class EmulatedLane:
         """The physics, on the lane's scaled clock. The I/O module is not among them: its
         communication watchdog measures the controller's real silence, so it runs on an
         unscaled clock of its own."""
-        return [self.world, *self.barriers.values(), self.scale, self.rfid]
+        return [self.world, *self.barriers.values(), self.scale, self.rfid, *self._feeds]
 
     @asynccontextmanager
     async def serve(
-        self, hub: MemoryHub | None = None, physics: list[Model] | None = None
+        self,
+        hub: MemoryHub | None = None,
+        physics: list[Model] | None = None,
+        epoch: datetime | None = None,
     ) -> AsyncIterator[EmulatedLane]:
         """Serve every device on its configured endpoint and run the physics: on tickers
         of its own, or, given `physics` (a list another ticker advances on an unscaled
-        clock: many lanes in one simulation), by joining that list while served."""
+        clock: many lanes in one simulation), by joining that list while served. The
+        cameras' reads are stamped `epoch` (default: now) plus the emulated time."""
         spec = self.spec
         self.clock = clock = EmulatedClock(spec.time_scale)
         if physics is not None and spec.time_scale != 1.0:
@@ -155,6 +184,7 @@ class EmulatedLane:
             await self._serve(stack, hub, spec.rfid_url, "rfid", serial=reader)
             mine = [*self.models, self.io]
             tickers = [] if physics is not None else self._tickers(clock)
+            tickers += self._push_cameras(epoch or datetime.now(UTC))
             if physics is not None:
                 physics.extend(mine)
             try:
@@ -165,6 +195,18 @@ class EmulatedLane:
                 for ticker in tickers:
                     ticker.cancel()
                 await asyncio.gather(*tickers, return_exceptions=True)
+
+    def _push_cameras(self, epoch: datetime) -> list[asyncio.Task[None]]:
+        """One pusher per camera, posting its reads to the gateway until cancelled."""
+        loop, tasks = asyncio.get_running_loop(), []
+        for camera in self.spec.cameras:
+            interface = CameraInterface(
+                self.cameras[camera.camera_id], camera.camera_id, epoch, camera.country
+            )
+            pusher = EventPusher(interface, EventPoster(camera.url, camera.secret))
+            self.pushers[camera.camera_id] = pusher
+            tasks.append(loop.create_task(pusher.run(), name=f"camera:{camera.camera_id}"))
+        return tasks
 
     def _tickers(self, clock: EmulatedClock) -> list[asyncio.Task[None]]:
         loop, tick = asyncio.get_running_loop(), self.tick_s

@@ -3,10 +3,14 @@ emulators, and only lazily): specs from config, in-memory lanes, world-backed cl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 from controller.clearance import Lookup, ManifestEntry
+from controller.config.camera import read_secret
 from controller.config.models import LaneConfig
 from controller.core.types import Decision
-from emulators.lane import LaneSpec
+from emulators.lane import CameraSpec, LaneSpec
 from emulators.world import Truck, World
 
 # The channel map of every in-memory lane (demo, simulation, the runtime tests' harness).
@@ -27,7 +31,11 @@ MEMORY_OUTPUTS = {
 }
 
 
-def spec_from_config(lane: LaneConfig, time_scale: float | None = None) -> LaneSpec:
+def spec_from_config(
+    lane: LaneConfig,
+    time_scale: float | None = None,
+    cameras: tuple[CameraSpec, ...] = (),
+) -> LaneSpec:
     emu = lane.emulation
     return LaneSpec(
         lane_id=lane.id,
@@ -55,7 +63,30 @@ def spec_from_config(lane: LaneConfig, time_scale: float | None = None) -> LaneS
         scale_frame_hz=emu.scale_frame_hz,
         clearance_median_s=emu.clearance_median_s,
         rtu_turnaround_s=emu.rtu_turnaround_ms / 1000,
+        cameras=cameras,
     )
+
+
+def camera_specs(
+    lane: LaneConfig, url: str | None = None, secret_files: Mapping[str, Path] | None = None
+) -> tuple[CameraSpec, ...]:
+    """The lane's cameras as `gatectl emulate` plays them: posting to `url` (default: the
+    config's `http://LISTEN/PATH`) with each camera's secret, read from `secret_files`
+    (by camera id) or the config's `secret_file`; none without a `camera:` section."""
+    camera = lane.camera
+    if camera is None:
+        return ()
+    target = url or f"http://{camera.listen}{camera.path}"
+    files = secret_files or {}
+    specs = []
+    for side, config in (("entry", camera.entry), ("exit", camera.exit)):
+        if config is None:
+            continue
+        path = files.get(config.id, config.secret_file)
+        where = f"lanes.{lane.id}.camera.{side}.secret_file"
+        secret = None if path is None else read_secret(path, where)
+        specs.append(CameraSpec(side, config.id, target, secret))
+    return tuple(specs)
 
 
 def memory_lane(lane_id: str, **emulation: float) -> LaneConfig:

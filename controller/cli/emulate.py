@@ -3,6 +3,11 @@ configured endpoint (TCP sockets and ptys), run the world with traffic, and take
 commands on a control channel (a unix socket of JSON lines; by default `emulate.sock`
 beside the config's maintenance socket).
 
+A lane with a `camera:` section gets its cameras too: each reads the plates of the
+world's trucks and POSTs the reads to the gateway's camera listener (the config's
+`http://LISTEN/PATH`, or `--camera-url LANE=URL`) with its secret (the config's
+`secret_file`, or `--camera-secret-file CAMERA=FILE`), as a real camera would.
+
 Control requests: {"op": "spawn", "lane": "L01", "behaviour": "obey"}, {"op": "fault",
 "lane": "L01", "device": "scale", "fault": {...FaultSpec...}}, {"op": "status"}; the
 protocol, with socat examples, is in docs/devices.md.
@@ -16,18 +21,19 @@ import json
 import math
 import random
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from controller.config.models import GatewayConfig
+from controller.config.models import GatewayConfig, LaneConfig
 from emulators.faults import WIRE_FAULTS, FaultBook, FaultSpec
-from emulators.lane import EmulatedLane
+from emulators.lane import CameraSpec, EmulatedLane
 from emulators.world import Behaviour
-from simulation.emulation import spec_from_config
+from simulation.emulation import camera_specs, spec_from_config
 
 
 class _Request(BaseModel):
@@ -74,11 +80,37 @@ class Faultable(Protocol):
     now: float
 
 
+@dataclass(frozen=True, slots=True)
+class CameraTargets:
+    """Where the emulated cameras post (by lane) and the secrets they use (by camera
+    id), overriding the config's listener address and secret files."""
+
+    urls: Mapping[str, str] = field(default_factory=dict)
+    secret_files: Mapping[str, Path] = field(default_factory=dict)
+
+    def specs(self, lane: LaneConfig) -> tuple[CameraSpec, ...]:
+        url = self.urls.get(lane.id)
+        if lane.camera is not None and url is None and lane.camera.listen.endswith(":0"):
+            raise EmulateError(
+                f"lane {lane.id}: camera.listen has port 0 (any free port): give the "
+                f"gateway's listener as --camera-url {lane.id}=http://HOST:PORT{lane.camera.path}"
+            )
+        return camera_specs(lane, url, self.secret_files)
+
+
 class Emulation:
-    def __init__(self, config: GatewayConfig, time_scale: float | None, seed: int) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        time_scale: float | None,
+        seed: int,
+        cameras: CameraTargets = CameraTargets(),
+    ) -> None:
         self.lanes = {
             lane.id: EmulatedLane(
-                spec_from_config(lane, time_scale), seed=seed + index, keep_gone=KEEP_GONE
+                spec_from_config(lane, time_scale, cameras.specs(lane)),
+                seed=seed + index,
+                keep_gone=KEEP_GONE,
             )
             for index, lane in enumerate(config.lanes)
         }
@@ -148,6 +180,16 @@ class Emulation:
                 }
                 for side, model in lane.barriers.items()
             },
+            "cameras": {
+                camera_id: {
+                    "missed": lane.cameras[camera_id].missed,
+                    "delivered": pusher.delivered,
+                    "refused": dict(pusher.refused),
+                    "failures": pusher.failures,
+                    "backlog": len(pusher.backlog),
+                }
+                for camera_id, pusher in lane.pushers.items()
+            },
         }
 
     async def traffic(self, rate_per_h: float, saturate: int, misbehave: float) -> None:
@@ -180,8 +222,9 @@ async def emulate(
     saturate: int,
     misbehave: float,
     seed: int,
+    cameras: CameraTargets = CameraTargets(),
 ) -> None:
-    emulation = Emulation(config, time_scale, seed)
+    emulation = Emulation(config, time_scale, seed, cameras)
     loop, current = asyncio.get_running_loop(), asyncio.current_task()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, current.cancel if current else (lambda: None))

@@ -128,14 +128,32 @@ def emulate(
         "config's socket].",
         show_default=False,
     ),
+    camera_url: list[str] = typer.Option(
+        [],
+        "--camera-url",
+        metavar="LANE=URL",
+        help="Post LANE's camera reads to URL (http://HOST:PORT/PATH) [default: the "
+        "config's camera.listen and path].",
+        show_default=False,
+    ),
+    camera_secret_file: list[str] = typer.Option(
+        [],
+        "--camera-secret-file",
+        metavar="CAMERA=FILE",
+        help="The secret CAMERA posts with [default: its camera secret_file].",
+        show_default=False,
+    ),
 ) -> None:
     """Serve every device of every lane in the config on its endpoint, with a world."""
     import asyncio
 
-    from controller.cli.emulate import EmulateError
+    from controller.cli.emulate import CameraTargets, EmulateError
     from controller.cli.emulate import emulate as serve
 
     settings = _load(config)
+    urls = _pairs(camera_url, "--camera-url", "LANE=URL")
+    secrets = _pairs(camera_secret_file, "--camera-secret-file", "CAMERA=FILE")
+    cameras = CameraTargets(urls, {camera: Path(file) for camera, file in secrets.items()})
     try:
         asyncio.run(
             serve(
@@ -146,11 +164,22 @@ def emulate(
                 saturate=saturate,
                 misbehave=misbehave,
                 seed=seed,
+                cameras=cameras,
             )
         )
     except EmulateError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(2) from None
+
+
+def _pairs(values: list[str], option: str, form: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, equals, rest = value.partition("=")
+        if not (key and equals and rest):
+            raise typer.BadParameter(f"{value!r} is not {form}", param_hint=option)
+        pairs[key] = rest
+    return pairs
 
 
 @app.command()

@@ -3,7 +3,9 @@ FILE, emulators or hardware. Lanes run in one process; the journal is SQLite; th
 maintenance socket serves gatectl's lane commands. Clearance comes over MQTT when `mqtt:`
 is configured (the bridge, verified against `clearance.verify_keys`), else from
 `clearance.manifest` through the in-process central service; decisions take the same
-signed, verified path either way (S6).
+signed, verified path either way (S6). Lanes with a `camera:` section get their camera
+listener bound before any lane starts (an address in use ends `run` with its error) and
+their snapshots stored under `snapshots.dir`, pruned with the journal's period.
 
 One controller per gateway and per device endpoint: `run` takes their locks
 (runtime/locks.py) before it opens anything, and claims the maintenance socket before a
@@ -32,10 +34,11 @@ from controller.clearance import load_manifest, manifest_lookup
 from controller.config.models import GatewayConfig, MqttConfig
 from controller.core.types import Role
 from controller.errors import ConfigError
+from controller.journal.snapshots import SnapshotError, SnapshotLimits, SnapshotStore
 from controller.journal.sqlite import JournalLimits, SqliteJournal
 from controller.maintenance.audit import AuditLog
 from controller.maintenance.server import MaintenanceServer
-from controller.runtime.build import lane_setup
+from controller.runtime.build import lane_setup, listening
 from controller.runtime.gateway import Gateway
 from controller.runtime.lane import LaneRuntime
 from controller.runtime.locks import HeldLocks, acquire_endpoints, acquire_gateway
@@ -97,6 +100,14 @@ async def open_journal(config: GatewayConfig) -> SqliteJournal:
     return await SqliteJournal.open(
         config.journal, time.time, outbox=config.mqtt is not None, limits=limits
     )
+
+
+def snapshot_store(config: GatewayConfig) -> SnapshotStore:
+    """The cameras' snapshots: `snapshots.dir`, by default beside the journal."""
+    snapshots = config.snapshots
+    directory = snapshots.dir or config.journal.with_suffix(".snapshots")
+    limits = SnapshotLimits(snapshots.max_age_days * 86_400.0, snapshots.max_mb * 1024 * 1024)
+    return SnapshotStore(directory, limits, time.time)
 
 
 async def lane_setups(config: GatewayConfig, links: ModbusLinks) -> list[LaneSetup]:
@@ -170,12 +181,16 @@ async def _run_owned(config: GatewayConfig) -> None:
     audit = audit_log(config)
     journal = await open_journal(config)
     links = ModbusLinks(timeout_s=0.3)
+    snapshots = snapshot_store(config)
     clearance: Bridge | InProcessClearance | None = None
     try:
         bridge = _bridge(config, journal, audit) if config.mqtt is not None else None
         clearance = bridge or await standalone_clearance(config, journal, audit)
         setups = await lane_setups(config, links)
-        lanes = [LaneRuntime(s, journal, clearance, log_devices=True) for s in setups]
+        lanes = [
+            LaneRuntime(s, journal, clearance, log_devices=True, snapshots=snapshots)
+            for s in setups
+        ]
         gateway = Gateway(lanes)
         clearance.reception.on_alarm = gateway.set_alarm
         clearance.reception.operate = lambda command: officer_command(gateway, command)
@@ -183,6 +198,8 @@ async def _run_owned(config: GatewayConfig) -> None:
             lambda: keep_retention(journal, journal.limits),
             ServiceNotifier(gateway, Notifier()).run,  # systemd: READY, WATCHDOG, STOPPING
         ]
+        if any(lane.camera is not None for lane in config.lanes):
+            services.append(lambda: keep_snapshots(snapshots))
         install_test_stall()
         if (metrics := config.metrics) is not None:
             exporter = GatewayMetrics(lanes)
@@ -200,12 +217,14 @@ async def _run_owned(config: GatewayConfig) -> None:
         for lane in lanes:
             lane.listeners.append(log_lane_event)
         server = _server(config, gateway, audit, len(lanes))
-        await server.start()  # the socket claimed (or refused) before a lane moves
-        await gateway.run(server, services)
+        async with listening(setups):  # the cameras' listeners bound before a lane moves
+            await server.start()  # the socket claimed (or refused) before a lane moves
+            await gateway.run(server, services)
     finally:
         if isinstance(clearance, InProcessClearance):
             clearance.cancel_all()
         await links.close()
+        await snapshots.close()
         await journal.close()
 
 
@@ -215,6 +234,20 @@ async def keep_retention(journal: SqliteJournal, limits: JournalLimits) -> None:
         pruned = await journal.prune(max_age_s=limits.max_age_s, max_bytes=limits.max_bytes)
         if pruned:
             log.info("journal: %d delivered records pruned", pruned)
+        await asyncio.sleep(RETENTION_PERIOD_S)
+
+
+async def keep_snapshots(store: SnapshotStore) -> None:
+    """The snapshots' retention, on the journal's period (a failure is logged, not fatal:
+    the disk may come back, and the journal's own headroom check guards admissions)."""
+    while True:
+        try:
+            pruned = await store.prune()
+        except SnapshotError as error:
+            log.warning("snapshots: retention failed: %s", error)
+        else:
+            if pruned:
+                log.info("snapshots: %d pruned", pruned)
         await asyncio.sleep(RETENTION_PERIOD_S)
 
 

@@ -59,6 +59,7 @@ def render_status(data: dict[str, object]) -> None:
     for lane in lanes:
         _render_devices(console, lane)
         _render_approach(console, lane)
+        _render_cameras(console, lane)
 
 
 def approach_part(lane: Mapping[str, object]) -> Mapping[str, object]:
@@ -98,6 +99,27 @@ def _render_devices(console: Console, lane: dict[str, object]) -> None:
     console.print(table)
     if lane.get("latched_fault"):
         console.print(f"{lane.get('lane')} latched fault: {lane['latched_fault']}")
+
+
+def _render_cameras(console: Console, lane: dict[str, object]) -> None:
+    cameras = lane.get("cameras")
+    if not isinstance(cameras, dict) or not cameras:
+        return
+    table = Table(title=f"{lane.get('lane')} cameras", title_justify="left")
+    for column in ("camera", "side", "accepted", "duplicates", "dropped", "rejected"):
+        table.add_column(column)
+    table.add_column("snapshots not stored")
+    table.add_column("last read")
+    for name, reported in cameras.items():
+        status = reported if isinstance(reported, dict) else {}
+        rejected = status.get("rejected")
+        refused = sum(rejected.values()) if isinstance(rejected, dict) else 0
+        last = status.get("last_read")
+        shown = f"{last.get('plate')} ({last.get('confidence')})" if isinstance(last, dict) else "-"
+        counts = [str(status.get(key, 0)) for key in ("accepted", "duplicates", "dropped")]
+        failures = str(status.get("snapshot_failures", 0))
+        table.add_row(name, words(status.get("side")), *counts, str(refused), failures, shown)
+    console.print(table)
 
 
 def event_line(event: Mapping[str, object]) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from controller.config.models import LaneConfig
-from controller.core.params import LaneParams
+from controller.config.models import CameraConfig, LaneConfig
+from controller.core.params import CameraParams, LaneParams
 from controller.core.types import Device
 
 
@@ -27,6 +27,19 @@ def lane_params(lane: LaneConfig, clearance_timeout_s: float = 10.0) -> LanePara
         tolerance_kg=w.tolerance_kg,
         max_gross_kg=w.max_gross_kg,
         red_lamp_sensed="entry_red_ok" in lane.wiring.inputs,
+        camera=camera_params(lane.camera),
+    )
+
+
+def camera_params(camera: CameraConfig | None) -> CameraParams | None:
+    """The core's cross-check settings; None without a camera (identified by tag alone)."""
+    if camera is None:
+        return None
+    return CameraParams(
+        min_confidence=camera.min_confidence,
+        plate_wait_s=camera.plate_wait_ms / 1000,
+        early_read_s=camera.early_read_s,
+        missing_alarm_after=camera.missing_alarm_after,
     )
 
 

@@ -95,6 +95,8 @@ def _resolved(config: GatewayConfig, base: Path) -> GatewayConfig:
         value = getattr(config, name)
         if value is not None and not value.is_absolute():
             update[name] = base / value
+    if (snapshots := fix(config.snapshots.dir)) is not None:
+        update["snapshots"] = config.snapshots.model_copy(update={"dir": snapshots})
     return config.model_copy(update=update)
 
 

@@ -149,7 +149,8 @@ class CameraSideConfig(Strict):
 
 class CameraConfig(Strict):
     """The lane's cameras (docs/devices.md "Lane camera"): the listener their events go to,
-    one camera per side, and the listener's limits."""
+    one camera per side, the listener's limits, and the core's cross-check of the tag
+    against the plate (controller.core.params.CameraParams; docs/core.md)."""
 
     listen: str
     path: str = Field(default="/events", pattern=r"^/[A-Za-z0-9/_.-]{0,99}$")
@@ -158,6 +159,10 @@ class CameraConfig(Strict):
     max_body_kb: int = Field(default=256, ge=4, le=4096)
     queue_size: int = Field(default=64, ge=1, le=4096)
     header_timeout_s: Seconds = 10
+    min_confidence: float = Field(default=0.8, ge=0, le=1)
+    plate_wait_ms: Ms = 3000
+    early_read_s: Seconds = 30
+    missing_alarm_after: int = Field(default=3, ge=1, le=1000)
 
     @field_validator("listen")
     @classmethod
@@ -316,6 +321,16 @@ class JournalRetentionConfig(Strict):
         return self
 
 
+class SnapshotsConfig(Strict):
+    """Where the cameras' JPEG snapshots are kept (by sha256, the hash the journal names)
+    and for how long: pruned oldest first past `max_age_days` or `max_mb`, like the
+    journal's delivered records. `dir` defaults to `<journal>.snapshots/` beside it."""
+
+    dir: Path | None = None
+    max_age_days: float = Field(default=90, gt=0, le=36_500)
+    max_mb: int = Field(default=2048, ge=1, le=1_048_576)
+
+
 class MetricsConfig(Strict):
     """The optional Prometheus endpoint (docs/operations.md): loopback only, since it has
     no authentication; a scraper elsewhere reaches it through an ssh tunnel or a proxy."""
@@ -345,6 +360,24 @@ class MetricsConfig(Strict):
         return int(self.listen.rpartition(":")[2])
 
 
+def _one_listener_per_address(lanes: list[LaneConfig]) -> None:
+    """Each lane owns its camera listener: two on one address could not both bind."""
+    seen: dict[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int], str] = {}
+    for lane in lanes:
+        if lane.camera is None:
+            continue
+        host, _, port = lane.camera.listen.rpartition(":")
+        if int(port) == 0:  # any free port: never the same one twice
+            continue
+        key = (ipaddress.ip_address(host.removeprefix("[").removesuffix("]")), int(port))
+        if key in seen:
+            raise ValueError(
+                f"lanes {seen[key]} and {lane.id}: camera.listen {lane.camera.listen} is one "
+                "address; give each lane's cameras a listener (port) of its own"
+            )
+        seen[key] = lane.id
+
+
 class GatewayConfig(Strict):
     site: Name
     gateway: Name
@@ -357,6 +390,7 @@ class GatewayConfig(Strict):
     mqtt: MqttConfig | None = None
     clearance: ClearanceConfig = ClearanceConfig()
     retention: JournalRetentionConfig = JournalRetentionConfig()
+    snapshots: SnapshotsConfig = SnapshotsConfig()
     console: ConsoleConfig = ConsoleConfig()
     metrics: MetricsConfig | None = None  # off unless configured
     lanes: list[LaneConfig] = Field(min_length=1)
@@ -371,6 +405,7 @@ class GatewayConfig(Strict):
         duplicate = next((i for i in cameras if cameras.count(i) > 1), None)
         if duplicate is not None:
             raise ValueError(f"camera id {duplicate!r} appears twice")
+        _one_listener_per_address(self.lanes)
         return self
 
     @model_validator(mode="after")

@@ -6,11 +6,17 @@ the given hub (in-process emulation for the demo, simulations and tests).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from controller.config.camera import listener_settings
 from controller.config.lane import fresh_budgets, lane_params
 from controller.config.models import LaneConfig
 from controller.core.types import Device, Side
-from controller.runtime.setup import LaneSetup, Wiring
+from controller.runtime.setup import CameraPort, LaneSetup, ListenerPort, Wiring
 from devices.barrier.driver import BarrierDriver
+from devices.camera.driver import CameraDriver
+from devices.camera.listener import CameraListener
 from devices.io.driver import IoDriver
 from devices.rfid.driver import RfidDriver
 from devices.scale.driver import ScaleDriver
@@ -32,6 +38,7 @@ async def lane_setup(
     exit_ = modbus_unit(lane.exit_barrier.url, lane.exit_barrier.unit, links=links, hub=hub)
     scale_stream = await open_serial(lane.scale.url, hub=hub, reopen=True)
     rfid_stream = await open_serial(lane.rfid.url, hub=hub, reopen=True)
+    listeners, cameras = camera_drivers(lane)
     return LaneSetup(
         lane_id=lane.id,
         params=lane_params(lane, clearance_timeout_s),
@@ -55,4 +62,30 @@ async def lane_setup(
         watchdog_ms=lane.io.watchdog_ms,
         fresh_s=fresh_budgets(lane),
         endpoints={device.value: getattr(lane, device.value).url for device in Device},
+        cameras=cameras,
+        listeners=listeners,
     )
+
+
+def camera_drivers(lane: LaneConfig) -> tuple[list[ListenerPort], Mapping[Side, CameraPort]]:
+    """The lane's camera listener (not started: `listening` starts it) and one driver per
+    configured side; none without a `camera:` section. Secret files are read here."""
+    camera = lane.camera
+    if camera is None:
+        return [], {}
+    settings = listener_settings(camera, f"lanes.{lane.id}.camera")
+    listener = CameraListener(settings, name=f"{lane.id}.camera")
+    sides = {Side.ENTRY: camera.entry} | ({Side.EXIT: camera.exit} if camera.exit else {})
+    return [listener], {side: CameraDriver(listener, cfg.id) for side, cfg in sides.items()}
+
+
+@asynccontextmanager
+async def listening(setups: Iterable[LaneSetup]) -> AsyncIterator[None]:
+    """The lanes' listeners bound (a taken address is a DeviceBroken naming it, before
+    any lane starts) for the block, and closed after it."""
+    async with AsyncExitStack() as stack:
+        for setup in setups:
+            for listener in setup.listeners:
+                await listener.start()
+                stack.push_async_callback(listener.close)
+        yield

@@ -1,8 +1,9 @@
 """One lane at run time: the pure core wrapped in asyncio.
 
 Theory of operation: `run()` restores the lane's journaled context and latched fault,
-then runs one TaskGroup with a named task per device loop (loops.py), the freshness check
-(S7), and the journal writer, which after each write asks the journal whether it still
+then runs one TaskGroup with a named task per device loop (loops.py) and per camera
+(camera.py: plate reads, their snapshots stored), the freshness check (S7), and the
+journal writer, which after each write asks the journal whether it still
 has headroom to admit vehicles and tells the core when that changes. Every report
 becomes an event for the core (`feed`), which answers with vetted commands; `_execute`
 hands each to its device loop, the timer service, the journal queue or the clearance
@@ -55,6 +56,7 @@ from controller.core.types import Device, LaneState, Side
 from controller.core.vehicles import DeckVehicle
 from controller.errors import DeviceError, GateError
 from controller.runtime.alarm_view import alarm_view
+from controller.runtime.camera import CameraLoop, SnapshotPort
 from controller.runtime.device_links import DeviceLinks
 from controller.runtime.health import Freshness
 from controller.runtime.loops import BarrierLoop, IoLoop, RfidLoop, ScaleLoop
@@ -84,6 +86,7 @@ class LaneRuntime:
         on_change: Callable[[LaneRuntime], None] | None = None,
         wall_clock: Callable[[], float] = time.time,  # the injected wall clock
         log_devices: bool = False,
+        snapshots: SnapshotPort | None = None,  # None: reads fed, snapshots not kept
     ) -> None:
         self.setup = setup
         self.journal = journal
@@ -107,6 +110,10 @@ class LaneRuntime:
         self.wall = WallClock(wall_clock, self.now)
         self.booted = asyncio.Event()  # in its safe state after boot (READY=1, service.py)
         self.on_exchange: Callable[[Device, float], None] | None = None  # latency (metrics)
+        self.cameras = {
+            side: CameraLoop(setup.lane_id, self, side, driver, snapshots)
+            for side, driver in setup.cameras.items()
+        }
 
     def now(self) -> float:
         # the loop is looked up once: now() runs a few times on every exchange
@@ -136,6 +143,8 @@ class LaneRuntime:
                     tg.create_task(barrier.run(), name=f"{lane}:{side}_barrier")
                 tg.create_task(self.scale.run(), name=f"{lane}:scale")
                 tg.create_task(self.rfid.run(), name=f"{lane}:rfid")
+                for side, camera in self.cameras.items():
+                    tg.create_task(camera.run(), name=f"{lane}:{side}_camera")
                 tg.create_task(self._check_freshness(), name=f"{lane}:freshness")
                 tg.create_task(self._write_journal(), name=f"{lane}:journal")
         finally:
@@ -312,6 +321,7 @@ class LaneRuntime:
             "pending_mode": None if core.pending_mode is None else core.pending_mode.value,
             "alarms": self.alarm_view(),
             "devices": self._devices(),
+            "cameras": {c.driver.camera_id: c.status() for c in self.cameras.values()},
         }
 
     def _devices(self) -> dict[str, dict[str, object]]:

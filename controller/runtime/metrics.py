@@ -4,10 +4,11 @@ Theory of operation: what happens is counted as it happens (each device exchange
 latency, through `LaneRuntime.on_exchange`; vehicles, holds, faults and cycle times,
 from the lane events every listener sees); what the lanes are is read when a scrape
 arrives (state, device errors and data age from the freshness check, the journal's
-backlog, the broker link). Scrapes are served by a small asyncio HTTP server on the
-controller's own loop (docs/decisions/0007): the figures are read on the loop that owns
-them, so no lock, no thread and no clock of its own; prometheus-client formats them.
-Names follow the Prometheus conventions: one `gatebridge_` prefix, seconds, `_total`.
+backlog, the broker link, the cameras' counters). Scrapes are served by a small asyncio
+HTTP server on the controller's own loop (docs/decisions/0007): the figures are read on
+the loop that owns them, so no lock, no thread and no clock of its own;
+prometheus-client formats them. Names follow the Prometheus conventions: one `gatebridge_` prefix,
+seconds, `_total`.
 """
 
 from __future__ import annotations
@@ -127,7 +128,42 @@ class GatewayMetrics(Collector):
                 if seconds is not None:
                     age.add_metric([lane_id, device.value], seconds)
         yield from (states, errors, age)
+        yield from self._cameras()
         yield from self._links()
+
+    def _cameras(self) -> Iterator[Metric]:
+        """The cameras' counters, read from their drivers and loops (camera.py): reads by
+        outcome, the listener's rejections by reason, snapshots not stored."""
+        reads = CounterMetricFamily(
+            "gatebridge_camera_reads",
+            "Plate reads a camera pushed, by outcome (accepted, duplicate, dropped).",
+            labels=["lane", "camera", "outcome"],
+        )
+        rejected = CounterMetricFamily(
+            "gatebridge_camera_rejected",
+            "Requests the lane's camera listener refused, by reason.",
+            labels=["lane", "reason"],
+        )
+        failures = CounterMetricFamily(
+            "gatebridge_snapshot_write_failures",
+            "Camera snapshots that could not be stored (their reads were used anyway).",
+            labels=["lane", "camera"],
+        )
+        for lane_id, lane in self.lanes.items():
+            reasons: dict[str, int] = {}
+            for loop in lane.cameras.values():
+                counters, camera = loop.driver.counters(), loop.driver.camera_id
+                for outcome, count in (
+                    ("accepted", counters.accepted),
+                    ("duplicate", counters.duplicates),
+                    ("dropped", counters.dropped),
+                ):
+                    reads.add_metric([lane_id, camera, outcome], count)
+                failures.add_metric([lane_id, camera], loop.snapshot_failures)
+                reasons |= counters.rejected  # one listener per lane: the same figures
+            for reason, count in sorted(reasons.items()):
+                rejected.add_metric([lane_id, reason], count)
+        yield from (reads, rejected, failures)
 
     def _links(self) -> Iterator[Metric]:
         if self._backlog_now is not None:

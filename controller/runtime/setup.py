@@ -69,6 +69,53 @@ class RfidPort(Protocol):
     async def inventory(self) -> tuple[bytes, ...]: ...
 
 
+class PlateReadLike(Protocol):
+    """One authenticated camera read (devices.camera.codec.PlateRead)."""
+
+    @property
+    def camera(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def plate(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def snapshot_jpeg(self) -> bytes: ...
+
+
+class CameraCountersLike(Protocol):
+    """A camera's counters (devices.camera.driver.CameraCounters)."""
+
+    @property
+    def accepted(self) -> int: ...
+    @property
+    def duplicates(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def rejected(self) -> Mapping[str, int]: ...
+
+
+class CameraPort(Protocol):
+    """One side's camera (devices.camera.driver.CameraDriver): reads pushed to us."""
+
+    @property
+    def camera_id(self) -> str: ...
+    async def next_read(self, timeout_s: float) -> PlateReadLike: ...
+    def counters(self) -> CameraCountersLike: ...
+
+
+class ListenerPort(Protocol):
+    """A server the lane's devices push to (devices.camera.listener.CameraListener):
+    started and closed by whoever owns the lanes' lifetime (build.listening)."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Wiring:
     inputs: Mapping[str, int]  # signal name -> channel
@@ -110,3 +157,5 @@ class LaneSetup:
     device_timeout_s: float = 0.5
     sides: Sequence[Side] = (Side.ENTRY, Side.EXIT)
     endpoints: Mapping[str, str] = field(default_factory=dict)  # device -> URL, for the logs
+    cameras: Mapping[Side, CameraPort] = field(default_factory=dict)  # none: no camera
+    listeners: Sequence[ListenerPort] = ()  # the cameras' listener, not yet started

@@ -29,6 +29,7 @@ from controller.cli.run import (
     claim,
     lane_setups,
     open_journal,
+    snapshot_store,
     standalone_clearance,
 )
 from controller.config.camera import listener_settings
@@ -237,6 +238,14 @@ async def camera_listener(config: GatewayConfig, _tmp: Path) -> object:
     return fingerprint(listener_settings(camera))
 
 
+async def snapshots(config: GatewayConfig, _tmp: Path) -> object:
+    store = snapshot_store(config)
+    try:
+        return fingerprint((store.dir, store.limits))
+    finally:
+        await store.close()
+
+
 def _camera(tmp: Path, tree: dict[str, Any]) -> None:
     for name in ("entry", "exit", "other"):
         (tmp / f"{name}.secret").write_text(f"{name}-secret-0123456789\n")
@@ -431,6 +440,25 @@ PROBES.update(
             "exit.secret_file": lambda t: str(t / "other.secret"),
             "exit.allow_from": _const(["10.0.1.32"]),
         }.items()
+    }
+)
+# the core's cross-check of the tag against the plate: LaneParams.camera
+PROBES.update(
+    {
+        f"{CAMERA}{name}": (_const(value), controller_lane, _camera)
+        for name, value in {
+            "min_confidence": 0.9,
+            "plate_wait_ms": 2000,
+            "early_read_s": 20.0,
+            "missing_alarm_after": 5,
+        }.items()
+    }
+)
+PROBES.update(
+    {
+        "snapshots.dir": (lambda t: str(t / "pictures"), snapshots, None),
+        "snapshots.max_age_days": (_const(30), snapshots, None),
+        "snapshots.max_mb": (_const(512), snapshots, None),
     }
 )
 # scale.poll_ms sets the SMA request period: probed against an SMA base
