@@ -6,7 +6,8 @@ names, so the read was wrong), or one cleared by its plate alone (`awaiting_conf
 the officer has checked the vehicle against its papers). It is admitted as the officer
 vouched, and its record says so. `refuse` turns any approach vehicle not yet admitted away:
 the entry stays closed and the reverse sign lights until it has driven off. Both are
-officer-only, audited with their reason; anywhere else they are refused naming why.
+officer-only, audited with their reason; anywhere else they are refused naming why, as
+they are when they name the clearance request of a vehicle no longer at the approach.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Confirmation(Operator):
         approach = self.lane.approach
         held = approach is not None and approach.stage in HELD
         refused = self._allowed(cmd) or ("" if held else "no vehicle awaiting confirmation")
+        refused = refused or self._another_vehicle(cmd)
         self._audit(cmd, refused or None)
         if refused or approach is None:
             return None
@@ -46,6 +48,7 @@ class Confirmation(Operator):
         approach = self.lane.approach
         open_ = approach is not None and approach.stage != ApproachStage.DENIED
         refused = self._allowed(cmd) or ("" if open_ else "no vehicle at the approach to refuse")
+        refused = refused or self._another_vehicle(cmd)
         self._audit(cmd, refused or None)
         if refused or approach is None:
             return None
@@ -61,3 +64,11 @@ class Confirmation(Operator):
             plate=None if best is None else best.plate,
         )
         return None
+
+    def _another_vehicle(self, cmd: OperatorCommanded) -> str:
+        """The command names the clearance request of the vehicle the officer checked
+        (`args.request_id`, optional): refused if another vehicle stands there by now."""
+        wanted, approach = cmd.args.get("request_id"), self.lane.approach
+        if wanted is None or (approach is not None and approach.request_id == wanted):
+            return ""
+        return f"request_id: {wanted!r} is not the vehicle at the approach"

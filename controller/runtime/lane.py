@@ -53,7 +53,7 @@ from controller.core.invariants import check_lane
 from controller.core.lane import LaneCore
 from controller.core.timer_ids import TimerId
 from controller.core.types import Device, LaneState, Side
-from controller.core.vehicles import DeckVehicle
+from controller.core.vehicles import ApproachVehicle, DeckVehicle
 from controller.errors import DeviceError, GateError
 from controller.runtime.alarm_view import alarm_view
 from controller.runtime.camera import CameraLoop, SnapshotPort
@@ -314,8 +314,7 @@ class LaneRuntime:
             "deck_transaction": None if deck is None else deck.transaction_id,
             "hold_reason": "" if deck is None else deck.hold_reason,
             **_evidence(deck),
-            "approach": None if core.approach is None else core.approach.stage.value,
-            "approach_tag": None if core.approach is None else core.approach.tag,
+            **_approach(core.approach),
             "latched_fault": core.latched_fault,
             "mode": core.mode.value,
             "pending_mode": None if core.pending_mode is None else core.pending_mode.value,
@@ -426,6 +425,24 @@ def _evidence(deck: DeckVehicle | None) -> dict[str, object]:
         "deck_declared_kg": deck.declared_gross_kg,
         "deck_decision": None if deck.decision is None else deck.decision.value,
         "deck_times": dict(deck.times),
+    }
+
+
+def _approach(approach: ApproachVehicle | None) -> dict[str, object]:
+    """The approach vehicle, flat as status has always carried it (`approach`: its stage),
+    with what an officer checks before `confirm` or `refuse`: the best plate read, its
+    confidence and snapshot, the plate on file for the tag, the outstanding request."""
+    if approach is None:
+        return {"approach": None, "approach_tag": None}
+    best = approach.best_read()
+    return {
+        "approach": approach.stage.value,
+        "approach_tag": approach.tag,
+        "approach_plate": None if best is None else best.plate,
+        "approach_plate_confidence": None if best is None else best.confidence,
+        "approach_snapshot_sha256": None if best is None else best.snapshot_sha256,
+        "approach_expected_plate": approach.expected_plate,
+        "approach_request_id": approach.request_id,
     }
 
 

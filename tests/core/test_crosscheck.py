@@ -261,3 +261,23 @@ def test_a_lane_without_a_camera_identifies_by_tag_alone_unmarked() -> None:
     [record] = lane.committed
     assert record.identity is None
     assert [e.data["attributed"] for e in events(lane, "plate_read")] == ["not_checked"]
+
+
+def test_confirm_naming_another_vehicles_request_is_refused() -> None:
+    lane = camera_lane()
+    lane.arrive(Truck("E1", 24000, plate=PLATE, papers_plate=OTHER))
+    lane.run_for(10)
+    lane.feed(
+        OperatorCommanded(
+            lane.now,
+            OperatorAction.CONFIRM,
+            "officer.an",
+            Role.OFFICER,
+            True,
+            reason="checked",
+            args={"request_id": "id-gone"},
+        )
+    )
+    assert stage(lane) == ApproachStage.MISMATCH
+    [refused] = events(lane, "operator_refused")
+    assert refused.data["refused"] == "request_id: 'id-gone' is not the vehicle at the approach"
