@@ -134,6 +134,8 @@ class Emulation:
                 "truck": truck.ident,
                 "tag": truck.tag_hex,
                 "gross_kg": truck.gross_kg,
+                "plate": truck.plate,  # what a lane camera reads
+                "papers_plate": truck.papers_plate,  # what its tag's papers name
             }
         if request.fault.kind in WIRE_FAULTS:
             return self._wire_fault(lane, request)

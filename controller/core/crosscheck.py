@@ -89,7 +89,8 @@ class CrossCheck(Clearance):
         return None
 
     def on_plate_ignored(self, event: PlateReported) -> LaneState | None:
-        """Identification is off (booting, fault, maintenance, emergency): journaled only."""
+        """Identification is off (fault, maintenance, emergency): journaled only. (While
+        the lane boots a read is kept: the truck it saw may be standing at the approach.)"""
         if self._first_sighting(event):
             self._journal_read(event, "ignored")
         return None

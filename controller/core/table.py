@@ -95,7 +95,7 @@ def _build() -> dict[tuple[LaneState, EventKind], Transition]:
         table[S.BOOTING, kind] = _t(Handlers.on_boot_report, *BOOT_TARGETS)
     table[S.BOOTING, K.TIMER] = _t(Handlers.on_timer, S.FAULT)
     table[S.BOOTING, K.TAGS] = _t(Handlers.ignore)
-    table[S.BOOTING, K.PLATE] = _t(CrossCheck.on_plate_ignored)
+    table[S.BOOTING, K.PLATE] = _t(CrossCheck.on_plate)  # kept for the truck found at boot
     table[S.BOOTING, K.DECISION] = _t(Handlers.ignore)
     for state in ACTIVE:
         _active(table, state)
