@@ -191,7 +191,7 @@ async def _run_owned(config: GatewayConfig) -> None:
             LaneRuntime(s, journal, clearance, log_devices=True, snapshots=snapshots)
             for s in setups
         ]
-        gateway = Gateway(lanes)
+        gateway = Gateway(lanes, snapshots)
         clearance.reception.on_alarm = gateway.set_alarm
         clearance.reception.operate = lambda command: officer_command(gateway, command)
         services: list[Callable[[], Coroutine[object, object, None]]] = [

@@ -4,8 +4,11 @@ that says so, not an error."""
 
 from __future__ import annotations
 
+import base64
+import re
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from controller.console import views
@@ -14,6 +17,7 @@ from controller.console.gateway import Answer, GatewayUnreachable
 from controller.console.sessions import Session
 
 HISTORY = 200
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 async def _ask(request: Request, session: Session, query: dict[str, object]) -> Answer:
@@ -95,9 +99,26 @@ async def audit(request: Request) -> Response:
     return render(request, "audit.html", session=session, answer=answer, rows=rows)
 
 
+async def snapshot(request: Request) -> Response:
+    """A camera read's JPEG, by its sha256 (logged in, any role): what the officer checks
+    the plate against. Its bytes come from the controller's store, through the socket."""
+    session = session_of(request)
+    if session is None:
+        return to_login()
+    sha = request.path_params["sha256"]
+    if not SHA256.fullmatch(sha):
+        return PlainTextResponse("sha256: 64 lower-case hex digits", status_code=404)
+    answer = await _ask(request, session, {"op": "snapshot", "sha256": sha})
+    data = answer.data.get("jpeg_base64")
+    if not answer.ok or not isinstance(data, str):
+        return PlainTextResponse(answer.error or "no snapshot", status_code=404)
+    return Response(base64.b64decode(data), media_type="image/jpeg")
+
+
 ROUTES = [
     Route("/", gate),
     Route("/queue", queue),
     Route("/lanes/{lane}", lane),
     Route("/audit", audit),
+    Route("/snapshots/{sha256}.jpg", snapshot),
 ]

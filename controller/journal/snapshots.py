@@ -74,6 +74,11 @@ class SnapshotStore:
         await self._run(lambda: self._write(path, jpeg))
         return path
 
+    async def get(self, sha256: str) -> bytes | None:
+        """The snapshot `sha256`, or None when it is not kept (pruned, or never stored)."""
+        path = self.path_for(sha256)
+        return await self._run(lambda: _read(path))
+
     async def prune(self) -> int:
         """Delete what retention no longer keeps; how many snapshots went."""
         return await self._run(self._prune)
@@ -156,3 +161,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
         os.fsync(directory)  # the rename itself durable
     finally:
         os.close(directory)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None

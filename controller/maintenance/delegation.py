@@ -19,13 +19,14 @@ from controller.maintenance.protocol import (
     EventsRequest,
     OnBehalf,
     Request,
+    SnapshotRequest,
     StatusRequest,
 )
 
 ROLE_ORDER = (Role.VIEWER, Role.TECHNICIAN, Role.OFFICER)
 CONSOLE_CAP = Role.OFFICER  # the most the console may grant: never more than an officer
 MIN_REASON = 3
-READS = (StatusRequest, EventsRequest, AuditRequest)
+READS = (StatusRequest, EventsRequest, AuditRequest, SnapshotRequest)
 
 
 def delegated(

@@ -145,6 +145,13 @@ class DiagRequest(_Request):
         return self
 
 
+class SnapshotRequest(_Request):
+    """A camera read's JPEG snapshot, by the sha256 its events name (any role: a read)."""
+
+    op: Literal["snapshot"]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class AuditRequest(_Request):
     op: Literal["audit"]
     verify: bool = False
@@ -163,6 +170,7 @@ Request = Annotated[
     | ResetRequest
     | AckRequest
     | AuditRequest
+    | SnapshotRequest
     | DiagRequest,
     Field(discriminator="op"),
 ]

@@ -23,6 +23,7 @@ socket file only if it is still the one it bound (same inode), never a successor
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import grp
 import os
@@ -54,6 +55,7 @@ from controller.maintenance.protocol import (
     Request,
     ResetRequest,
     Response,
+    SnapshotRequest,
     StatusRequest,
     parse_request,
 )
@@ -91,6 +93,7 @@ class GatewayControl(Protocol):
     def recent_events(self, last: int) -> list[dict[str, object]]: ...
     def follow_events(self) -> AsyncIterator[dict[str, object]]: ...
     def operate(self, op: Operation, caller: Caller) -> dict[str, object]: ...
+    async def snapshot_jpeg(self, sha256: str) -> bytes | None: ...
 
 
 def caller_of(sock: socket.socket, roles: Mapping[Role, str]) -> Caller:
@@ -160,6 +163,8 @@ class MaintenanceServer:
                     await _send(writer, Response(ok=False, kind="usage", error=parsed))
                 elif isinstance(parsed, DiagRequest):  # awaits the lane's device link
                     await _send(writer, await answer_diag(self, parsed, caller))
+                elif isinstance(parsed, SnapshotRequest):  # read on the store's thread
+                    await _send(writer, await self._snapshot(parsed, caller))
                 elif isinstance(parsed, EventsRequest) and parsed.follow:
                     await self._follow(writer, parsed, caller)
                     return
@@ -206,6 +211,18 @@ class MaintenanceServer:
         self._record(operation, caller, outcome_of(result))
         ok = bool(result.get("accepted"))
         return Response(ok=ok, kind="ok" if ok else "refused", error=refused, data=result)
+
+    async def _snapshot(self, request: SnapshotRequest, peer: Caller) -> Response:
+        caller = self.acting(request, peer)
+        if isinstance(caller, str) or caller.role is None:
+            refused = caller if isinstance(caller, str) else "no gatebridge role"
+            return Response(ok=False, kind="refused", error=refused)
+        jpeg = await self.control.snapshot_jpeg(request.sha256)
+        if jpeg is None:
+            error = f"sha256: no snapshot {request.sha256} is kept (pruned, or never stored)"
+            return Response(ok=False, kind="refused", error=error)
+        data = {"sha256": request.sha256, "jpeg_base64": base64.b64encode(jpeg).decode()}
+        return Response(ok=True, data=data)
 
     def _record(self, op: Operation, caller: Caller, outcome: str) -> None:
         self.audit.append(

@@ -23,6 +23,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Protocol
 
 from controller.core.commands import PublishEvent
 from controller.core.events import OperatorCommanded
@@ -40,9 +41,16 @@ STOP_OVERDUE_EXIT = 70  # EX_SOFTWARE: the stop did not finish by itself
 log = logging.getLogger(__name__)
 
 
+class SnapshotReader(Protocol):
+    async def get(self, sha256: str) -> bytes | None: ...
+
+
 class Gateway:
-    def __init__(self, lanes: Sequence[LaneRuntime]) -> None:
+    def __init__(
+        self, lanes: Sequence[LaneRuntime], snapshots: SnapshotReader | None = None
+    ) -> None:
         self.lanes = {lane.setup.lane_id: lane for lane in lanes}
+        self.snapshots = snapshots
         self.recent: deque[dict[str, object]] = deque(maxlen=RECENT)
         self._followers: set[asyncio.Queue[dict[str, object]]] = set()
         for lane in lanes:
@@ -79,6 +87,10 @@ class Gateway:
     def status(self) -> dict[str, object]:
         lanes = [lane.snapshot() for lane in self.lanes.values()]
         return {"lanes": lanes, "monotonic_s": asyncio.get_running_loop().time()}
+
+    async def snapshot_jpeg(self, sha256: str) -> bytes | None:
+        """A camera read's kept snapshot (None without cameras, or once pruned)."""
+        return None if self.snapshots is None else await self.snapshots.get(sha256)
 
     def recent_events(self, last: int) -> list[dict[str, object]]:
         return list(self.recent)[-last:] if last else []

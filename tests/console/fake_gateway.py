@@ -49,6 +49,7 @@ class FakeGateway:
     on_status: Callable[[int], None] = lambda _count: None
     statuses: int = 0
     events: asyncio.Queue[dict[str, object]] | None = None
+    snapshots: dict[str, bytes] = field(default_factory=dict)  # sha256 -> JPEG
 
     def status(self) -> dict[str, object]:
         self.statuses += 1
@@ -63,6 +64,9 @@ class FakeGateway:
         assert self.events is not None
         while True:
             yield await self.events.get()
+
+    async def snapshot_jpeg(self, sha256: str) -> bytes | None:
+        return self.snapshots.get(sha256)
 
     def operate(self, op: Operation, caller: Caller) -> dict[str, object]:
         self.operated.append((op, caller))

@@ -5,12 +5,14 @@ one `approach` request naming the clearance request the card showed."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 
 from starlette.testclient import TestClient
 
 from controller.core.types import OperatorAction, Role
+from emulators.camera.snapshot import render_plate
 from tests.console.conftest import Rig, csrf_of, sign_in
 
 SHA = "5f" * 32
@@ -149,3 +151,24 @@ def test_the_evidence_is_escaped(rig: Rig) -> None:
     assert "<b>29C</b>" not in raw
     assert "&lt;b&gt;29C&lt;/b&gt;" in raw
     assert 'value=""x"' not in raw
+
+
+def test_the_card_shows_the_snapshot_and_the_console_serves_it_from_the_controller(
+    rig: Rig,
+) -> None:
+    jpeg = render_plate("29C12345")
+    sha = hashlib.sha256(jpeg).hexdigest()
+    rig.gateway.lanes[0]["approach"] = {**MISMATCH, "snapshot_sha256": sha}
+    rig.gateway.snapshots[sha] = jpeg
+    with rig.client() as client:
+        assert client.get(f"/snapshots/{sha}.jpg", follow_redirects=False).status_code == 303
+        sign_in(client, "alice")
+        assert f'<img src="/snapshots/{sha}.jpg"' in client.get("/queue").text
+        answer = client.get(f"/snapshots/{sha}.jpg")
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "image/jpeg"
+        assert answer.content == jpeg
+        missing = client.get(f"/snapshots/{'0' * 64}.jpg")
+        assert missing.status_code == 404
+        assert "no snapshot" in missing.text
+        assert client.get("/snapshots/..%2F..%2Fetc.jpg").status_code == 404

@@ -59,8 +59,9 @@ async def until_event(sock: Path, wanted: Callable[[dict[str, object]], bool]) -
 
 async def turned_away(control_path: Path) -> None:
     while True:
-        status = control(control_path, {"op": "status"})
-        if status["lanes"]["L01"]["turned_away"] >= 1:
+        lanes = control(control_path, {"op": "status"})["lanes"]
+        assert isinstance(lanes, dict)
+        if lanes["L01"]["turned_away"] >= 1:
             return
         await asyncio.sleep(0.2)  # polling the emulator's status: the condition is its count
 

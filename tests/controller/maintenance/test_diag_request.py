@@ -33,6 +33,9 @@ class Diagnosing:
     async def follow_events(self) -> AsyncIterator[dict[str, object]]:
         yield {}
 
+    async def snapshot_jpeg(self, sha256: str) -> bytes | None:
+        return None
+
     def operate(self, op: Operation, caller: Caller) -> dict[str, object]:
         return {"accepted": False}
 

@@ -32,6 +32,9 @@ class Idle:
         await asyncio.Event().wait()
         yield {}
 
+    async def snapshot_jpeg(self, sha256: str) -> bytes | None:
+        return None
+
     def operate(self, op: Operation, caller: Caller) -> dict[str, object]:
         return {"accepted": False}
 
