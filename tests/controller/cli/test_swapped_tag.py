@@ -7,6 +7,7 @@ approach before it reaches the deck."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 import pytest
@@ -16,13 +17,17 @@ from controller.core.types import ApproachStage, LaneState
 from devices.transport.base import MemoryHub
 from devices.transport.modbus import ModbusLinks
 from emulators.base import EmulatedClock, Model, run_models
-from emulators.world import Behaviour
-from simulation.engine import build_lane
+from emulators.world import Behaviour, Truck
+from simulation.engine import SimLane, build_lane
 
 
-@pytest.mark.looptime
-async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
+async def run_until(
+    *, camera: bool, held_when: Callable[[PublishEvent], bool]
+) -> tuple[SimLane, Truck, list[str]]:
+    """One lane with a swapped-tag truck, through the full polling stack, until the
+    lane says it is held (`held_when`); the lane, the truck and the event types seen."""
     physics: list[Model] = []
+    seen: list[str] = []
     async with AsyncExitStack() as stack:
         lane = await build_lane(
             0,
@@ -32,14 +37,16 @@ async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
             misbehave=0.0,
             stack=stack,
             physics=physics,
-            camera=False,
+            camera=camera,
         )
         world = lane.emulated.world
         truck = world.spawn(world.make_truck(Behaviour.SWAPPED_TAG))
+        lane.identity.swapped_tags.add(truck.tag_hex)
         held = asyncio.Event()
 
         def on_event(_lane: str, event: PublishEvent) -> None:
-            if event.type == "state_changed" and event.data["state"] == "hold":
+            seen.append(event.type)
+            if held_when(event):
                 held.set()
 
         lane.runtime.listeners.append(on_event)
@@ -48,11 +55,22 @@ async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
                 tg.create_task(run_models(physics, EmulatedClock(), 0.05)),
                 tg.create_task(lane.runtime.run()),
             ]
+            if lane.camera is not None:
+                tasks.append(tg.create_task(lane.camera.run(lane.runtime)))
             async with asyncio.timeout(120):
                 await held.wait()
             for task in tasks:
                 task.cancel()
         lane.clearance.cancel_all()
+    return lane, truck, seen
+
+
+@pytest.mark.looptime
+async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
+    lane, truck, _ = await run_until(
+        camera=False,
+        held_when=lambda e: e.type == "state_changed" and e.data["state"] == "hold",
+    )
     core = lane.runtime.core
     assert core is not None
     assert core.state == LaneState.HOLD
@@ -69,35 +87,10 @@ async def test_a_swapped_tag_is_held_out_of_tolerance_and_not_cleared() -> None:
 
 @pytest.mark.looptime
 async def test_with_the_camera_a_swapped_tag_is_held_before_the_deck() -> None:
-    physics: list[Model] = []
-    async with AsyncExitStack() as stack:
-        lane = await build_lane(
-            0, 5, MemoryHub(), ModbusLinks(), misbehave=0.0, stack=stack, physics=physics
-        )
-        assert lane.camera is not None
-        world = lane.emulated.world
-        truck = world.spawn(world.make_truck(Behaviour.SWAPPED_TAG))
-        lane.identity.swapped_tags.add(truck.tag_hex)
-        held = asyncio.Event()
-        seen: list[str] = []
-
-        def on_event(_lane: str, event: PublishEvent) -> None:
-            seen.append(event.type)
-            if event.type == "alarm" and event.data["code"] == "identity_mismatch":
-                held.set()
-
-        lane.runtime.listeners.append(on_event)
-        async with asyncio.TaskGroup() as tg:
-            tasks = [
-                tg.create_task(run_models(physics, EmulatedClock(), 0.05)),
-                tg.create_task(lane.runtime.run()),
-                tg.create_task(lane.camera.run(lane.runtime)),
-            ]
-            async with asyncio.timeout(120):
-                await held.wait()
-            for task in tasks:
-                task.cancel()
-        lane.clearance.cancel_all()
+    lane, truck, seen = await run_until(
+        camera=True,
+        held_when=lambda e: e.type == "alarm" and e.data["code"] == "identity_mismatch",
+    )
     core = lane.runtime.core
     assert core is not None
     assert core.approach is not None
