@@ -22,13 +22,16 @@ from datetime import UTC, datetime
 
 from controller.core.commands import PublishEvent, TransactionRecord
 from controller.core.events import PlateReported
-from controller.core.types import Outcome, Side
+from controller.core.table import CROSS_CHECK
+from controller.core.types import Outcome, Side, Verdict
 from controller.runtime.lane import LaneRuntime
 from devices.camera.codec import InvalidEvent, decode_event
 from emulators.camera.interface import CameraInterface
 from emulators.camera.model import CameraFeed, CameraModel, zone_for
 from emulators.world import World
 
+# the identity methods of a vehicle admitted on its tag alone, marked
+MARKED = frozenset(method for verdict, method in CROSS_CHECK.values() if verdict == Verdict.MARKED)
 POLL_S = 0.1  # the camera looks 10 times a second: a truck moves 28 cm meanwhile
 
 
@@ -119,8 +122,6 @@ class IdentityTally:
                 self.held_on_deck.add(deck_tag)
         elif event.type == "vehicle_identified" and data.get("by") == "plate":
             self.by_plate += 1
-        elif event.type == "identity_checked" and data.get("verdict") == "marked":
-            self.marked += 1
 
     def _mismatch(self, tag: str) -> None:
         self.identity_holds += 1
@@ -130,6 +131,8 @@ class IdentityTally:
             self.false_mismatches += 1
 
     def committed(self, record: TransactionRecord) -> None:
+        if record.identity is not None and record.identity.method in MARKED:
+            self.marked += 1  # counted once a vehicle, as its record says
         tag = record.tag
         if tag is None or tag not in self.swapped_tags or tag in self.caught_before_deck:
             return

@@ -180,9 +180,9 @@ class CrossCheck(Clearance):
         approach.evidence = evidence
         verdict, method = self.cross_check_rules[evidence]
         first = approach.identity is None
-        admit = verdict in (Verdict.PROCEED, Verdict.MARKED)
-        approach.identity = self.identity_of(approach, method) if admit else None
-        self._journal_check(approach, evidence, verdict, method)
+        check = self.identity_of(approach, method)
+        approach.identity = check if verdict in (Verdict.PROCEED, Verdict.MARKED) else None
+        self._journal_check(approach, check, evidence, verdict)
         if verdict == Verdict.HOLD:
             self._mismatch(approach)
         elif first and evidence == PlateEvidence.MISSED:
@@ -199,16 +199,19 @@ class CrossCheck(Clearance):
         )
 
     def _journal_check(
-        self, approach: ApproachVehicle, evidence: PlateEvidence, verdict: Verdict, method: str
+        self,
+        approach: ApproachVehicle,
+        check: IdentityCheck,
+        evidence: PlateEvidence,
+        verdict: Verdict,
     ) -> None:
-        check = self.identity_of(approach, method)
         self.event(
             "identity_checked",
             tag=approach.tag,
             request_id=approach.request_id,
             evidence=evidence.value,
             verdict=verdict.value,
-            method=method,
+            method=check.method,
             plate=check.plate,
             confidence=check.confidence,
             snapshot_sha256=check.snapshot_sha256,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from controller.core.commands import PublishEvent, TransactionRecord
+from controller.core.commands import IdentityCheck, PublishEvent, TransactionRecord
 from controller.core.types import Outcome
 from simulation.camera import IdentityTally, identity_report
 
 
-def record(tag: str, outcome: Outcome = Outcome.CLEARED) -> TransactionRecord:
-    return TransactionRecord("tx", "L01", "r", tag, outcome, 20000, b"", None, None, "", ())
+def record(
+    tag: str, outcome: Outcome = Outcome.CLEARED, method: str = "tag+plate"
+) -> TransactionRecord:
+    identity = IdentityCheck(method)
+    return TransactionRecord(
+        "tx", "L01", "r", tag, outcome, 20000, b"", None, None, "", (), identity
+    )
 
 
 def held(tag: str) -> PublishEvent:
@@ -37,3 +42,13 @@ def test_a_hold_of_an_honest_truck_is_officer_work_not_a_catch() -> None:
     assert report["false_identity_holds"] == 1
     assert report["swapped_caught_before_deck"] == 0
     assert report["identity_holds_per_100_vehicles"] == 2.0
+
+
+def test_a_marked_admission_is_counted_once_a_vehicle_from_its_record() -> None:
+    tally = IdentityTally()
+    judged = {"verdict": "marked", "tag": "T1"}
+    tally.heard(PublishEvent("identity_checked", judged), None)  # judged, then again
+    tally.heard(PublishEvent("identity_checked", judged), None)
+    tally.committed(record("T1", method="tag_only:plate_missed"))
+    tally.committed(record("T2"))  # cross-checked: not marked
+    assert identity_report([tally], vehicles=2)["admitted_on_tag_alone"] == 1
